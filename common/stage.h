@@ -1,0 +1,107 @@
+/*
+ * stage.h - the one interface phase1, phase2 and phase3 implement, and the
+ * core data every phase shares.
+ *
+ * A phase embeds a struct stage_core (machine, page table, PFN database,
+ * page file, stats) and exports a struct stage_ops table (phase1_ops,
+ * phase2_ops, phase3_ops).  vmsim, tests/stage and the grader see a phase
+ * only through this table, so one driver and one test suite serve all three.
+ */
+#ifndef PAGELAB_STAGE_H
+#define PAGELAB_STAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine.h"
+#include "pagefile.h"
+#include "pfn.h"
+#include "pte.h"
+#include "stats.h"
+#include "workload.h"
+
+/* phase3 optimizations, each switchable at run time. */
+enum stage_option {
+    STAGE_OPT_BATCH_TRIM = 1u << 0,
+    STAGE_OPT_BATCH_WRITE = 1u << 1,
+    STAGE_OPT_FRAME_CACHE = 1u << 2,
+    STAGE_OPT_SPIN_LOCKS = 1u << 3,
+    STAGE_OPT_LOCKFREE_FAST = 1u << 4,
+    STAGE_OPT_AGING = 1u << 5,
+    STAGE_OPT_READ_AHEAD = 1u << 6,
+    STAGE_OPT_MULTI_WRITER = 1u << 7,
+    STAGE_OPT_ALL = 0xffu,
+};
+
+struct stage_config {
+    uint64_t virtual_pages;   /* > 0 */
+    uint64_t physical_frames; /* 1 .. virtual_pages */
+    uint64_t pagefile_slots;  /* >= virtual_pages - physical_frames */
+    enum machine_mmu mmu;
+    unsigned trim_batch;      /* pages one trim pass takes, >= 1 */
+    unsigned write_batch;     /* pages one write-back pass takes, >= 1 */
+    unsigned user_threads;    /* most user threads that will run, >= 1 */
+    const char *pagefile_path;/* NULL: unlinked temporary file */
+    uint64_t options;         /* enum stage_option bits (phase3) */
+};
+
+/* The original projects' machine: 16 MiB virtual, 2% physical, page file
+ * just big enough, hw MMU, batches of 16, one user thread. */
+void stage_config_defaults(struct stage_config *cfg);
+/* Refuse a configuration with one sentence in err: zero counts, more
+ * frames than virtual pages, a page file too small to back the virtual
+ * space, sizes that overflow.  Returns 0 or -EINVAL. */
+int stage_config_check(const struct stage_config *cfg, char *err,
+                       size_t errlen);
+
+struct stage_core {
+    struct stage_config config;
+    struct machine *machine;
+    pte_cell_t *ptes;       /* one per virtual page, all ZERO at start */
+    struct pfn_db pfns;     /* all frames FREE at start */
+    struct pagefile *pagefile;
+    struct stats *stats;
+};
+
+/* Check cfg and build every shared structure; the machine's page table is
+ * set to ptes (no fault handler yet).  Returns 0 or a negative errno with
+ * one sentence in err; on failure nothing is left allocated. */
+int stage_core_init(struct stage_core *core, const struct stage_config *cfg,
+                    char *err, size_t errlen);
+void stage_core_destroy(struct stage_core *core);
+/* PTE of the page holding va (va must be valid). */
+pte_cell_t *stage_core_pte(struct stage_core *core, uint64_t va);
+
+struct stage; /* each phase defines its own */
+
+struct stage_ops {
+    const char *name; /* "phase1", ... */
+    /* Build a stage (system threads not yet running).  0 or -errno, with
+     * one sentence in err. */
+    int (*create)(const struct stage_config *cfg, struct stage **out,
+                  char *err, size_t errlen);
+    /* Stop threads if running, release everything. */
+    void (*destroy)(struct stage *s);
+    /* Resolve a fault at va.  0, or -EFAULT (address outside the range),
+     * -ENOSPC (page file full), -EIO (I/O error; no data lost). */
+    int (*fault)(struct stage *s, uint64_t va, bool is_write);
+    /* Start / stop the system threads (trimmer, writer).  phase1: no-ops. */
+    int (*start)(struct stage *s);
+    void (*stop)(struct stage *s);
+    /* Check every invariant while quiescent (no access in progress;
+     * system threads stopped or parked).  0, or -1 with the first violation
+     * in msg. */
+    int (*audit)(struct stage *s, char *msg, size_t msglen);
+    /* The shared data, for tests and drivers. */
+    struct stage_core *(*core)(struct stage *s);
+};
+
+/* Run nthreads user threads on cfg against s (threads attach to the
+ * machine), wait for them, and merge their results into *res.  Returns 0
+ * when every stamp checked out, -1 otherwise. */
+int stage_run_workload(const struct stage_ops *ops, struct stage *s,
+                       const struct workload_config *cfg, unsigned nthreads,
+                       struct workload_result *res);
+
+#endif
