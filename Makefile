@@ -38,7 +38,7 @@ PROGRAMS :=
 TEST_BINS :=
 CLEAN_EXTRA :=
 
-.PHONY: all deps test grade coverage coverage-run asan tsan bench clean
+.PHONY: all deps test grade coverage coverage-run asan tsan bench bench-run clean
 all: $(BUILD)/.built
 
 # --- helpers ---------------------------------------------------------------
@@ -121,6 +121,15 @@ coverage-run: $(BUILD)/.built
 	find $(BUILD) -name '*.gcda' -delete
 	CK_FORK=no tests/run_suites.sh --no-fail $(TEST_BINS)
 	tests/coverage_report.sh $(BUILD) build/coverage
+
+# Benchmarks: a release build (no lockorder, no debug poisoning); each
+# fragment appends its part with a 'bench-run::' rule; results go to
+# build/bench/.
+bench:
+	$(MAKE) RELEASE=1 BUILD=build/release bench-run
+
+bench-run:: $(BUILD)/.built
+	@mkdir -p build/bench
 
 clean:
 	rm -rf build $(CLEAN_EXTRA)
