@@ -24,7 +24,8 @@ ifeq ($(RELEASE),1)
 else
   MODE_FLAGS := -DPAGELAB_LOCKORDER -DPAGELAB_DEBUG
 endif
-CFLAGS += $(CSTD) $(WARN) $(OPT) $(MODE_FLAGS) $(EXTRA_CFLAGS) -pthread \
+# SOLUTION: the reference solution's regions (the handout strips them).
+CFLAGS += $(CSTD) $(WARN) -DSOLUTION $(OPT) $(MODE_FLAGS) $(EXTRA_CFLAGS) -pthread \
           -MMD -MP -Icommon
 LDFLAGS += -pthread $(EXTRA_LDFLAGS)
 LDLIBS += -lm

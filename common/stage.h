@@ -86,7 +86,21 @@ struct stage_ops {
     /* Resolve a fault at va.  0, or -EFAULT (address outside the range),
      * -ENOSPC (page file full), -EIO (I/O error; no data lost). */
     int (*fault)(struct stage *s, uint64_t va, bool is_write);
-    /* Start / stop the system threads (trimmer, writer).  phase1: no-ops. */
+    /* One step of the system's work, run by the caller's thread (phase1's
+     * faulting thread calls these itself; phase2/3's trimmer and writer
+     * loop over them; tests call them to drive transitions one at a time
+     * while the system threads are stopped).
+     * trim: move up to max_pages active pages to modified/standby (clock,
+     *   honouring accessed bits).  Returns pages trimmed (0 when none could
+     *   be) or -errno.
+     * write_modified: write up to max_pages modified pages to the page file
+     *   and move them to standby.  Returns pages written or -errno
+     *   (-ENOSPC, -EIO: the pages stay modified, nothing is lost). */
+    int (*trim)(struct stage *s, unsigned max_pages);
+    int (*write_modified)(struct stage *s, unsigned max_pages);
+    /* Start / stop the system threads (trimmer, writer).  phase1: no-ops.
+     * While they are stopped, a fault that finds no frame does the trim and
+     * write itself, as in phase1. */
     int (*start)(struct stage *s);
     void (*stop)(struct stage *s);
     /* Check every invariant while quiescent (no access in progress;

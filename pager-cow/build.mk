@@ -1,0 +1,8 @@
+# pager-cow/: the student's pager (libpager.a) and, in infra/, the pager
+# program and the app library.
+PAGER_SRCS := $(wildcard pager-cow/pager.c)
+LIBPAGER := $(BUILD)/lib/libpager.a
+ifneq ($(PAGER_SRCS),)
+$(eval $(call static_lib,$(LIBPAGER),$(PAGER_SRCS)))
+endif
+-include pager-cow/infra/build.mk
