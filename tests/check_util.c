@@ -8,6 +8,14 @@
 #include "check_util.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* check's own rule: fork mode unless CK_FORK is "no". */
+int check_util_forking(void)
+{
+    const char *mode = getenv("CK_FORK");
+    return mode == NULL || strcmp(mode, "no") != 0;
+}
 
 /* Run suite with check's environment-driven options.  Returns 0 when every
  * test passed, 1 otherwise. */
