@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# coverage_report.sh BUILD_DIR OUT_DIR - turn the .gcda files of a
+# --coverage build into lcov HTML (with branch coverage) under OUT_DIR and
+# print line / branch / function percentages per source directory.
+#
+# Only the kit's own sources count: system headers and the test suites
+# themselves are removed from the report.
+set -euo pipefail
+build=$1 out=$2
+rc=(--rc lcov_branch_coverage=1)
+mkdir -p "$out"
+info="$out/coverage.info"
+lcov "${rc[@]}" --quiet --capture --directory "$build" --base-directory . \
+     --output-file "$info.raw" 2>/dev/null
+lcov "${rc[@]}" --quiet --remove "$info.raw" '/usr/*' '*/tests/*' \
+     --output-file "$info" 2>/dev/null
+genhtml "${rc[@]}" --quiet --branch-coverage --title pagelab \
+        --output-directory "$out" "$info" >/dev/null 2>&1
+echo
+echo "coverage by directory (HTML: $out/index.html)"
+awk -v root="$(pwd)/" '
+  /^SF:/  { f = substr($0, 4); sub(root, "", f); d = f; sub(/\/[^\/]*$/, "", d) }
+  /^LF:/  { lf[d] += substr($0, 4) } /^LH:/  { lh[d] += substr($0, 4) }
+  /^BRF:/ { bf[d] += substr($0, 5) } /^BRH:/ { bh[d] += substr($0, 5) }
+  /^FNF:/ { ff[d] += substr($0, 5) } /^FNH:/ { fh[d] += substr($0, 5) }
+  function pct(h, n) { return n ? sprintf("%6.1f%%", 100 * h / n) : "     - " }
+  END {
+    printf "%-28s %8s %8s %8s\n", "directory", "lines", "branches", "functions"
+    n = asorti(lf, dirs)
+    for (i = 1; i <= n; i++) { k = dirs[i]
+      printf "%-28s %8s %8s %8s\n", k, pct(lh[k], lf[k]), pct(bh[k], bf[k]), pct(fh[k], ff[k]) }
+  }' "$info"
