@@ -18,6 +18,7 @@ genhtml "${rc[@]}" --quiet --branch-coverage --title pagelab \
         --output-directory "$out" "$info" >/dev/null 2>&1
 echo
 echo "coverage by directory (HTML: $out/index.html)"
+printf "%-28s %8s %8s %8s\n" directory lines branches functions
 awk -v root="$(pwd)/" '
   /^SF:/  { f = substr($0, 4); sub(root, "", f); d = f; sub(/\/[^\/]*$/, "", d) }
   /^LF:/  { lf[d] += substr($0, 4) } /^LH:/  { lh[d] += substr($0, 4) }
@@ -25,8 +26,6 @@ awk -v root="$(pwd)/" '
   /^FNF:/ { ff[d] += substr($0, 5) } /^FNH:/ { fh[d] += substr($0, 5) }
   function pct(h, n) { return n ? sprintf("%6.1f%%", 100 * h / n) : "     - " }
   END {
-    printf "%-28s %8s %8s %8s\n", "directory", "lines", "branches", "functions"
-    n = asorti(lf, dirs)
-    for (i = 1; i <= n; i++) { k = dirs[i]
-      printf "%-28s %8s %8s %8s\n", k, pct(lh[k], lf[k]), pct(bh[k], bf[k]), pct(fh[k], ff[k]) }
-  }' "$info"
+    for (k in lf)
+      printf "%-28s %8s %8s %8s\n", k, pct(lh[k], lf[k]), pct(bh[k], bf[k]), pct(fh[k], ff[k])
+  }' "$info" | sort
