@@ -77,6 +77,15 @@ void machine_set_fault_handler(struct machine *m, machine_fault_fn fn,
  * per virtual page. */
 void machine_set_page_table(struct machine *m, pte_cell_t *ptes);
 
+/* TEST HOOK (soft MMU only, ignored by hw; tests only, never stages): fn is
+ * called by the accessing thread inside the access window, after the
+ * translation and before the load or store, so a test can park a thread
+ * there and prove that machine_unmap waits for it.  NULL removes it.  Set
+ * it only while no thread is accessing. */
+typedef void (*machine_access_hook_fn)(void *ctx, uint64_t va);
+void machine_set_access_hook(struct machine *m, machine_access_hook_fn fn,
+                             void *ctx);
+
 enum machine_mmu machine_mmu(const struct machine *m);
 uint64_t machine_nframes(const struct machine *m);
 uint64_t machine_virtual_pages(const struct machine *m);
