@@ -1,0 +1,570 @@
+/*
+ * pagefile.c - the backing store: a real file of page-sized slots, a slot
+ * bitmap, and page I/O with pread/pwrite/preadv/pwritev.
+ *
+ * The file.  With no path it is an unlinked temporary file in $TMPDIR (or
+ * /tmp when unset or empty): O_TMPFILE first, falling back to mkstemp +
+ * unlink on file systems without it.  With a path, the file is created if
+ * it does not exist (and then deleted again by pagefile_destroy); an
+ * existing regular file is truncated and reused, and left in place on
+ * destroy (it was not ours to delete).  Either way the file is sized to
+ * slots * page_size with ftruncate, which keeps it sparse: blocks are only
+ * allocated by writes, so a full file system shows up as a pwrite failing
+ * with ENOSPC, which comes back as -ENOSPC.  Reading a slot never written
+ * returns zeros.
+ *
+ * Allocation policy (next fit).  A rotating hint names the slot after the
+ * last one handed out.  pagefile_alloc takes the first free slot at or after
+ * the hint, wrapping at the end; the scan looks at a 64-bit word at a time
+ * (find-first-zero with __builtin_ctzll on the inverted word).
+ * pagefile_alloc_run takes the first free slot found the same way and
+ * extends the run over the free slots that directly follow it, up to 'want'
+ * and never past the end of the file; it does not look elsewhere for a
+ * longer run (a short run still makes one vectored write, and a search
+ * would cost a full scan on a fragmented bitmap).  Frees do not move the
+ * hint.
+ *
+ * Invariants:
+ *   1. For s < slots, bit s of the bitmap is set iff slot s is allocated.
+ *      The padding bits past 'slots' in the last word are always set, so
+ *      scans never hand them out.
+ *   2. in_use equals the number of allocated slots (set bits below slots).
+ *   3. hint < slots.
+ *
+ * I/O retries EINTR and short transfers; a transfer that makes no
+ * progress is -EIO; any other failure is the negative errno.  An out of
+ * range slot is a caller bug and aborts with "function: reason"; a batch
+ * size outside 1..PAGEFILE_MAX_BATCH is -EINVAL and a NULL page pointer
+ * -EFAULT.  The error hook (pagefile_inject_error) makes the nth call of a
+ * kind fail with a chosen error before any I/O; such a call is not counted
+ * in the I/O counters.
+ *
+ * Locking: 'mutex' protects the bitmap, in_use and hint (it is the leaf of
+ * every stage's hierarchy: no other lock is taken while it is held).  I/O
+ * takes no lock; the counters and the error hook are atomics.
+ */
+#include "pagefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define PAGEFILE_WORD_BITS 64
+#define PAGEFILE_OPS 2
+
+struct pagefile {
+    /* Set by pagefile_create, read-only afterwards. */
+    int fd;
+    uint64_t slots;
+    size_t page_size;
+    uint64_t nwords;
+    char *created_path; /* a path we created and delete on destroy, or NULL */
+
+    /* Protected by mutex. */
+    pthread_mutex_t mutex;
+    uint64_t *bitmap;
+    uint64_t in_use;
+    uint64_t hint;
+
+    /* Atomics, no lock. */
+    _Atomic uint64_t calls[PAGEFILE_OPS];
+    _Atomic uint64_t pages[PAGEFILE_OPS];
+    _Atomic uint64_t inject_countdown[PAGEFILE_OPS]; /* 0: disarmed */
+    _Atomic int inject_error[PAGEFILE_OPS];
+};
+
+/* Abort with "function: reason" (a caller broke the contract). */
+static void pagefile_die(const char *func, const char *reason)
+{
+    fprintf(stderr, "%s: %s\n", func, reason);
+    abort();
+}
+
+/* Abort (as func) unless op is a real operation. */
+static void pagefile_require_op(const char *func, enum pagefile_op op)
+{
+    if ((unsigned)op >= PAGEFILE_OPS)
+        pagefile_die(func, "operation out of range");
+}
+
+/* Write one sentence into err (when there is room for one). */
+__attribute__((format(printf, 3, 4)))
+static void pagefile_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+/* Open an unlinked temporary file in $TMPDIR or /tmp.  Returns the fd, or a
+ * negative errno with a sentence in err. */
+static int pagefile_open_temp(char *err, size_t errlen)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    char templ[PATH_MAX];
+    if (snprintf(templ, sizeof templ, "%s/pagelab-pagefile-XXXXXX", dir) >=
+        (int)sizeof templ) {
+        pagefile_error(err, errlen, "pagefile: the directory %s is too long", dir);
+        return -ENAMETOOLONG;
+    }
+    fd = mkostemp(templ, O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        pagefile_error(err, errlen,
+                       "pagefile: cannot create a temporary page file in %s: %s",
+                       dir, strerror(e));
+        return -e;
+    }
+    unlink(templ);
+    return fd;
+}
+
+/* Open path, creating it (*created = true) or truncating an existing
+ * regular file.  Returns the fd, or a negative errno with a sentence. */
+static int pagefile_open_path(const char *path, bool *created, char *err,
+                              size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    *created = fd >= 0;
+    if (fd < 0 && errno == EEXIST)
+        fd = open(path, O_RDWR | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        int e = errno;
+        pagefile_error(err, errlen, "pagefile: cannot create the page file %s: %s",
+                       path, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        pagefile_error(err, errlen, "pagefile: %s is not a regular file", path);
+        return -EINVAL;
+    }
+    return fd;
+}
+
+/* Check cfg; 0 or -EINVAL with a sentence. */
+static int pagefile_check_config(const struct pagefile_config *cfg, char *err,
+                                 size_t errlen)
+{
+    const char *why = NULL;
+    if (cfg == NULL)
+        why = "no configuration given";
+    else if (cfg->slots == 0)
+        why = "the page file needs at least one slot";
+    else if (cfg->page_size == 0)
+        why = "the page size must be positive";
+    else if (cfg->slots > (uint64_t)INT64_MAX / cfg->page_size)
+        why = "slots * page size does not fit in a file offset";
+    if (why == NULL)
+        return 0;
+    pagefile_error(err, errlen, "pagefile: %s", why);
+    return -EINVAL;
+}
+
+/* Open the file cfg asks for and size it.  Returns 0 or a negative errno
+ * with a sentence; on success pf->fd and pf->created_path are set. */
+static int pagefile_open(struct pagefile *pf, const struct pagefile_config *cfg,
+                         char *err, size_t errlen)
+{
+    bool created = false;
+    int fd = cfg->path == NULL ? pagefile_open_temp(err, errlen)
+                               : pagefile_open_path(cfg->path, &created, err,
+                                                    errlen);
+    if (fd < 0)
+        return fd;
+    if (created && (pf->created_path = strdup(cfg->path)) == NULL) {
+        unlink(cfg->path);
+        close(fd);
+        pagefile_error(err, errlen, "pagefile: out of memory");
+        return -ENOMEM;
+    }
+    if (ftruncate(fd, (off_t)(cfg->slots * cfg->page_size)) != 0) {
+        int e = errno;
+        pagefile_error(err, errlen, "pagefile: cannot size the page file to "
+                       "%llu slots: %s", (unsigned long long)cfg->slots,
+                       strerror(e));
+        if (pf->created_path != NULL)
+            unlink(pf->created_path);
+        free(pf->created_path);
+        pf->created_path = NULL;
+        close(fd);
+        return -e;
+    }
+    pf->fd = fd;
+    return 0;
+}
+
+/* Make an empty bitmap for pf->slots slots, padding bits set (invariant
+ * 1).  Returns 0 or -ENOMEM. */
+static int pagefile_bitmap_init(struct pagefile *pf)
+{
+    pf->nwords = (pf->slots + PAGEFILE_WORD_BITS - 1) / PAGEFILE_WORD_BITS;
+    pf->bitmap = calloc(pf->nwords, sizeof(uint64_t));
+    if (pf->bitmap == NULL)
+        return -ENOMEM;
+    unsigned used = (unsigned)(pf->slots % PAGEFILE_WORD_BITS);
+    if (used != 0)
+        pf->bitmap[pf->nwords - 1] = ~0ull << used;
+    return 0;
+}
+
+/* Create the page file and an empty bitmap (see the design comment for
+ * the file chosen).  Returns 0 with *out, or a negative errno (-EINVAL for
+ * a bad cfg, -ENOMEM, or the errno of open/ftruncate) with one sentence in
+ * err; nothing is left behind on failure. */
+int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
+                    char *err, size_t errlen)
+{
+    int rc = pagefile_check_config(cfg, err, errlen);
+    if (rc != 0)
+        return rc;
+    struct pagefile *pf = calloc(1, sizeof *pf);
+    if (pf == NULL) {
+        pagefile_error(err, errlen, "pagefile: out of memory");
+        return -ENOMEM;
+    }
+    pf->slots = cfg->slots;
+    pf->page_size = cfg->page_size;
+    if (pagefile_bitmap_init(pf) != 0) {
+        free(pf);
+        pagefile_error(err, errlen, "pagefile: out of memory for a bitmap of "
+                       "%llu slots", (unsigned long long)cfg->slots);
+        return -ENOMEM;
+    }
+    rc = pagefile_open(pf, cfg, err, errlen);
+    if (rc != 0) {
+        free(pf->bitmap);
+        free(pf);
+        return rc;
+    }
+    pthread_mutex_init(&pf->mutex, NULL);
+    *out = pf;
+    return 0;
+}
+
+/* Close the file, delete it if we created it, free everything. */
+void pagefile_destroy(struct pagefile *pf)
+{
+    if (pf == NULL)
+        return;
+    close(pf->fd);
+    if (pf->created_path != NULL)
+        unlink(pf->created_path);
+    free(pf->created_path);
+    pthread_mutex_destroy(&pf->mutex);
+    free(pf->bitmap);
+    free(pf);
+}
+
+/* ---- the bitmap -------------------------------------------------------- */
+
+/* First free slot at or after 'from', wrapping; PAGEFILE_NO_SLOT when every
+ * slot is taken.  Looks at nwords + 1 words at most (the first one again,
+ * unmasked, at the end).  mutex held. */
+static uint64_t pagefile_find_free(const struct pagefile *pf, uint64_t from)
+{
+    uint64_t w = from / PAGEFILE_WORD_BITS;
+    uint64_t mask = ~0ull << (from % PAGEFILE_WORD_BITS);
+    for (uint64_t i = 0; i <= pf->nwords; i++) {
+        uint64_t free_bits = ~pf->bitmap[w] & mask;
+        if (free_bits != 0)
+            return w * PAGEFILE_WORD_BITS + (uint64_t)__builtin_ctzll(free_bits);
+        mask = ~0ull;
+        w = w + 1 == pf->nwords ? 0 : w + 1;
+    }
+    return PAGEFILE_NO_SLOT;
+}
+
+/* Number of free slots from 'first' on (first is free), at most want,
+ * stopping at the first allocated slot or the end.  mutex held. */
+static size_t pagefile_run_length(const struct pagefile *pf, uint64_t first,
+                                  size_t want)
+{
+    size_t got = 0;
+    uint64_t s = first;
+    while (got < want && s < pf->slots) {
+        unsigned bit = (unsigned)(s % PAGEFILE_WORD_BITS);
+        uint64_t bits = pf->bitmap[s / PAGEFILE_WORD_BITS] >> bit;
+        size_t avail = bits != 0 ? (size_t)__builtin_ctzll(bits)
+                                 : PAGEFILE_WORD_BITS - bit;
+        if (avail == 0)
+            break;
+        size_t take = avail < want - got ? avail : want - got;
+        got += take;
+        s += take;
+    }
+    return got;
+}
+
+/* Set (on) or clear the bits of slots first..first+n-1.  mutex held. */
+static void pagefile_mark(struct pagefile *pf, uint64_t first, uint64_t n,
+                          bool on)
+{
+    while (n > 0) {
+        unsigned bit = (unsigned)(first % PAGEFILE_WORD_BITS);
+        uint64_t take = PAGEFILE_WORD_BITS - bit < n ? PAGEFILE_WORD_BITS - bit
+                                                     : n;
+        uint64_t mask = (take == PAGEFILE_WORD_BITS ? ~0ull
+                                                    : ((1ull << take) - 1))
+                        << bit;
+        uint64_t *word = &pf->bitmap[first / PAGEFILE_WORD_BITS];
+        *word = on ? (*word | mask) : (*word & ~mask);
+        first += take;
+        n -= take;
+    }
+}
+
+/* Claim up to want contiguous slots by the next-fit policy.  Returns 0
+ * with *first and *got, or -ENOSPC when no slot is free.  Takes and
+ * releases mutex. */
+static int pagefile_claim(struct pagefile *pf, size_t want, uint64_t *first,
+                          size_t *got)
+{
+    pthread_mutex_lock(&pf->mutex);
+    uint64_t start = pagefile_find_free(pf, pf->hint);
+    if (start == PAGEFILE_NO_SLOT) {
+        pthread_mutex_unlock(&pf->mutex);
+        return -ENOSPC;
+    }
+    size_t n = pagefile_run_length(pf, start, want);
+    pagefile_mark(pf, start, n, true);
+    pf->in_use += n;
+    pf->hint = start + n == pf->slots ? 0 : start + n;
+    pthread_mutex_unlock(&pf->mutex);
+    *first = start;
+    *got = n;
+    return 0;
+}
+
+/* Claim one free slot.  0 with *slot, or -ENOSPC.  Takes the mutex. */
+int pagefile_alloc(struct pagefile *pf, uint64_t *slot)
+{
+    size_t got;
+    return pagefile_claim(pf, 1, slot, &got);
+}
+
+/* Claim up to want (>= 1, else -EINVAL) contiguous free slots.  0 with
+ * *first and *got in 1..want, or -ENOSPC.  Takes the mutex. */
+int pagefile_alloc_run(struct pagefile *pf, size_t want, uint64_t *first,
+                       size_t *got)
+{
+    if (want == 0)
+        return -EINVAL;
+    return pagefile_claim(pf, want, first, got);
+}
+
+/* Abort (as func) when slot is beyond the capacity. */
+static void pagefile_require_slot(const char *func, const struct pagefile *pf,
+                                  uint64_t slot)
+{
+    if (slot >= pf->slots)
+        pagefile_die(func, "slot beyond the capacity of the page file");
+}
+
+/* Is bit 'slot' set?  mutex held. */
+static bool pagefile_bit(const struct pagefile *pf, uint64_t slot)
+{
+    return (pf->bitmap[slot / PAGEFILE_WORD_BITS] >>
+            (slot % PAGEFILE_WORD_BITS)) & 1;
+}
+
+/* Release an allocated slot; aborts on a slot out of range or not
+ * allocated.  Takes the mutex. */
+void pagefile_free(struct pagefile *pf, uint64_t slot)
+{
+    pagefile_require_slot("pagefile_free", pf, slot);
+    pthread_mutex_lock(&pf->mutex);
+    if (!pagefile_bit(pf, slot)) {
+        pthread_mutex_unlock(&pf->mutex);
+        pagefile_die("pagefile_free", "slot is not allocated");
+    }
+    pagefile_mark(pf, slot, 1, false);
+    pf->in_use--;
+    pthread_mutex_unlock(&pf->mutex);
+}
+
+/* True when slot (< capacity, else abort) is allocated.  Takes the mutex. */
+bool pagefile_slot_in_use(struct pagefile *pf, uint64_t slot)
+{
+    pagefile_require_slot("pagefile_slot_in_use", pf, slot);
+    pthread_mutex_lock(&pf->mutex);
+    bool used = pagefile_bit(pf, slot);
+    pthread_mutex_unlock(&pf->mutex);
+    return used;
+}
+
+/* Number of allocated slots.  Takes the mutex. */
+uint64_t pagefile_in_use(struct pagefile *pf)
+{
+    pthread_mutex_lock(&pf->mutex);
+    uint64_t n = pf->in_use;
+    pthread_mutex_unlock(&pf->mutex);
+    return n;
+}
+
+/* Number of slots. */
+uint64_t pagefile_capacity(const struct pagefile *pf)
+{
+    return pf->slots;
+}
+
+/* ---- I/O ----------------------------------------------------------------- */
+
+/* Consume one armed failure of op: returns the injected error when this
+ * call is the one that must fail, 0 otherwise.  Lock-free. */
+static int pagefile_injected(struct pagefile *pf, enum pagefile_op op)
+{
+    uint64_t n = atomic_load(&pf->inject_countdown[op]);
+    while (n != 0) {
+        if (atomic_compare_exchange_weak(&pf->inject_countdown[op], &n, n - 1))
+            return n == 1 ? atomic_load(&pf->inject_error[op]) : 0;
+    }
+    return 0;
+}
+
+/* One system call moving iov[0..cnt-1] at off; its result or -1/errno. */
+static ssize_t pagefile_syscall(const struct pagefile *pf, enum pagefile_op op,
+                                const struct iovec *iov, int cnt, off_t off)
+{
+    if (cnt == 1)
+        return op == PAGEFILE_OP_READ
+                   ? pread(pf->fd, iov->iov_base, iov->iov_len, off)
+                   : pwrite(pf->fd, iov->iov_base, iov->iov_len, off);
+    return op == PAGEFILE_OP_READ ? preadv(pf->fd, iov, cnt, off)
+                                  : pwritev(pf->fd, iov, cnt, off);
+}
+
+/* Move every byte of iov[0..cnt-1] at off, retrying EINTR and short
+ * transfers (iov is consumed).  0, -EIO when a call moves nothing (end of
+ * file), or the negative errno of a failed call. */
+static int pagefile_transfer(struct pagefile *pf, enum pagefile_op op,
+                             struct iovec *iov, int cnt, off_t off)
+{
+    while (cnt > 0) {
+        atomic_fetch_add_explicit(&pf->calls[op], 1, memory_order_relaxed);
+        ssize_t r = pagefile_syscall(pf, op, iov, cnt, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return -EIO;
+        off += r;
+        while (cnt > 0 && (size_t)r >= iov->iov_len) {
+            r -= (ssize_t)iov->iov_len;
+            iov++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + r;
+            iov->iov_len -= (size_t)r;
+        }
+    }
+    return 0;
+}
+
+/* Move n pages between slots first..first+n-1 and pages[].  Aborts (as
+ * func) on slots beyond the capacity; -EINVAL for n outside
+ * 1..PAGEFILE_MAX_BATCH, -EFAULT for a NULL page, the injected error, or
+ * what pagefile_transfer returns.  No lock. */
+static int pagefile_io(struct pagefile *pf, const char *func,
+                       enum pagefile_op op, uint64_t first, void *const *pages,
+                       size_t n)
+{
+    if (n == 0 || n > PAGEFILE_MAX_BATCH)
+        return -EINVAL;
+    if (first >= pf->slots || n > pf->slots - first)
+        pagefile_die(func, "slot beyond the capacity of the page file");
+    struct iovec iov[PAGEFILE_MAX_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        if (pages[i] == NULL)
+            return -EFAULT;
+        iov[i].iov_base = pages[i];
+        iov[i].iov_len = pf->page_size;
+    }
+    int rc = pagefile_injected(pf, op);
+    if (rc != 0)
+        return rc;
+    rc = pagefile_transfer(pf, op, iov, (int)n,
+                           (off_t)(first * pf->page_size));
+    if (rc == 0)
+        atomic_fetch_add_explicit(&pf->pages[op], n, memory_order_relaxed);
+    return rc;
+}
+
+/* Read slot into page.  0 or a negative errno (see pagefile_io). */
+int pagefile_read(struct pagefile *pf, uint64_t slot, void *page)
+{
+    return pagefile_io(pf, "pagefile_read", PAGEFILE_OP_READ, slot, &page, 1);
+}
+
+/* Write page to slot.  0 or a negative errno (-ENOSPC: file system full). */
+int pagefile_write(struct pagefile *pf, uint64_t slot, const void *page)
+{
+    void *p = (void *)page; /* iovec is not const; pwrite only reads it */
+    return pagefile_io(pf, "pagefile_write", PAGEFILE_OP_WRITE, slot, &p, 1);
+}
+
+/* Read slots first..first+n-1 into pages[0..n-1] with one vectored call
+ * (more only after a short transfer).  0 or a negative errno. */
+int pagefile_readv(struct pagefile *pf, uint64_t first, void *const *pages,
+                   size_t n)
+{
+    return pagefile_io(pf, "pagefile_readv", PAGEFILE_OP_READ, first, pages, n);
+}
+
+/* Write pages[0..n-1] to slots first..first+n-1 with one vectored call.
+ * 0 or a negative errno. */
+int pagefile_writev(struct pagefile *pf, uint64_t first,
+                    const void *const *pages, size_t n)
+{
+    return pagefile_io(pf, "pagefile_writev", PAGEFILE_OP_WRITE, first,
+                       (void *const *)pages, n);
+}
+
+/* System calls made for op so far. */
+uint64_t pagefile_io_calls(struct pagefile *pf, enum pagefile_op op)
+{
+    pagefile_require_op("pagefile_io_calls", op);
+    return atomic_load_explicit(&pf->calls[op], memory_order_relaxed);
+}
+
+/* Pages op has moved successfully so far. */
+uint64_t pagefile_pages_moved(struct pagefile *pf, enum pagefile_op op)
+{
+    pagefile_require_op("pagefile_pages_moved", op);
+    return atomic_load_explicit(&pf->pages[op], memory_order_relaxed);
+}
+
+/* Arm (nth >= 1) or disarm (nth == 0) a failure of the nth call of op from
+ * now.  error should be a negative errno; a positive one is negated and 0
+ * becomes -EIO. */
+void pagefile_inject_error(struct pagefile *pf, enum pagefile_op op,
+                           uint64_t nth, int error)
+{
+    pagefile_require_op("pagefile_inject_error", op);
+    if (error > 0)
+        error = -error;
+    atomic_store(&pf->inject_error[op], error == 0 ? -EIO : error);
+    atomic_store(&pf->inject_countdown[op], nth);
+}

@@ -1,0 +1,554 @@
+/*
+ * check_pagefile.c - the page file: real I/O round trips (single and
+ * vectored), the slot bitmap (next fit, runs, full file), error injection,
+ * files at a given path, and bad configurations.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "pagefile.h"
+
+#define PAGE 4096
+
+/* A page file of slots slots at path (NULL: temporary); asserts success. */
+static struct pagefile *make_pagefile(uint64_t slots, const char *path)
+{
+    struct pagefile_config cfg = {.slots = slots, .page_size = PAGE,
+                                  .path = path};
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    int rc = pagefile_create(&cfg, &pf, err, sizeof err);
+    ck_assert_msg(rc == 0, "pagefile_create: %d %s", rc, err);
+    ck_assert_ptr_nonnull(pf);
+    ck_assert_uint_eq(pagefile_capacity(pf), slots);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    return pf;
+}
+
+/* Fill page with a pattern unique to tag. */
+static void fill_page(unsigned char *page, unsigned tag)
+{
+    for (size_t i = 0; i < PAGE; i++)
+        page[i] = (unsigned char)(tag * 31 + i * 7 + (i >> 8));
+}
+
+/* True when page holds the pattern of tag. */
+static bool page_matches(const unsigned char *page, unsigned tag)
+{
+    unsigned char want[PAGE];
+    fill_page(want, tag);
+    return memcmp(page, want, PAGE) == 0;
+}
+
+/* A unique path under /tmp for this test process. */
+static void temp_path(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "/tmp/pagelab-check-%ld-%s", (long)getpid(), name);
+}
+
+START_TEST(test_write_then_read_round_trips)
+{
+    struct pagefile *pf = make_pagefile(8, NULL);
+    static unsigned char out[PAGE], in[PAGE];
+    uint64_t slot;
+    ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
+    fill_page(out, 5);
+    ck_assert_int_eq(pagefile_write(pf, slot, out), 0);
+    memset(in, 0, sizeof in);
+    ck_assert_int_eq(pagefile_read(pf, slot, in), 0);
+    ck_assert(page_matches(in, 5));
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 1);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_READ), 1);
+    ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_WRITE), 1);
+    ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_READ), 1);
+    pagefile_free(pf, slot);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_vectored_io_moves_a_batch_in_one_call)
+{
+    enum { N = 16 };
+    struct pagefile *pf = make_pagefile(64, NULL);
+    static unsigned char bufs[N][PAGE], back[N][PAGE];
+    const void *out[N];
+    void *in[N];
+    for (unsigned i = 0; i < N; i++) {
+        fill_page(bufs[i], 100 + i);
+        out[i] = bufs[i];
+        in[i] = back[i];
+    }
+    uint64_t first;
+    size_t got;
+    ck_assert_int_eq(pagefile_alloc_run(pf, N, &first, &got), 0);
+    ck_assert_uint_eq(got, N);
+    ck_assert_int_eq(pagefile_writev(pf, first, out, N), 0);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 1);
+    ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_WRITE), N);
+    ck_assert_int_eq(pagefile_readv(pf, first, in, N), 0);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_READ), 1);
+    for (unsigned i = 0; i < N; i++)
+        ck_assert(page_matches(back[i], 100 + i));
+    /* single-page reads see the same bytes the batch wrote */
+    ck_assert_int_eq(pagefile_read(pf, first + 3, back[0]), 0);
+    ck_assert(page_matches(back[0], 103));
+    for (unsigned i = 0; i < N; i++)
+        pagefile_free(pf, first + i);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_unwritten_slot_reads_zeros)
+{
+    struct pagefile *pf = make_pagefile(4, NULL);
+    static unsigned char in[PAGE];
+    memset(in, 0xab, sizeof in);
+    ck_assert_int_eq(pagefile_read(pf, 3, in), 0);
+    for (size_t i = 0; i < PAGE; i++)
+        ck_assert_uint_eq(in[i], 0);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_alloc_is_next_fit_and_wraps)
+{
+    struct pagefile *pf = make_pagefile(4, NULL);
+    uint64_t s[4];
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pagefile_alloc(pf, &s[i]), 0);
+        ck_assert_uint_eq(s[i], (uint64_t)i);
+        ck_assert(pagefile_slot_in_use(pf, s[i]));
+    }
+    pagefile_free(pf, 1);
+    ck_assert(!pagefile_slot_in_use(pf, 1));
+    uint64_t again;
+    ck_assert_int_eq(pagefile_alloc(pf, &again), 0);
+    ck_assert_uint_eq(again, 1);
+    pagefile_free(pf, 0);
+    pagefile_free(pf, 3);
+    /* the hint is past slot 1, so slot 3 comes before slot 0 */
+    ck_assert_int_eq(pagefile_alloc(pf, &again), 0);
+    ck_assert_uint_eq(again, 3);
+    ck_assert_int_eq(pagefile_alloc(pf, &again), 0);
+    ck_assert_uint_eq(again, 0);
+    ck_assert_uint_eq(pagefile_in_use(pf), 4);
+    for (int i = 0; i < 4; i++)
+        pagefile_free(pf, (uint64_t)i);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_full_bitmap_gives_enospc)
+{
+    /* 130 slots: two full words and a padded third one */
+    struct pagefile *pf = make_pagefile(130, NULL);
+    uint64_t slot;
+    for (uint64_t i = 0; i < 130; i++) {
+        ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
+        ck_assert_uint_eq(slot, i);
+    }
+    ck_assert_uint_eq(pagefile_in_use(pf), 130);
+    ck_assert_int_eq(pagefile_alloc(pf, &slot), -ENOSPC);
+    uint64_t first;
+    size_t got;
+    ck_assert_int_eq(pagefile_alloc_run(pf, 4, &first, &got), -ENOSPC);
+    pagefile_free(pf, 77);
+    ck_assert_int_eq(pagefile_alloc_run(pf, 4, &first, &got), 0);
+    ck_assert_uint_eq(first, 77);
+    ck_assert_uint_eq(got, 1);
+    for (uint64_t i = 0; i < 130; i++)
+        pagefile_free(pf, i);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_run_allocation_in_a_fragmented_bitmap)
+{
+    struct pagefile *pf = make_pagefile(200, NULL);
+    uint64_t first;
+    size_t got;
+    ck_assert_int_eq(pagefile_alloc_run(pf, 200, &first, &got), 0);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_uint_eq(got, 200);
+    /* free slots 60..69 (crossing no word) and 120..139 (crossing 128) */
+    for (uint64_t s = 60; s < 70; s++)
+        pagefile_free(pf, s);
+    for (uint64_t s = 120; s < 140; s++)
+        pagefile_free(pf, s);
+    ck_assert_int_eq(pagefile_alloc_run(pf, 16, &first, &got), 0);
+    ck_assert_uint_eq(first, 60);
+    ck_assert_uint_eq(got, 10);
+    ck_assert_int_eq(pagefile_alloc_run(pf, 16, &first, &got), 0);
+    ck_assert_uint_eq(first, 120);
+    ck_assert_uint_eq(got, 16);
+    ck_assert_int_eq(pagefile_alloc_run(pf, 16, &first, &got), 0);
+    ck_assert_uint_eq(first, 136);
+    ck_assert_uint_eq(got, 4);
+    ck_assert_uint_eq(pagefile_in_use(pf), 200);
+    for (uint64_t s = 0; s < 200; s++)
+        ck_assert(pagefile_slot_in_use(pf, s));
+    for (uint64_t s = 0; s < 200; s++)
+        pagefile_free(pf, s);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_run_stops_at_end_of_file)
+{
+    struct pagefile *pf = make_pagefile(128, NULL);
+    uint64_t first;
+    size_t got;
+    ck_assert_int_eq(pagefile_alloc_run(pf, 120, &first, &got), 0);
+    ck_assert_uint_eq(got, 120);
+    ck_assert_int_eq(pagefile_alloc_run(pf, 64, &first, &got), 0);
+    ck_assert_uint_eq(first, 120);
+    ck_assert_uint_eq(got, 8);
+    /* wrapped: the next run starts over at a freed slot 0 */
+    pagefile_free(pf, 0);
+    pagefile_free(pf, 1);
+    ck_assert_int_eq(pagefile_alloc_run(pf, 64, &first, &got), 0);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_uint_eq(got, 2);
+    for (uint64_t s = 0; s < 128; s++)
+        pagefile_free(pf, s);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_injected_read_error_leaves_page_untouched)
+{
+    struct pagefile *pf = make_pagefile(4, NULL);
+    static unsigned char out[PAGE], in[PAGE];
+    fill_page(out, 9);
+    ck_assert_int_eq(pagefile_write(pf, 2, out), 0);
+    pagefile_inject_error(pf, PAGEFILE_OP_READ, 2, -EIO);
+    memset(in, 0x5a, sizeof in);
+    ck_assert_int_eq(pagefile_read(pf, 2, in), 0); /* 1st: fine */
+    ck_assert(page_matches(in, 9));
+    memset(in, 0x5a, sizeof in);
+    ck_assert_int_eq(pagefile_read(pf, 2, in), -EIO); /* 2nd: fails */
+    for (size_t i = 0; i < PAGE; i++)
+        ck_assert_uint_eq(in[i], 0x5a);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_READ), 1);
+    ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_READ), 1);
+    ck_assert_int_eq(pagefile_read(pf, 2, in), 0); /* disarmed again */
+    ck_assert(page_matches(in, 9));
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_injected_write_error_changes_no_data)
+{
+    struct pagefile *pf = make_pagefile(4, NULL);
+    static unsigned char a[PAGE], b[PAGE], in[PAGE];
+    fill_page(a, 1);
+    fill_page(b, 2);
+    ck_assert_int_eq(pagefile_write(pf, 0, a), 0);
+    const void *batch[2] = {b, b};
+    pagefile_inject_error(pf, PAGEFILE_OP_WRITE, 1, ENOSPC);
+    ck_assert_int_eq(pagefile_writev(pf, 0, batch, 2), -ENOSPC);
+    ck_assert_int_eq(pagefile_read(pf, 0, in), 0);
+    ck_assert(page_matches(in, 1));
+    ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_WRITE), 1);
+    pagefile_inject_error(pf, PAGEFILE_OP_WRITE, 1, 0);
+    ck_assert_int_eq(pagefile_write(pf, 0, b), -EIO);
+    pagefile_inject_error(pf, PAGEFILE_OP_WRITE, 1, -EIO);
+    pagefile_inject_error(pf, PAGEFILE_OP_WRITE, 0, -EIO); /* disarm */
+    ck_assert_int_eq(pagefile_writev(pf, 0, batch, 2), 0);
+    ck_assert_int_eq(pagefile_read(pf, 1, in), 0);
+    ck_assert(page_matches(in, 2));
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_file_at_given_path_is_created_and_removed)
+{
+    char path[128];
+    temp_path(path, sizeof path, "created");
+    unlink(path);
+    struct pagefile *pf = make_pagefile(8, path);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 8 * PAGE);
+    static unsigned char out[PAGE];
+    fill_page(out, 3);
+    ck_assert_int_eq(pagefile_write(pf, 7, out), 0);
+    /* the bytes really are in the file, at slot * page size */
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    static unsigned char in[PAGE];
+    ck_assert_int_eq(pread(fd, in, PAGE, 7 * PAGE), PAGE);
+    close(fd);
+    ck_assert(page_matches(in, 3));
+    pagefile_destroy(pf);
+    ck_assert_int_eq(stat(path, &st), -1);
+    ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(test_existing_file_is_truncated_and_kept)
+{
+    char path[128];
+    temp_path(path, sizeof path, "existing");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("old contents", f);
+    fclose(f);
+    struct pagefile *pf = make_pagefile(2, path);
+    static unsigned char in[PAGE];
+    ck_assert_int_eq(pagefile_read(pf, 0, in), 0);
+    ck_assert_uint_eq(in[0], 0);
+    pagefile_destroy(pf);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
+START_TEST(test_truncated_file_read_is_eio)
+{
+    char path[128];
+    temp_path(path, sizeof path, "short");
+    unlink(path);
+    struct pagefile *pf = make_pagefile(4, path);
+    ck_assert_int_eq(truncate(path, PAGE + PAGE / 2), 0);
+    static unsigned char in[PAGE];
+    memset(in, 0x11, sizeof in);
+    ck_assert_int_eq(pagefile_read(pf, 1, in), -EIO);
+    ck_assert_int_eq(pagefile_read(pf, 3, in), -EIO);
+    ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_READ), 0);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_path_in_missing_directory_is_refused)
+{
+    struct pagefile_config cfg = {.slots = 4, .page_size = PAGE,
+                                  .path = "/nonexistent-pagelab/dir/pf"};
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    ck_assert_int_eq(pagefile_create(&cfg, &pf, err, sizeof err), -ENOENT);
+    ck_assert_ptr_null(pf);
+    ck_assert_str_eq(err, "pagefile: cannot create the page file "
+                          "/nonexistent-pagelab/dir/pf: No such file or "
+                          "directory");
+}
+END_TEST
+
+START_TEST(test_path_that_is_not_a_regular_file_is_refused)
+{
+    const char *paths[] = {"/tmp", "/dev/null"};
+    struct pagefile_config cfg = {.slots = 4, .page_size = PAGE,
+                                  .path = paths[_i]};
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    ck_assert_int_lt(pagefile_create(&cfg, &pf, err, sizeof err), 0);
+    ck_assert_ptr_null(pf);
+    ck_assert_msg(strncmp(err, "pagefile: ", 10) == 0 &&
+                  strstr(err, paths[_i]) != NULL, "err: %s", err);
+}
+END_TEST
+
+START_TEST(test_missing_tmpdir_is_refused)
+{
+    char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", "/nonexistent-pagelab-tmp", 1);
+    struct pagefile_config cfg = {.slots = 4, .page_size = PAGE};
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    int rc = pagefile_create(&cfg, &pf, err, sizeof err);
+    if (saved) {
+        setenv("TMPDIR", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("TMPDIR");
+    }
+    ck_assert_int_eq(rc, -ENOENT);
+    ck_assert_ptr_null(pf);
+    ck_assert_str_eq(err, "pagefile: cannot create a temporary page file in "
+                          "/nonexistent-pagelab-tmp: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_bad_config_is_refused)
+{
+    struct pagefile_config cfgs[] = {
+        {.slots = 0, .page_size = PAGE},
+        {.slots = 4, .page_size = 0},
+        {.slots = UINT64_MAX / 2, .page_size = PAGE},
+    };
+    const char *msgs[] = {
+        "pagefile: the page file needs at least one slot",
+        "pagefile: the page size must be positive",
+        "pagefile: slots * page size does not fit in a file offset",
+    };
+    for (int i = 0; i < 3; i++) {
+        char err[256] = "";
+        struct pagefile *pf = NULL;
+        ck_assert_int_eq(pagefile_create(&cfgs[i], &pf, err, sizeof err),
+                         -EINVAL);
+        ck_assert_ptr_null(pf);
+        ck_assert_str_eq(err, msgs[i]);
+    }
+    struct pagefile *pf = NULL;
+    ck_assert_int_eq(pagefile_create(NULL, &pf, NULL, 0), -EINVAL);
+    ck_assert_ptr_null(pf);
+}
+END_TEST
+
+START_TEST(test_bad_batches_are_refused)
+{
+    struct pagefile *pf = make_pagefile(PAGEFILE_MAX_BATCH + 8, NULL);
+    static unsigned char page[PAGE];
+    void *pages[PAGEFILE_MAX_BATCH + 1];
+    for (int i = 0; i <= PAGEFILE_MAX_BATCH; i++)
+        pages[i] = page;
+    ck_assert_int_eq(pagefile_readv(pf, 0, pages, 0), -EINVAL);
+    ck_assert_int_eq(pagefile_readv(pf, 0, pages, PAGEFILE_MAX_BATCH + 1),
+                     -EINVAL);
+    ck_assert_int_eq(pagefile_read(pf, 0, NULL), -EFAULT);
+    pages[3] = NULL;
+    ck_assert_int_eq(pagefile_writev(pf, 0, (const void *const *)pages, 4),
+                     -EFAULT);
+    uint64_t first;
+    size_t got;
+    ck_assert_int_eq(pagefile_alloc_run(pf, 0, &first, &got), -EINVAL);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_READ), 0);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 0);
+    pagefile_destroy(pf);
+    pagefile_destroy(NULL);
+}
+END_TEST
+
+#define ALLOC_THREADS 2
+#define ALLOC_SLOTS 1000
+
+struct alloc_arg {
+    struct pagefile *pf;
+    uint64_t slots[ALLOC_SLOTS / ALLOC_THREADS];
+    int failures;
+};
+
+/* Claim this thread's share of the slots, one at a time. */
+static void *alloc_worker(void *p)
+{
+    struct alloc_arg *a = p;
+    for (int i = 0; i < ALLOC_SLOTS / ALLOC_THREADS; i++)
+        if (pagefile_alloc(a->pf, &a->slots[i]) != 0)
+            a->failures++;
+    return NULL;
+}
+
+START_TEST(test_concurrent_allocs_hand_out_distinct_slots)
+{
+    struct pagefile *pf = make_pagefile(ALLOC_SLOTS, NULL);
+    static struct alloc_arg args[ALLOC_THREADS];
+    pthread_t t[ALLOC_THREADS];
+    for (int i = 0; i < ALLOC_THREADS; i++) {
+        args[i].pf = pf;
+        args[i].failures = 0;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, alloc_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < ALLOC_THREADS; i++)
+        pthread_join(t[i], NULL);
+    static bool seen[ALLOC_SLOTS];
+    memset(seen, 0, sizeof seen);
+    for (int i = 0; i < ALLOC_THREADS; i++) {
+        ck_assert_int_eq(args[i].failures, 0);
+        for (int j = 0; j < ALLOC_SLOTS / ALLOC_THREADS; j++) {
+            ck_assert(!seen[args[i].slots[j]]);
+            seen[args[i].slots[j]] = true;
+        }
+    }
+    ck_assert_uint_eq(pagefile_in_use(pf), ALLOC_SLOTS);
+    uint64_t slot;
+    ck_assert_int_eq(pagefile_alloc(pf, &slot), -ENOSPC);
+    for (uint64_t s = 0; s < ALLOC_SLOTS; s++)
+        pagefile_free(pf, s);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    pagefile_destroy(pf);
+}
+END_TEST
+
+START_TEST(test_free_of_free_slot_aborts)
+{
+    struct pagefile *pf = make_pagefile(4, NULL);
+    pagefile_free(pf, 2);
+}
+END_TEST
+
+START_TEST(test_slot_beyond_capacity_aborts)
+{
+    struct pagefile *pf = make_pagefile(4, NULL);
+    static unsigned char page[PAGE];
+    void *pages[2] = {page, page};
+    switch (_i) {
+    case 0:
+        pagefile_free(pf, 4);
+        break;
+    case 1:
+        pagefile_slot_in_use(pf, 100);
+        break;
+    case 2:
+        pagefile_read(pf, 4, page);
+        break;
+    default:
+        pagefile_readv(pf, 3, pages, 2); /* runs past the end */
+        break;
+    }
+}
+END_TEST
+
+START_TEST(test_bad_op_aborts)
+{
+    struct pagefile *pf = make_pagefile(4, NULL);
+    pagefile_io_calls(pf, (enum pagefile_op)2);
+}
+END_TEST
+
+static Suite *make_pagefile_suite(void)
+{
+    Suite *s = suite_create("pagefile");
+    TCase *core = check_util_tcase(s, "core", "public", 60);
+    tcase_add_test(core, test_write_then_read_round_trips);
+    tcase_add_test(core, test_vectored_io_moves_a_batch_in_one_call);
+    tcase_add_test(core, test_unwritten_slot_reads_zeros);
+    tcase_add_test(core, test_alloc_is_next_fit_and_wraps);
+    tcase_add_test(core, test_run_allocation_in_a_fragmented_bitmap);
+    tcase_add_test(core, test_run_stops_at_end_of_file);
+    tcase_add_test(core, test_file_at_given_path_is_created_and_removed);
+    tcase_add_test(core, test_existing_file_is_truncated_and_kept);
+    tcase_add_test(core, test_concurrent_allocs_hand_out_distinct_slots);
+    TCase *limits = check_util_tcase(s, "limits", "public", 60);
+    tcase_add_test(limits, test_full_bitmap_gives_enospc);
+    tcase_add_test(limits, test_injected_read_error_leaves_page_untouched);
+    tcase_add_test(limits, test_injected_write_error_changes_no_data);
+    tcase_add_test(limits, test_truncated_file_read_is_eio);
+    tcase_add_test(limits, test_path_in_missing_directory_is_refused);
+    tcase_add_loop_test(limits, test_path_that_is_not_a_regular_file_is_refused,
+                        0, 2);
+    tcase_add_test(limits, test_missing_tmpdir_is_refused);
+    tcase_add_test(limits, test_bad_config_is_refused);
+    tcase_add_test(limits, test_bad_batches_are_refused);
+    tcase_add_test_raise_signal(limits, test_free_of_free_slot_aborts, SIGABRT);
+    tcase_add_loop_test_raise_signal(limits, test_slot_beyond_capacity_aborts,
+                                     SIGABRT, 0, 4);
+    tcase_add_test_raise_signal(limits, test_bad_op_aborts, SIGABRT);
+    return s;
+}
+
+CHECK_MAIN(make_pagefile_suite)
