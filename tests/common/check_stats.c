@@ -1,0 +1,186 @@
+/*
+ * check_stats.c - per-thread counters: sums across threads, several stats
+ * objects in one thread, block reuse after threads exit, names, limits.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "stats.h"
+
+START_TEST(test_new_stats_are_zero)
+{
+    struct stats *s = stats_create();
+    ck_assert_ptr_nonnull(s);
+    uint64_t all[STAT_COUNT];
+    memset(all, 0xff, sizeof all);
+    stats_sum(s, all);
+    for (int c = 0; c < STAT_COUNT; c++) {
+        ck_assert_uint_eq(all[c], 0);
+        ck_assert_uint_eq(stats_get(s, (enum stat_id)c), 0);
+    }
+    stats_destroy(s);
+}
+END_TEST
+
+START_TEST(test_add_and_inc_count_in_one_thread)
+{
+    struct stats *s = stats_create();
+    stats_inc(s, STAT_FAULT_ZERO);
+    stats_inc(s, STAT_FAULT_ZERO);
+    stats_add(s, STAT_PAGE_WRITE, 16);
+    stats_add(s, STAT_WAIT_FRAME, 0);
+    ck_assert_uint_eq(stats_get(s, STAT_FAULT_ZERO), 2);
+    ck_assert_uint_eq(stats_get(s, STAT_PAGE_WRITE), 16);
+    ck_assert_uint_eq(stats_get(s, STAT_WAIT_FRAME), 0);
+    ck_assert_uint_eq(stats_get(s, STAT_ACCESSES), 0);
+    stats_destroy(s);
+}
+END_TEST
+
+START_TEST(test_one_thread_counts_into_several_objects)
+{
+    struct stats *a = stats_create(), *b = stats_create();
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    stats_add(a, STAT_TRIM, 3);
+    stats_add(b, STAT_TRIM, 5);
+    stats_add(a, STAT_TRIM, 1);
+    ck_assert_uint_eq(stats_get(a, STAT_TRIM), 4);
+    ck_assert_uint_eq(stats_get(b, STAT_TRIM), 5);
+    stats_destroy(a);
+    /* a new object (maybe at a's address) starts clean for this thread */
+    struct stats *c = stats_create();
+    stats_inc(c, STAT_TRIM);
+    ck_assert_uint_eq(stats_get(c, STAT_TRIM), 1);
+    ck_assert_uint_eq(stats_get(b, STAT_TRIM), 5);
+    stats_destroy(b);
+    stats_destroy(c);
+}
+END_TEST
+
+#define COUNT_THREADS 8
+#define COUNT_ADDS 50000
+
+struct count_arg {
+    struct stats *s[2];
+    pthread_barrier_t *barrier;
+};
+
+/* Count COUNT_ADDS events into both objects, then wait for the others. */
+static void *counter_thread(void *p)
+{
+    struct count_arg *a = p;
+    for (int i = 0; i < COUNT_ADDS; i++) {
+        stats_inc(a->s[0], STAT_ACCESSES);
+        stats_add(a->s[1], STAT_PAGE_READ, 2);
+    }
+    if (a->barrier != NULL)
+        pthread_barrier_wait(a->barrier);
+    return NULL;
+}
+
+START_TEST(test_threads_sum_without_losing_counts)
+{
+    struct count_arg arg = {{stats_create(), stats_create()}, NULL};
+    pthread_t t[COUNT_THREADS];
+    for (int i = 0; i < COUNT_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, counter_thread, &arg), 0);
+    for (int i = 0; i < COUNT_THREADS; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_uint_eq(stats_get(arg.s[0], STAT_ACCESSES),
+                      COUNT_THREADS * COUNT_ADDS);
+    uint64_t all[STAT_COUNT];
+    stats_sum(arg.s[1], all);
+    ck_assert_uint_eq(all[STAT_PAGE_READ], 2ull * COUNT_THREADS * COUNT_ADDS);
+    ck_assert_uint_eq(all[STAT_ACCESSES], 0);
+    stats_destroy(arg.s[0]);
+    stats_destroy(arg.s[1]);
+}
+END_TEST
+
+/* Count one access into s. */
+static void *one_shot(void *p)
+{
+    stats_inc(p, STAT_ACCESSES);
+    return NULL;
+}
+
+START_TEST(test_exited_threads_hand_their_blocks_on)
+{
+    struct stats *s = stats_create();
+    enum { RUNS = 3 * STATS_MAX_THREADS };
+    for (int i = 0; i < RUNS; i++) {
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, one_shot, s), 0);
+        pthread_join(t, NULL);
+    }
+    ck_assert_uint_eq(stats_get(s, STAT_ACCESSES), RUNS);
+    stats_destroy(s);
+}
+END_TEST
+
+START_TEST(test_names_are_snake_case)
+{
+    ck_assert_str_eq(stats_name(STAT_ACCESSES), "accesses");
+    ck_assert_str_eq(stats_name(STAT_FAULT_ZERO), "fault_zero");
+    ck_assert_str_eq(stats_name(STAT_WAIT_FRAME), "wait_frame");
+    ck_assert_str_eq(stats_name(STAT_COUNT), "?");
+    for (int c = 0; c < STAT_COUNT; c++) {
+        const char *n = stats_name((enum stat_id)c);
+        ck_assert_ptr_nonnull(n);
+        ck_assert_uint_gt(strlen(n), 0);
+        ck_assert_uint_eq(strspn(n, "abcdefghijklmnopqrstuvwxyz_"), strlen(n));
+        for (int d = 0; d < c; d++)
+            ck_assert_str_ne(n, stats_name((enum stat_id)d));
+    }
+    stats_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_too_many_live_threads_abort)
+{
+    struct stats *s = stats_create();
+    enum { N = STATS_MAX_THREADS + 1 };
+    static pthread_t t[N];
+    static pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, N);
+    struct count_arg arg = {{s, s}, &barrier};
+    /* 129 threads alive at once: one of them cannot get a block */
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, counter_thread, &arg), 0);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+}
+END_TEST
+
+START_TEST(test_bad_counter_id_aborts)
+{
+    struct stats *s = stats_create();
+    if (_i == 0)
+        stats_add(s, STAT_COUNT, 1);
+    else
+        stats_get(s, (enum stat_id)(STAT_COUNT + 5));
+}
+END_TEST
+
+static Suite *make_stats_suite(void)
+{
+    Suite *s = suite_create("stats");
+    TCase *core = check_util_tcase(s, "core", "public", 60);
+    tcase_add_test(core, test_new_stats_are_zero);
+    tcase_add_test(core, test_add_and_inc_count_in_one_thread);
+    tcase_add_test(core, test_one_thread_counts_into_several_objects);
+    tcase_add_test(core, test_threads_sum_without_losing_counts);
+    tcase_add_test(core, test_exited_threads_hand_their_blocks_on);
+    tcase_add_test(core, test_names_are_snake_case);
+    TCase *limits = check_util_tcase(s, "limits", "public", 60);
+    tcase_add_test_raise_signal(limits, test_too_many_live_threads_abort,
+                                SIGABRT);
+    tcase_add_loop_test_raise_signal(limits, test_bad_counter_id_aborts,
+                                     SIGABRT, 0, 2);
+    return s;
+}
+
+CHECK_MAIN(make_stats_suite)
