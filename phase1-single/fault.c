@@ -1,0 +1,218 @@
+/*
+ * fault.c - phase1's page-fault handler: one function per PTE format.
+ *
+ * Transitions performed here (see states.dot):
+ *   ZERO       -> VALID  phase1_fault_zero: take a frame, zero it, map it
+ *   TRANSITION -> VALID  phase1_fault_transition: rescue the frame from the
+ *                        modified or standby list, no I/O
+ *   DISK       -> VALID  phase1_fault_disk: take a frame, read the slot
+ *   VALID      -> VALID  phase1_fault_valid: write to a read-only page
+ *                        (upgrade, mark dirty); anything else is spurious
+ *
+ * Invariants kept (the VALID bits are defined in phase1_impl.h):
+ *   1. A read fault maps the page read-only, a write fault read-write; a
+ *      page becomes writable only through a write fault, and a writable
+ *      page is always dirty.
+ *   2. A page that is not dirty owns a slot with its bytes; a dirty page
+ *      owns none: the moment a page is written (write fault on any format)
+ *      its slot is stale and is released.
+ *   3. A read fault from DISK or from STANDBY keeps the slot, so the clean
+ *      page can later be trimmed straight to standby with no write.
+ *   4. A fault that fails leaves its page exactly as it found it (the frame
+ *      it took goes back to the free list): nothing is lost.
+ *
+ * Locking: none; phase1 runs in one thread.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "phase1_impl.h"
+
+/* Resolve a fault at va (is_write: the access was a store).  Returns 0 so
+ * the access retries, -EFAULT for an address outside the user range, or the
+ * error of the step that failed (-ENOSPC, -EIO; nothing lost). */
+int phase1_fault(struct stage *s, uint64_t va, bool is_write)
+{
+#ifdef SOLUTION
+    struct machine *m = s->core.machine;
+    if (!machine_va_valid(m, va))
+        return -EFAULT;
+    uint64_t vpn = machine_vpn(m, va);
+    pte_t pte = pte_load(&s->core.ptes[vpn]);
+    switch (pte_format(pte)) {
+    case PTE_ZERO:
+        return phase1_fault_zero(s, vpn, is_write);
+    case PTE_TRANSITION:
+        return phase1_fault_transition(s, vpn, pte, is_write);
+    case PTE_DISK:
+        return phase1_fault_disk(s, vpn, pte, is_write);
+    case PTE_VALID:
+        break;
+    }
+    return phase1_fault_valid(s, vpn, pte, is_write);
+#else
+    (void)s;
+    (void)va;
+    (void)is_write;
+    return -ENOSYS; /* TODO: check va, dispatch on the PTE's format */
+#endif
+}
+
+#ifdef SOLUTION
+/* Release f's page-file slot, if it has one (its bytes are stale now). */
+static void fault_drop_slot(struct stage *s, struct pfn *f)
+{
+    if (f->slot != PAGEFILE_NO_SLOT) {
+        pagefile_free(s->core.pagefile, f->slot);
+        f->slot = PAGEFILE_NO_SLOT;
+    }
+}
+
+/* Mapping failed: park the page as TRANSITION on the modified (dirty) or
+ * standby (clean) list, where a later fault rescues it. */
+static void fault_park(struct stage *s, uint64_t vpn, struct pfn *f,
+                       bool dirty)
+{
+    uint64_t frame = pfn_number(&s->core.pfns, f);
+    pte_store(&s->core.ptes[vpn], pte_make_transition(frame));
+    machine_unmap(s->core.machine, vpn);
+    pfn_move(&s->core.pfns, f, dirty ? PFN_MODIFIED : PFN_STANDBY);
+}
+#endif
+
+/* Make frame f (on no list, or already active for an upgrade) the page at
+ * vpn: PTE VALID {writable, accessed, dirty}, frame on the active list,
+ * then the machine mapping.  f->slot must already be right (none when
+ * dirty).  Returns 0, or the machine's error after parking the page as a
+ * TRANSITION page (contents kept, the next fault rescues it). */
+int phase1_map_page(struct stage *s, uint64_t vpn, struct pfn *f,
+                    bool writable, bool dirty)
+{
+#ifdef SOLUTION
+    uint64_t frame = pfn_number(&s->core.pfns, f);
+    f->vpn = vpn;
+    pte_store(&s->core.ptes[vpn],
+              pte_make_valid(frame, writable, true, dirty));
+    if (!list_node_linked(&f->link))
+        pfn_link(&s->core.pfns, f, PFN_ACTIVE);
+    int err = machine_map(s->core.machine, vpn, frame, writable);
+    if (err != 0)
+        fault_park(s, vpn, f, dirty);
+    return err;
+#else
+    (void)s;
+    (void)vpn;
+    (void)f;
+    (void)writable;
+    (void)dirty;
+    return -ENOSYS; /* TODO: PTE first, then list, then machine_map */
+#endif
+}
+
+/* First touch of vpn (PTE ZERO): take a frame, fill it with zeros, map
+ * it.  The page is dirty (the page file has no copy).  Returns 0, or
+ * phase1_obtain_frame's error with the PTE still ZERO. */
+int phase1_fault_zero(struct stage *s, uint64_t vpn, bool is_write)
+{
+#ifdef SOLUTION
+    struct pfn *f;
+    int err = phase1_obtain_frame(s, &f);
+    if (err != 0)
+        return err;
+    uint64_t frame = pfn_number(&s->core.pfns, f);
+    memset(machine_frame(s->core.machine, frame), 0, MACHINE_PAGE_SIZE);
+    stats_inc(s->core.stats, STAT_FAULT_ZERO);
+    return phase1_map_page(s, vpn, f, is_write, true);
+#else
+    (void)s;
+    (void)vpn;
+    (void)is_write;
+    return -ENOSYS; /* TODO: obtain a frame, zero it, map it */
+#endif
+}
+
+/* Soft fault (PTE TRANSITION naming a modified or standby frame): rescue
+ * the frame, no I/O.  A standby frame keeps its slot on a read (still
+ * clean) and loses it on a write.  Returns 0 (or a mapping error). */
+int phase1_fault_transition(struct stage *s, uint64_t vpn, pte_t pte,
+                            bool is_write)
+{
+#ifdef SOLUTION
+    struct pfn *f = pfn_get(&s->core.pfns, pte_frame(pte));
+    if (f->vpn != vpn)
+        phase1_die("phase1_fault_transition", "frame names another page");
+    stats_inc(s->core.stats, STAT_FAULT_TRANSITION);
+    stats_inc(s->core.stats, f->state == PFN_STANDBY ? STAT_RESCUE_STANDBY
+                                                     : STAT_RESCUE_MODIFIED);
+    pfn_unlink(&s->core.pfns, f);
+    if (is_write)
+        fault_drop_slot(s, f);
+    return phase1_map_page(s, vpn, f, is_write, f->slot == PAGEFILE_NO_SLOT);
+#else
+    (void)s;
+    (void)vpn;
+    (void)pte;
+    (void)is_write;
+    return -ENOSYS; /* TODO: take the frame off its list, map it again */
+#endif
+}
+
+/* Hard fault (PTE DISK): take a frame, read the slot into it through the
+ * kernel window, map it.  A read keeps the slot (the page is clean); a
+ * write releases it.  Returns 0, or -ENOSPC / -EIO with the PTE still DISK
+ * and the slot untouched. */
+int phase1_fault_disk(struct stage *s, uint64_t vpn, pte_t pte,
+                      bool is_write)
+{
+#ifdef SOLUTION
+    uint64_t slot = pte_slot(pte);
+    struct pfn *f;
+    int err = phase1_obtain_frame(s, &f);
+    if (err != 0)
+        return err;
+    uint64_t frame = pfn_number(&s->core.pfns, f);
+    err = pagefile_read(s->core.pagefile, slot,
+                        machine_frame(s->core.machine, frame));
+    if (err != 0) {
+        phase1_release_frame(s, f);
+        return err;
+    }
+    stats_inc(s->core.stats, STAT_FAULT_DISK);
+    stats_inc(s->core.stats, STAT_PAGE_READ);
+    f->slot = slot;
+    if (is_write)
+        fault_drop_slot(s, f);
+    return phase1_map_page(s, vpn, f, is_write, is_write);
+#else
+    (void)s;
+    (void)vpn;
+    (void)pte;
+    (void)is_write;
+    return -ENOSYS; /* TODO: obtain a frame, pagefile_read, map it */
+#endif
+}
+
+/* Fault on a VALID page: a write to a read-only page upgrades it to
+ * writable and dirty, releasing its now-stale slot; anything else (the
+ * fault was already resolved) is spurious and changes nothing.  Returns 0
+ * (or a mapping error). */
+int phase1_fault_valid(struct stage *s, uint64_t vpn, pte_t pte,
+                       bool is_write)
+{
+#ifdef SOLUTION
+    if (!is_write || pte_writable(pte)) {
+        stats_inc(s->core.stats, STAT_FAULT_SPURIOUS);
+        return 0;
+    }
+    struct pfn *f = pfn_get(&s->core.pfns, pte_frame(pte));
+    fault_drop_slot(s, f);
+    stats_inc(s->core.stats, STAT_FAULT_UPGRADE);
+    return phase1_map_page(s, vpn, f, true, true);
+#else
+    (void)s;
+    (void)vpn;
+    (void)pte;
+    (void)is_write;
+    return -ENOSYS; /* TODO: upgrade a read-only page on a write */
+#endif
+}

@@ -1,0 +1,135 @@
+/*
+ * phase1.c - phase1-single's life cycle and its operations table: create
+ * (the shared core plus the fault handler), audit (the shared invariants
+ * plus phase1's own), destroy.  The state machine itself is in fault.c
+ * (faults) and trim.c (trimming, write-back, finding frames).
+ *
+ * Invariants phase1 adds to audit.h's (checked by phase1_audit):
+ *   1. A writable VALID page is dirty.
+ *   2. A VALID page is dirty exactly when its frame owns no slot.
+ *   3. A MODIFIED frame owns no slot (its stale one was released when the
+ *      page was written).
+ *
+ * Locking: none; phase1 runs in one thread (create refuses more).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "audit.h"
+#include "phase1_impl.h"
+
+/* Abort with "func: reason". */
+_Noreturn void phase1_die(const char *func, const char *reason)
+{
+    fprintf(stderr, "%s: %s\n", func, reason);
+    abort();
+}
+
+/* The machine's fault handler: ctx is the stage. */
+static int phase1_on_fault(void *ctx, uint64_t va, bool is_write)
+{
+    return phase1_fault(ctx, va, is_write);
+}
+
+/* Build a phase1 stage from cfg.  Returns 0, or -EINVAL (bad or
+ * multithreaded configuration), -ENOMEM, or stage_core_init's error, with
+ * one sentence in err; nothing is left allocated on failure. */
+static int phase1_create(const struct stage_config *cfg, struct stage **out,
+                         char *err, size_t errlen)
+{
+    if (cfg->user_threads > 1) {
+        snprintf(err, errlen,
+                 "phase1 runs one user thread, not %u (use phase2 for more)",
+                 cfg->user_threads);
+        return -EINVAL;
+    }
+    struct stage *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        snprintf(err, errlen, "phase1: out of memory");
+        return -ENOMEM;
+    }
+    int rc = stage_core_init(&s->core, cfg, err, errlen);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
+    machine_set_fault_handler(s->core.machine, phase1_on_fault, s);
+    *out = s;
+    return 0;
+}
+
+/* Release everything s owns (no access may be in progress). */
+static void phase1_destroy(struct stage *s)
+{
+    stage_core_destroy(&s->core);
+    free(s);
+}
+
+/* phase1 has no system threads: the faulting thread does their work. */
+static int phase1_start(struct stage *s)
+{
+    (void)s;
+    return 0;
+}
+
+static void phase1_stop(struct stage *s)
+{
+    (void)s;
+}
+
+/* Check phase1's invariants 1-3 for active or modified frame f.  0, or -1
+ * with the violation in msg. */
+static int phase1_audit_frame(struct stage *s, struct pfn *f, char *msg,
+                              size_t msglen)
+{
+    uint64_t frame = pfn_number(&s->core.pfns, f);
+    bool has_slot = f->slot != PAGEFILE_NO_SLOT;
+    const char *why = NULL;
+    if (f->state == PFN_MODIFIED && has_slot)
+        why = "modified frame owns a page-file slot";
+    if (f->state == PFN_ACTIVE) {
+        pte_t pte = pte_load(&s->core.ptes[f->vpn]);
+        if (pte_writable(pte) && !pte_dirty(pte))
+            why = "writable page is not dirty";
+        else if (pte_dirty(pte) == has_slot)
+            why = "dirty bit disagrees with the frame's slot";
+    }
+    if (why == NULL)
+        return 0;
+    snprintf(msg, msglen, "phase1: frame %" PRIu64 " (page %" PRIu64 "): %s",
+             frame, f->vpn, why);
+    return -1;
+}
+
+/* Check every shared invariant (audit.h) and phase1's own while quiescent.
+ * 0, or -1 with the first violation in msg. */
+static int phase1_audit(struct stage *s, char *msg, size_t msglen)
+{
+    if (audit_core(&s->core, msg, msglen) != 0)
+        return -1;
+    for (uint64_t i = 0; i < s->core.pfns.nframes; i++) {
+        if (phase1_audit_frame(s, pfn_get(&s->core.pfns, i), msg, msglen))
+            return -1;
+    }
+    return 0;
+}
+
+static struct stage_core *phase1_core(struct stage *s)
+{
+    return &s->core;
+}
+
+const struct stage_ops phase1_ops = {
+    .name = "phase1",
+    .create = phase1_create,
+    .destroy = phase1_destroy,
+    .fault = phase1_fault,
+    .trim = phase1_trim,
+    .write_modified = phase1_write_modified,
+    .start = phase1_start,
+    .stop = phase1_stop,
+    .audit = phase1_audit,
+    .core = phase1_core,
+};

@@ -1,0 +1,55 @@
+/*
+ * phase1_impl.h - what the files of phase1-single share (not for users of
+ * the stage: they see phase1.h only).
+ *
+ * The stage's meaning of a VALID PTE's bits:
+ *   writable  the page is mapped read-write (only after a write fault);
+ *   dirty     the page file holds no current copy of the page, so trimming
+ *             it makes it MODIFIED (it must be written before its frame can
+ *             be reused).  A page that is not dirty owns a slot with the
+ *             same bytes and goes straight to STANDBY when trimmed.
+ *   accessed  set when the page is mapped (the hw MMU has no accessed bit;
+ *             the soft MMU also sets it on every access); the trimmer's
+ *             clock clears it and gives the page a second chance.
+ */
+#ifndef PAGELAB_PHASE1_IMPL_H
+#define PAGELAB_PHASE1_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "phase1.h"
+
+/* No locks: phase1 runs in one thread.  Everything below is touched only
+ * by that thread (and by the machine's fault path, which is the same
+ * thread taking a fault). */
+struct stage {
+    struct stage_core core; /* machine, PTEs, PFN database, page file, stats */
+};
+
+/* The functions a student writes (contracts above their definitions).
+ * fault.c: the four kinds of fault and the mapping step they share. */
+int phase1_fault(struct stage *s, uint64_t va, bool is_write);
+int phase1_fault_zero(struct stage *s, uint64_t vpn, bool is_write);
+int phase1_fault_transition(struct stage *s, uint64_t vpn, pte_t pte,
+                            bool is_write);
+int phase1_fault_disk(struct stage *s, uint64_t vpn, pte_t pte,
+                      bool is_write);
+int phase1_fault_valid(struct stage *s, uint64_t vpn, pte_t pte,
+                       bool is_write);
+int phase1_map_page(struct stage *s, uint64_t vpn, struct pfn *frame,
+                    bool writable, bool dirty);
+/* trim.c: trimming, write-back, and finding a frame for a fault. */
+int phase1_trim(struct stage *s, unsigned max_pages);
+int phase1_write_modified(struct stage *s, unsigned max_pages);
+int phase1_obtain_frame(struct stage *s, struct pfn **out);
+void phase1_repurpose(struct stage *s, struct pfn *frame);
+
+/* Given (trim.c): put a frame taken by phase1_obtain_frame back on the
+ * free list (the fault that took it failed). */
+void phase1_release_frame(struct stage *s, struct pfn *frame);
+
+/* phase1.c: abort with "func: reason" (an invariant was violated). */
+_Noreturn void phase1_die(const char *func, const char *reason);
+
+#endif
