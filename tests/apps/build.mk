@@ -1,0 +1,23 @@
+# tests/apps/: app programs run against the real pager program.
+#   tests/apps/<name>.c      -> $(BUILD)/apps/<name> (linked with libvmapp.a)
+#   tests/apps/<name>.trace  the expected pager trace (pids normalized)
+#   tests/apps/<name>.out    the expected app output, plus its exit line
+#   tests/apps/data/         files the apps map (copied per run)
+#   check_apps.c             the check suite running every app
+APP_TEST_SRCS := $(filter-out tests/apps/check_apps.c,$(wildcard tests/apps/*.c))
+APP_BINS := $(patsubst tests/apps/%.c,$(BUILD)/apps/%,$(APP_TEST_SRCS))
+PROGRAMS += $(APP_BINS)
+
+$(BUILD)/apps/%: $(O)/app/tests/apps/%.o $(LIBVMAPP)
+	@mkdir -p $(@D)
+	$(CC) $(APP_LDFLAGS) -o $@ $< $(LIBVMAPP) $(APP_LDLIBS)
+
+ifneq ($(PAGER_SRCS),)
+$(O)/tests/apps/check_apps.o: CFLAGS += \
+  -DAPPS_SRC_DIR='"$(CURDIR)/tests/apps"' \
+  -DAPPS_BIN_DIR='"$(abspath $(BUILD))/apps"' \
+  -DAPPS_PAGER='"$(abspath $(PAGER_BIN))"'
+$(eval $(call check_test,check_apps,tests/apps/check_apps.c $(CHECK_UTIL_SRCS),))
+$(BUILD)/tests/check_apps: $(PAGER_BIN) $(APP_BINS)
+endif
+.PRECIOUS: $(O)/app/tests/apps/%.o

@@ -1,0 +1,17 @@
+/* pager-args: -m 4 -s 4
+ * zero_read: a fresh swap-backed page reads as zeros from the pinned zero
+ * page (read-only, no file read); the first write then gives it a frame.
+ */
+#include <stdio.h>
+
+#include "vm_app.h"
+
+int main(void)
+{
+    char *p = vm_map(NULL, 0);
+    printf("first byte %d\n", p[0]);
+    printf("last byte %d\n", p[VM_PAGESIZE - 1]);
+    p[10] = 'x';
+    printf("after write %c %d\n", p[10], p[11]);
+    return 0;
+}
