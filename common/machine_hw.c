@@ -24,7 +24,10 @@
  *   SA_NODEFER  SIGSEGV is not blocked while the handler runs, so a
  *               siglongjmp out of the handler needs no mask restore and
  *               the accessor can arm its jump buffer with the cheap
- *               sigsetjmp(env, 0) (no sigprocmask system call);
+ *               sigsetjmp(env, 0) (no sigprocmask system call).  A
+ *               sanitizer's wrapper handler (ThreadSanitizer's) may block
+ *               SIGSEGV anyway, so the error path unblocks it explicitly
+ *               before jumping: one system call, only on errors;
  *   SA_ONSTACK  a thread that set up an alternate signal stack gets a
  *               stack overflow reported instead of a silent death.
  * A handler error jumps back (siglongjmp) to the accessor of the faulting
@@ -173,6 +176,10 @@ static void machine_hw_segv(int sig, siginfo_t *si, void *ucv)
         abort();
     }
     machine_hw_err = rc;
+    sigset_t segv;
+    sigemptyset(&segv);
+    sigaddset(&segv, SIGSEGV);
+    pthread_sigmask(SIG_UNBLOCK, &segv, NULL); /* see the design comment */
     siglongjmp(*machine_hw_env, 1);
 }
 
