@@ -1,0 +1,296 @@
+/*
+ * threads.c - the system threads (trimmer, modified-page writer) and how
+ * user threads wait for frames.
+ *
+ * Thresholds (phase2.c sets them from the frame count):
+ *   the trimmer works while free + standby + modified < high_water and
+ *     the active list is not empty;
+ *   the writer works while the modified list is not empty and it is long
+ *     (>= write_threshold), or free + standby < low_water, or a user thread
+ *     waits for a frame.
+ * A worker sleeps on its condition variable until its threshold says
+ * there is work.  Who wakes it:
+ *   - a fault that claimed a frame (phase2_kick), checked against the
+ *     worker's 'idle' flag with sequentially consistent atomics: the worker
+ *     sets idle then reads the counts, the fault changes a count then reads
+ *     idle, so one of them always sees the other (no lost wake-up);
+ *   - a user thread that found no frame (it kicks both, then waits);
+ *   - any list gaining a frame while a user thread waits
+ *     (phase2_wake_waiters).
+ * A pass that achieved nothing marks the worker stalled at the current
+ * kick generation; it sleeps until the next kick instead of spinning.
+ * A failed pass (page file full, I/O error) is reported to the waiting
+ * user threads, whose faults return the error (nothing is lost).
+ *
+ * While the workers are not running (start not called, or after stop) a
+ * fault that finds no frame trims and writes itself, as phase1 does.
+ *
+ * Invariants:
+ *   1. running is true exactly while both worker threads exist.
+ *   2. A user thread waits on frame_cv only with waiters counting it.
+ *   3. No lock is held while waiting, except sys (released by the wait).
+ *
+ * Locking: only 'sys', a leaf (phase2.c); passes run with no lock held.
+ */
+#include "phase2_impl.h"
+
+#include <string.h>
+
+#ifdef SOLUTION
+/* Frames a fault could take right now. */
+static uint64_t phase2_available(struct stage *s)
+{
+    return phase2_count(s, PFN_FREE) + phase2_count(s, PFN_STANDBY);
+}
+
+/* Does worker w's threshold say there is work?  Lock-free (a hint). */
+static bool phase2_work_needed(struct stage *s, enum phase2_worker w)
+{
+    uint64_t avail = phase2_available(s);
+    uint64_t modified = phase2_count(s, PFN_MODIFIED);
+    if (w == PHASE2_TRIMMER)
+        return phase2_count(s, PFN_ACTIVE) > 0 &&
+               avail + modified < s->high_water;
+    return modified > 0 &&
+           (modified >= s->write_threshold || avail < s->low_water ||
+            atomic_load(&s->waiters) > 0);
+}
+
+/* Bump the kick generation and wake both workers.  sys held. */
+static void phase2_kick_locked(struct stage *s)
+{
+    s->kick_gen++;
+    for (int w = 0; w < PHASE2_WORKERS; w++)
+        pthread_cond_signal(&s->work_cv[w]);
+}
+
+/* Sleep until worker w has work (true) or must exit (false).  No lock held
+ * on entry or exit; *gen gets the kick generation the pass starts at. */
+static bool phase2_worker_sleep(struct stage *s, enum phase2_worker w,
+                                uint64_t *gen)
+{
+    lock_acquire(&s->sys);
+    atomic_store(&s->idle[w], true);
+    while (!s->stopping &&
+           (!phase2_work_needed(s, w) ||
+            (s->stalled[w] && s->stalled_gen[w] == s->kick_gen)))
+        lock_wait(&s->sys, &s->work_cv[w]);
+    atomic_store(&s->idle[w], false);
+    bool go = !s->stopping;
+    *gen = s->kick_gen;
+    lock_release(&s->sys);
+    return go;
+}
+
+/* One pass of worker w inside the gate.  Pages moved or -errno. */
+static int phase2_worker_pass(struct stage *s, enum phase2_worker w)
+{
+    phase2_gate_enter(s);
+    int n = w == PHASE2_TRIMMER
+                ? phase2_trim(s, s->core.config.trim_batch)
+                : phase2_write_modified(s, s->core.config.write_batch);
+    phase2_gate_exit(s);
+    return n;
+}
+
+/* Record the outcome n of a pass started at kick generation gen: a pass
+ * that moved nothing stalls the worker until the next kick; a failure is
+ * reported to the user threads waiting for a frame.  No lock held. */
+static void phase2_worker_after(struct stage *s, enum phase2_worker w,
+                                int n, uint64_t gen)
+{
+    if (n > 0) {
+        phase2_kick(s);
+        return;
+    }
+    lock_acquire(&s->sys);
+    s->stalled[w] = true;
+    s->stalled_gen[w] = gen;
+    if (n < 0) {
+        s->frame_error = n;
+        s->error_gen++;
+        pthread_cond_broadcast(&s->frame_cv);
+    }
+    lock_release(&s->sys);
+}
+
+/* The body of worker w's thread. */
+static void phase2_worker_loop(struct stage *s, enum phase2_worker w)
+{
+    uint64_t gen;
+    while (phase2_worker_sleep(s, w, &gen)) {
+        int n = phase2_worker_pass(s, w);
+        phase2_worker_after(s, w, n, gen);
+    }
+}
+
+static void *phase2_trimmer_main(void *arg)
+{
+    phase2_worker_loop(arg, PHASE2_TRIMMER);
+    return NULL;
+}
+
+static void *phase2_writer_main(void *arg)
+{
+    phase2_worker_loop(arg, PHASE2_WRITER);
+    return NULL;
+}
+
+/* Workers running: kick them and wait until a frame is available, the
+ * workers report an error, or they stop.  No lock held.  0 or the error. */
+static int phase2_wait_for_workers(struct stage *s)
+{
+    int rc = 0;
+    lock_acquire(&s->sys);
+    atomic_fetch_add(&s->waiters, 1);
+    phase2_kick_locked(s);
+    stats_inc(s->core.stats, STAT_WAIT_FRAME);
+    uint64_t error_gen = s->error_gen;
+    while (s->running && phase2_available(s) == 0 &&
+           s->error_gen == error_gen)
+        lock_wait(&s->sys, &s->frame_cv);
+    if (s->error_gen != error_gen && phase2_available(s) == 0)
+        rc = s->frame_error;
+    atomic_fetch_sub(&s->waiters, 1);
+    lock_release(&s->sys);
+    return rc;
+}
+
+/* Workers not running: trim and write in this thread (inside the gate).
+ * If there was nothing to do (every frame is held by other faults), wait
+ * until some list gains a frame.  No lock held.  0 or the write's error. */
+static int phase2_work_inline(struct stage *s)
+{
+    phase2_gate_enter(s);
+    int trimmed = phase2_trim(s, s->core.config.trim_batch);
+    int written = phase2_write_modified(s, s->core.config.write_batch);
+    phase2_gate_exit(s);
+    if (trimmed > 0 || written > 0 || phase2_available(s) > 0)
+        return 0;
+    if (written < 0)
+        return written;
+    lock_acquire(&s->sys);
+    atomic_fetch_add(&s->waiters, 1);
+    while (!s->running && phase2_available(s) == 0 &&
+           phase2_count(s, PFN_ACTIVE) == 0 &&
+           phase2_count(s, PFN_MODIFIED) == 0)
+        lock_wait(&s->sys, &s->frame_cv);
+    atomic_fetch_sub(&s->waiters, 1);
+    lock_release(&s->sys);
+    return 0;
+}
+#endif
+
+/* A fault found no frame.  No lock held on entry or exit.  0: retry the
+ * fault; or -ENOSPC / -EIO when no frame can be made. */
+int phase2_wait_for_frame(struct stage *s)
+{
+#ifdef SOLUTION
+    lock_acquire(&s->sys);
+    bool running = s->running;
+    lock_release(&s->sys);
+    return running ? phase2_wait_for_workers(s) : phase2_work_inline(s);
+#else
+    (void)s;
+    return -ENOSYS; /* TODO: wait for the workers, or trim/write inline */
+#endif
+}
+
+/* Wake a worker whose threshold says there is work and that may be
+ * sleeping.  No lock held. */
+void phase2_kick(struct stage *s)
+{
+#ifdef SOLUTION
+    for (int w = 0; w < PHASE2_WORKERS; w++) {
+        if (atomic_load(&s->idle[w]) && phase2_work_needed(s, w)) {
+            lock_acquire(&s->sys);
+            phase2_kick_locked(s);
+            lock_release(&s->sys);
+            return;
+        }
+    }
+#else
+    (void)s; /* TODO: wake an idle worker that has work */
+#endif
+}
+
+/* A list gained a frame: if user threads wait, wake them and the workers.
+ * Any lock but sys may be held. */
+void phase2_wake_waiters(struct stage *s)
+{
+#ifdef SOLUTION
+    if (atomic_load(&s->waiters) == 0)
+        return;
+    lock_acquire(&s->sys);
+    pthread_cond_broadcast(&s->frame_cv);
+    phase2_kick_locked(s);
+    lock_release(&s->sys);
+#else
+    (void)s; /* TODO: wake the user threads waiting for a frame */
+#endif
+}
+
+/* ops->start: create the trimmer and the writer (no-op when running).
+ * No lock held.  0 or the error of pthread_create (nothing left running). */
+int phase2_start(struct stage *s)
+{
+#ifdef SOLUTION
+    lock_acquire(&s->sys);
+    bool running = s->running;
+    memset(s->stalled, 0, sizeof(s->stalled));
+    lock_release(&s->sys);
+    if (running)
+        return 0;
+    int err = pthread_create(&s->threads[PHASE2_TRIMMER], NULL,
+                             phase2_trimmer_main, s);
+    if (err == 0) {
+        err = pthread_create(&s->threads[PHASE2_WRITER], NULL,
+                             phase2_writer_main, s);
+        if (err != 0) {
+            lock_acquire(&s->sys);
+            s->stopping = true;
+            pthread_cond_broadcast(&s->work_cv[PHASE2_TRIMMER]);
+            lock_release(&s->sys);
+            pthread_join(s->threads[PHASE2_TRIMMER], NULL);
+        }
+    }
+    if (err != 0)
+        return -err;
+    lock_acquire(&s->sys);
+    s->running = true;
+    pthread_cond_broadcast(&s->frame_cv);
+    lock_release(&s->sys);
+    return 0;
+#else
+    (void)s;
+    return -ENOSYS; /* TODO: start the trimmer and the writer */
+#endif
+}
+
+/* ops->stop: tell the workers to exit, join them, and send waiting user
+ * threads back to doing the work inline.  No lock held.  No-op when not
+ * running.  Waits for a pass in progress (and for a closed gate). */
+void phase2_stop(struct stage *s)
+{
+#ifdef SOLUTION
+    lock_acquire(&s->sys);
+    bool running = s->running;
+    if (running) {
+        s->stopping = true;
+        for (int w = 0; w < PHASE2_WORKERS; w++)
+            pthread_cond_broadcast(&s->work_cv[w]);
+    }
+    lock_release(&s->sys);
+    if (!running)
+        return;
+    for (int w = 0; w < PHASE2_WORKERS; w++)
+        pthread_join(s->threads[w], NULL);
+    lock_acquire(&s->sys);
+    s->running = false;
+    s->stopping = false;
+    pthread_cond_broadcast(&s->frame_cv);
+    lock_release(&s->sys);
+#else
+    (void)s; /* TODO: stop and join the trimmer and the writer */
+#endif
+}
