@@ -1,0 +1,109 @@
+/*
+ * stage_fixture.h - the helper layer of the stage suite: build a small
+ * stage of the phase under test (STAGE_OPS, set by tests/build.mk), touch
+ * its pages through the machine, and assert PTE formats, PFN states, list
+ * counts, page-file I/O and the audit in one line each.
+ *
+ * The assert_* macros report the caller's file and line.  ANY in a
+ * writable/dirty argument means "not checked" (a phase's own policy).
+ */
+#ifndef PAGELAB_STAGE_FIXTURE_H
+#define PAGELAB_STAGE_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check_util.h"
+#include "stage.h"
+
+/* The phase under test; every phase header declares the same. */
+extern const struct stage_ops STAGE_OPS;
+
+#define ANY (-1)
+
+/* The small machine most tests use: transitions are forced quickly. */
+#define FX_PAGES 64
+#define FX_FRAMES 8
+#define FX_BATCH 4
+
+struct fx {
+    const struct stage_ops *ops;
+    struct stage *s;
+    struct stage_core *core;
+    struct machine *m;
+    struct pagefile *pf;
+    int fds_before; /* open descriptors before the stage existed */
+};
+
+/* A configuration of pages / frames / mmu, page file of 'pages' slots,
+ * batches of FX_BATCH, one user thread, no phase3 option. */
+void fx_config(struct stage_config *cfg, uint64_t pages, uint64_t frames,
+               enum machine_mmu mmu);
+/* Create the stage of cfg and attach the calling thread to its machine. */
+void fx_open(struct fx *fx, const struct stage_config *cfg);
+/* fx_open of the FX_PAGES / FX_FRAMES machine on mmu (0: hw, 1: soft, so a
+ * loop test's _i picks the backend). */
+void fx_open_small(struct fx *fx, int mmu);
+/* Assert the audit is clean and no lock is held, detach, destroy, and
+ * assert every descriptor the stage opened is closed again. */
+void fx_close(struct fx *fx);
+/* Open descriptors of the process right now. */
+int fx_count_fds(void);
+
+uint64_t fx_va(const struct fx *fx, uint64_t vpn);
+pte_t fx_pte(const struct fx *fx, uint64_t vpn);
+/* The stamp the tests write into page vpn, version v. */
+uint64_t fx_stamp(uint64_t vpn, unsigned v);
+/* Read / write the first word of page vpn; return the accessor's result. */
+int fx_read(struct fx *fx, uint64_t vpn, uint64_t *value);
+int fx_write(struct fx *fx, uint64_t vpn, uint64_t value);
+/* Trim until no page is active / write until none is modified (each step
+ * must make progress); return the pages moved. */
+uint64_t fx_trim_all(struct fx *fx);
+uint64_t fx_write_all(struct fx *fx);
+/* Make page vpn a DISK page holding stamp value (its frame repurposed by
+ * touching other pages); returns its slot. */
+uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value);
+
+#define assert_pte_zero(fx, vpn) fx_assert_zero((fx), (vpn), __FILE__, __LINE__)
+#define assert_pte_valid(fx, vpn, writable, dirty) \
+    fx_assert_valid((fx), (vpn), (writable), (dirty), __FILE__, __LINE__)
+#define assert_pte_transition(fx, vpn, state) \
+    fx_assert_transition((fx), (vpn), (state), __FILE__, __LINE__)
+#define assert_pte_disk(fx, vpn) fx_assert_disk((fx), (vpn), __FILE__, __LINE__)
+#define assert_lists(fx, nfree, nactive, nmodified, nstandby) \
+    fx_assert_lists((fx), (nfree), (nactive), (nmodified), (nstandby), \
+                    __FILE__, __LINE__)
+#define assert_io(fx, rcalls, rpages, wcalls, wpages) \
+    fx_assert_io((fx), (rcalls), (rpages), (wcalls), (wpages), __FILE__, \
+                 __LINE__)
+#define assert_audit_clean(fx) fx_assert_audit((fx), __FILE__, __LINE__)
+#define assert_stamp(fx, vpn, value) \
+    fx_assert_stamp((fx), (vpn), (value), __FILE__, __LINE__)
+
+void fx_assert_zero(struct fx *fx, uint64_t vpn, const char *file, int line);
+/* Returns the frame. */
+uint64_t fx_assert_valid(struct fx *fx, uint64_t vpn, int writable, int dirty,
+                         const char *file, int line);
+/* Returns the frame. */
+uint64_t fx_assert_transition(struct fx *fx, uint64_t vpn,
+                              enum pfn_state state, const char *file,
+                              int line);
+/* Returns the slot. */
+uint64_t fx_assert_disk(struct fx *fx, uint64_t vpn, const char *file,
+                        int line);
+void fx_assert_lists(struct fx *fx, uint64_t nfree, uint64_t nactive,
+                     uint64_t nmodified, uint64_t nstandby, const char *file,
+                     int line);
+void fx_assert_io(struct fx *fx, uint64_t rcalls, uint64_t rpages,
+                  uint64_t wcalls, uint64_t wpages, const char *file,
+                  int line);
+void fx_assert_audit(struct fx *fx, const char *file, int line);
+void fx_assert_stamp(struct fx *fx, uint64_t vpn, uint64_t value,
+                     const char *file, int line);
+
+/* Test cases defined by the other files of the suite. */
+void stage_add_limits_tests(TCase *tc);
+void stage_add_integrity_tests(TCase *tc);
+
+#endif

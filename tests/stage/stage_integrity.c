@@ -1,0 +1,146 @@
+/*
+ * stage_integrity.c - the stage suite's "integrity" case: whole workloads
+ * (every pattern, both MMU backends, with and without the phase3 options,
+ * once with the system threads started) through stage_run_workload, whose
+ * stamp checks catch any lost write; and a seeded random walk of single
+ * accesses, trims and write-backs checked against a shadow copy of every
+ * page, with the audit run after every step.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "stage_fixture.h"
+
+#define RUN_PAGES 64
+#define RUN_FRAMES 8
+#define RUN_ACCESSES 20000
+
+/* Run pattern on a fresh stage; assert no stamp or access error, some
+ * faults of each kind the pattern must cause, and a clean audit. */
+static void run_pattern(enum workload_pattern pattern, enum machine_mmu mmu,
+                        uint64_t options, bool start_threads)
+{
+    struct stage_config cfg;
+    struct fx fx;
+    struct workload_config wl;
+    struct workload_result res;
+    fx_config(&cfg, RUN_PAGES, RUN_FRAMES, mmu);
+    cfg.options = options;
+    fx_open(&fx, &cfg);
+    workload_defaults(&wl);
+    wl.pattern = pattern;
+    wl.accesses = RUN_ACCESSES;
+    wl.seed = 42 + (uint64_t)pattern;
+    if (start_threads)
+        ck_assert_int_eq(fx.ops->start(fx.s), 0);
+    int rc = stage_run_workload(fx.ops, fx.s, &wl, 1, &res);
+    if (start_threads)
+        fx.ops->stop(fx.s);
+    ck_assert_msg(rc == 0 && res.stamp_errors == 0 && res.access_errors == 0,
+                  "%s %s: %" PRIu64 " stamp / %" PRIu64 " access errors: %s",
+                  workload_pattern_name(pattern), machine_mmu_name(mmu),
+                  res.stamp_errors, res.access_errors, res.first_error);
+    ck_assert_uint_eq(res.reads + res.writes, RUN_ACCESSES);
+    ck_assert_uint_gt(stats_get(fx.core->stats, STAT_FAULT_ZERO), 0);
+    if (pattern != WORKLOAD_PHASES) /* its working set fits in memory */
+        ck_assert_uint_gt(stats_get(fx.core->stats, STAT_PAGE_WRITE), 0);
+    fx_close(&fx);
+}
+
+/* _i: pattern in the low bits, MMU in bit 2. */
+START_TEST(test_workload_keeps_every_stamp)
+{
+    run_pattern((enum workload_pattern)(_i % WORKLOAD_PATTERN_COUNT),
+                _i / WORKLOAD_PATTERN_COUNT ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+                0, false);
+}
+END_TEST
+
+START_TEST(test_workload_with_every_option_keeps_every_stamp)
+{
+    run_pattern((enum workload_pattern)(_i % WORKLOAD_PATTERN_COUNT),
+                _i / WORKLOAD_PATTERN_COUNT ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+                STAGE_OPT_ALL, false);
+}
+END_TEST
+
+START_TEST(test_workload_with_system_threads_keeps_every_stamp)
+{
+    run_pattern(WORKLOAD_UNIFORM, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW, 0,
+                true);
+}
+END_TEST
+
+/* xorshift64: the random walk's reproducible stream. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+#define WALK_PAGES 32
+#define WALK_FRAMES 4
+#define WALK_STEPS 3000
+
+/* One random step: read or write a page (checked against shadow), or
+ * trim, or write back.  Asserts the audit afterwards. */
+static void walk_step(struct fx *fx, uint64_t *shadow, uint64_t *rng,
+                      unsigned step)
+{
+    uint64_t r = next_random(rng);
+    uint64_t vpn = (r >> 8) % WALK_PAGES;
+    int rc;
+    switch (r % 8) {
+    case 0:
+        ck_assert_int_ge(fx->ops->trim(fx->s, 1 + (r >> 40) % 6), 0);
+        break;
+    case 1:
+        /* the page file may be full until a clean page is trimmed */
+        rc = fx->ops->write_modified(fx->s, 1 + (r >> 40) % 6);
+        ck_assert(rc >= 0 || rc == -ENOSPC);
+        break;
+    case 2:
+    case 3:
+    case 4:
+        shadow[vpn] = fx_stamp(vpn, step);
+        ck_assert_int_eq(fx_write(fx, vpn, shadow[vpn]), 0);
+        break;
+    default:
+        assert_stamp(fx, vpn, shadow[vpn]);
+        break;
+    }
+    assert_audit_clean(fx);
+}
+
+START_TEST(test_random_steps_match_shadow_copy)
+{
+    struct stage_config cfg;
+    struct fx fx;
+    uint64_t shadow[WALK_PAGES] = {0};
+    uint64_t rng = 0x9e3779b97f4a7c15ull + (uint64_t)_i;
+    fx_config(&cfg, WALK_PAGES, WALK_FRAMES,
+              _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW);
+    cfg.pagefile_slots = WALK_PAGES - WALK_FRAMES + 1; /* never stuck */
+    fx_open(&fx, &cfg);
+    for (unsigned step = 1; step <= WALK_STEPS; step++)
+        walk_step(&fx, shadow, &rng, step);
+    for (uint64_t v = 0; v < WALK_PAGES; v++)
+        assert_stamp(&fx, v, shadow[v]);
+    fx_close(&fx);
+}
+END_TEST
+
+void stage_add_integrity_tests(TCase *tc)
+{
+    tcase_add_loop_test(tc, test_workload_keeps_every_stamp, 0,
+                        2 * WORKLOAD_PATTERN_COUNT);
+    tcase_add_loop_test(tc, test_workload_with_every_option_keeps_every_stamp,
+                        0, 2 * WORKLOAD_PATTERN_COUNT);
+    tcase_add_loop_test(tc, test_workload_with_system_threads_keeps_every_stamp,
+                        0, 2);
+    tcase_add_loop_test(tc, test_random_steps_match_shadow_copy, 0, 2);
+}
