@@ -144,9 +144,12 @@ static int audit_frame_owner(struct audit *a, uint64_t f, const struct pfn *p)
     const struct stage_core *c = a->core;
     unsigned long long fr = (unsigned long long)f;
     const char *st = pfn_state_name(p->state);
+    if (p->vpn == PFN_NO_VPN)
+        return audit_fail(a, "frame %llu is %s but names no page", fr, st);
     if (p->vpn >= c->config.virtual_pages)
-        return audit_fail(a, "frame %llu is %s but names no page (vpn %llu)",
-                          fr, st, (unsigned long long)p->vpn);
+        return audit_fail(a, "frame %llu is %s but names page %llu, beyond the "
+                          "%llu pages", fr, st, (unsigned long long)p->vpn,
+                          (unsigned long long)c->config.virtual_pages);
     pte_t pte = pte_load(&c->ptes[p->vpn]);
     enum pte_format want = audit_expected_format(p->state);
     if (pte_format(pte) != want || pte_frame(pte) != f) {
@@ -174,15 +177,26 @@ static int audit_frames_to_ptes(struct audit *a)
         if (p->state != PFN_FREE) {
             if (audit_frame_owner(a, f, p) != 0)
                 return -1;
-        } else if (p->vpn != PFN_NO_VPN || p->slot != PAGEFILE_NO_SLOT) {
-            return audit_fail(a, "frame %llu is free but still names page "
-                              "%lld and slot %lld", (unsigned long long)f,
-                              p->vpn == PFN_NO_VPN ? -1ll : (long long)p->vpn,
-                              p->slot == PAGEFILE_NO_SLOT ? -1ll
-                                                          : (long long)p->slot);
+        } else if (p->vpn != PFN_NO_VPN) {
+            return audit_fail(a, "frame %llu is free but still names page %llu",
+                              (unsigned long long)f,
+                              (unsigned long long)p->vpn);
+        } else if (p->slot != PAGEFILE_NO_SLOT) {
+            return audit_fail(a, "frame %llu is free but still holds slot %llu",
+                              (unsigned long long)f,
+                              (unsigned long long)p->slot);
         }
     }
     return 0;
+}
+
+/* "page 5", or "no page" for PFN_NO_VPN. */
+static void audit_page_name(uint64_t vpn, char *buf, size_t len)
+{
+    if (vpn == PFN_NO_VPN)
+        snprintf(buf, len, "no page");
+    else
+        snprintf(buf, len, "page %llu", (unsigned long long)vpn);
 }
 
 /* Check 4 for the VALID or TRANSITION entry pte of page vpn. */
@@ -204,11 +218,13 @@ static int audit_pte_frame(struct audit *a, uint64_t vpn, pte_t pte)
         return audit_fail(a, "page %llu is %s for frame %llu, but that frame's "
                           "state is %s", v, fmt, (unsigned long long)f,
                           pfn_state_name(p->state));
-    if (p->vpn != vpn)
+    if (p->vpn != vpn) {
+        char owner[48];
+        audit_page_name(p->vpn, owner, sizeof owner);
         return audit_fail(a, "page %llu is %s for frame %llu, but that frame "
-                          "belongs to page %lld", v, fmt,
-                          (unsigned long long)f,
-                          p->vpn == PFN_NO_VPN ? -1ll : (long long)p->vpn);
+                          "belongs to %s", v, fmt, (unsigned long long)f,
+                          owner);
+    }
     return 0;
 }
 
