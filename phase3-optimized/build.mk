@@ -1,0 +1,5 @@
+# phase3-optimized/: the scalable stage -> libphase3.a; the shared stage
+# suite is built for it as build/tests/check_stage_phase3.
+STAGES += phase3
+LIB_phase3 := $(BUILD)/lib/libphase3.a
+$(eval $(call static_lib,$(LIB_phase3),$(wildcard phase3-optimized/*.c)))

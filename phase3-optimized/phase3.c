@@ -1,0 +1,245 @@
+/*
+ * phase3.c - phase3-optimized: building and tearing down the stage, the
+ * PTE regions, the audit, and the stage_ops table.
+ *
+ * The stage is phase2's NT-style machine (VALID / TRANSITION / DISK / ZERO
+ * PTEs; free, active, modified and standby lists; a trimmer and a writer
+ * woken by condition variables) built for scalability:
+ *   phase3_fault.c   lock-free snapshot, prepare outside the lock, verify
+ *   phase3_frames.c  per-thread frame caches, lazy repurposing
+ *   phase3_trim.c    clock with aging, batched trims and unmaps
+ *   phase3_write.c   slot runs, vectored writes
+ *   phase3_threads.c trimmer / writer threads and their wake-ups
+ *   phase3_lock.c    spin locks with backoff, frame lock bits
+ * Every optimization is switchable at run time through cfg.options.
+ *
+ * Invariants (besides the shared ones that audit_core checks):
+ *   1. Each PTE is changed only under its region's lock (the trimmer's and
+ *      the soft MMU's accessed-bit updates are compare-exchanges).
+ *   2. A CACHED frame is in the cache array its tag names (audit checks).
+ *   3. While quiescent, no frame lock bit is set.
+ *
+ * Lock order: see phase3_impl.h.
+ */
+#include "phase3_impl.h"
+
+#include "audit.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct pfn) <= 64, "a PFN record fits a cache line");
+
+/* Abort with "function: reason" (an invariant was violated). */
+void phase3_die(const char *func, const char *reason)
+{
+    fprintf(stderr, "%s: %s\n", func, reason);
+    abort();
+}
+
+bool phase3_opt(const struct stage *s, enum stage_option o)
+{
+    return (s->options & o) != 0;
+}
+
+struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn)
+{
+    return &s->regions[vpn / P3_REGION_PAGES];
+}
+
+/* Lock / unlock the region holding vpn.  Order: no pfn, list, cache or
+ * events lock held; other regions only at lower addresses. */
+void phase3_region_lock(struct stage *s, uint64_t vpn)
+{
+    phase3_lock_acquire(&phase3_region_of(s, vpn)->lock);
+}
+
+void phase3_region_unlock(struct stage *s, uint64_t vpn)
+{
+    phase3_lock_release(&phase3_region_of(s, vpn)->lock);
+}
+
+/* machine_fault_fn: the machine's entry into the stage. */
+static int fault_entry(void *ctx, uint64_t va, bool is_write)
+{
+    return phase3_fault(ctx, va, is_write);
+}
+
+/* Sizes that follow from the configuration: the cache holds a share of the
+ * frames small enough that every user thread's cache together takes at
+ * most a quarter of memory; the trimmer keeps an eighth available. */
+static void size_stage(struct stage *s, const struct stage_config *cfg)
+{
+    uint64_t frames = cfg->physical_frames;
+    uint64_t per = frames / (4 * (uint64_t)cfg->user_threads);
+    if (!phase3_opt(s, STAGE_OPT_FRAME_CACHE) || per < 1)
+        per = 1;
+    s->cache_max = per > P3_CACHE_MAX ? P3_CACHE_MAX : (unsigned)per;
+    uint64_t low = frames / 16 > 2 ? frames / 16 : 2;
+    uint64_t high = frames / 8 > 2 * low ? frames / 8 : 2 * low;
+    s->low_water = (unsigned)(low < frames ? low : frames);
+    s->high_water = (unsigned)(high < frames ? high : frames);
+    s->nregions = (cfg->virtual_pages + P3_REGION_PAGES - 1) / P3_REGION_PAGES;
+    atomic_init(&s->age_threshold, phase3_opt(s, STAGE_OPT_AGING) ? 2 : 1);
+}
+
+/* Initialise the locks, condition variables, key and thread contexts.
+ * Returns 0 or -ENOMEM / -EAGAIN with nothing left allocated. */
+static int init_sync(struct stage *s)
+{
+    bool spin = phase3_opt(s, STAGE_OPT_SPIN_LOCKS);
+    s->regions = aligned_alloc(64, s->nregions * sizeof s->regions[0]);
+    if (s->regions == NULL)
+        return -ENOMEM;
+    if (pthread_key_create(&s->key, phase3_thread_release) != 0) {
+        free(s->regions);
+        return -EAGAIN;
+    }
+    for (uint64_t r = 0; r < s->nregions; r++)
+        phase3_lock_init(&s->regions[r].lock, &phase3_region_class, spin);
+    for (int l = 0; l < PFN_STATE_COUNT; l++)
+        phase3_lock_init(&s->lists[l], &phase3_list_class, spin);
+    lock_init(&s->events, &phase3_events_class);
+    pthread_cond_init(&s->trim_cv, NULL);
+    pthread_cond_init(&s->write_cv, NULL);
+    pthread_cond_init(&s->frame_cv, NULL);
+    pthread_cond_init(&s->written_cv, NULL);
+    for (unsigned i = 0; i < P3_MAX_THREADS; i++) {
+        s->threads[i].tag = (uint8_t)(i + 1);
+        s->threads[i].stage = s;
+    }
+    return 0;
+}
+
+/* Undo init_sync. */
+static void destroy_sync(struct stage *s)
+{
+    pthread_key_delete(s->key);
+    for (uint64_t r = 0; r < s->nregions; r++)
+        phase3_lock_destroy(&s->regions[r].lock);
+    for (int l = 0; l < PFN_STATE_COUNT; l++)
+        phase3_lock_destroy(&s->lists[l]);
+    lock_destroy(&s->events);
+    pthread_cond_destroy(&s->trim_cv);
+    pthread_cond_destroy(&s->write_cv);
+    pthread_cond_destroy(&s->frame_cv);
+    pthread_cond_destroy(&s->written_cv);
+    free(s->regions);
+}
+
+/* stage_ops.create: check cfg, build the shared core and phase3's own
+ * structures; system threads not started.  0 or -errno with err set. */
+static int p3_create(const struct stage_config *cfg, struct stage **out,
+                     char *err, size_t errlen)
+{
+    struct stage *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errlen, "phase3: out of memory for the stage");
+        return -ENOMEM;
+    }
+    int r = stage_core_init(&s->core, cfg, err, errlen);
+    if (r < 0) {
+        free(s);
+        return r;
+    }
+    s->options = cfg->options;
+    size_stage(s, cfg);
+    r = init_sync(s);
+    if (r < 0) {
+        snprintf(err, errlen, "phase3: cannot allocate locks for %" PRIu64
+                 " regions", s->nregions);
+        stage_core_destroy(&s->core);
+        free(s);
+        return r;
+    }
+    machine_set_fault_handler(s->core.machine, fault_entry, s);
+    *out = s;
+    return 0;
+}
+
+/* stage_ops.destroy: stop the threads and free everything. */
+static void p3_destroy(struct stage *s)
+{
+    if (s == NULL)
+        return;
+    phase3_stop(s);
+    destroy_sync(s);
+    stage_core_destroy(&s->core);
+    free(s);
+}
+
+/* Is frame f in the cache array of its tag?  (Audit helper.) */
+static bool in_cache(struct stage *s, uint64_t f, uint8_t tag)
+{
+    if (tag == 0 || tag > P3_MAX_THREADS)
+        return false;
+    struct p3_thread *t = &s->threads[tag - 1];
+    for (unsigned i = 0; i < t->count; i++)
+        if (t->frames[i] == f)
+            return true;
+    return false;
+}
+
+/* Phase3's own invariants 2 and 3 (quiescent). */
+static int audit_frames(struct stage *s, char *msg, size_t msglen)
+{
+    struct pfn_db *db = &s->core.pfns;
+    for (uint64_t f = 0; f < db->nframes; f++) {
+        struct pfn *p = &db->frames[f];
+        if (atomic_load(&p->lock) != 0) {
+            snprintf(msg, msglen, "frame %" PRIu64 " is locked while the "
+                     "stage is quiescent", f);
+            return -1;
+        }
+        if ((p->flags & PFN_FLAG_CACHED) && !in_cache(s, f, p->spare)) {
+            snprintf(msg, msglen, "frame %" PRIu64 " is marked cached but "
+                     "is in no thread's cache", f);
+            return -1;
+        }
+        if (p->flags & ~PFN_FLAG_CACHED) {
+            snprintf(msg, msglen, "frame %" PRIu64 " has I/O in flight "
+                     "while the stage is quiescent", f);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* stage_ops.audit: the shared invariants, then phase3's.  Quiescent. */
+static int p3_audit(struct stage *s, char *msg, size_t msglen)
+{
+    if (audit_core(&s->core, msg, msglen) != 0)
+        return -1;
+    return audit_frames(s, msg, msglen);
+}
+
+static int p3_fault(struct stage *s, uint64_t va, bool is_write)
+{
+    return phase3_fault(s, va, is_write);
+}
+
+static struct stage_core *p3_core(struct stage *s)
+{
+    return &s->core;
+}
+
+unsigned phase3_age_threshold(struct stage *s)
+{
+    return atomic_load(&s->age_threshold);
+}
+
+const struct stage_ops phase3_ops = {
+    .name = "phase3",
+    .create = p3_create,
+    .destroy = p3_destroy,
+    .fault = p3_fault,
+    .trim = phase3_trim,
+    .write_modified = phase3_write_modified,
+    .start = phase3_start,
+    .stop = phase3_stop,
+    .audit = p3_audit,
+    .core = p3_core,
+};

@@ -1,0 +1,331 @@
+/*
+ * phase3_fault.c - resolving a page fault: snapshot the PTE, prepare
+ * outside the lock, verify and commit under the region lock.
+ *
+ * Transitions this file performs (the rest are phase3_trim.c's and
+ * phase3_write.c's):
+ *
+ *   PTE before     frame before        PTE after        function
+ *   VALID ro       ACTIVE              VALID rw dirty   upgrade()
+ *   TRANSITION     MODIFIED/STANDBY    VALID            rescue()
+ *                  (on a list or in a
+ *                  thread's cache)
+ *   ZERO           FREE (in hand)      VALID            page_in()
+ *   DISK           FREE (in hand)      VALID            page_in()
+ *   DISK (next)    FREE (in hand)      TRANSITION       commit_ahead()
+ *                                      (frame STANDBY: read-ahead)
+ *
+ * Snapshot-then-verify (STAGE_OPT_LOCKFREE_FAST): the PTE is read with one
+ * atomic load and no lock.  A fault that finds the page already VALID is
+ * done without any lock.  A page-in gets its frame, zero-fills it or reads
+ * it from the page file (with read-ahead) before it takes the region lock;
+ * under the lock it checks that the PTE still holds the snapshot and only
+ * then publishes the frame.  If the PTE changed, the frames go back and the
+ * fault starts again.  With the option off, the snapshot is taken under
+ * the region lock and zero-fill / reads run while holding it (phase2's way).
+ *
+ * Invariants:
+ *   1. A PTE becomes VALID only after the frame is mapped (hw) and linked
+ *      ACTIVE, under the page's region lock.
+ *   2. A frame is published only if the PTE still equals the snapshot the
+ *      preparation was based on.
+ *   3. A page read in (or rescued from standby) by a read is mapped
+ *      read-only and keeps its page-file slot, so trimming it needs no
+ *      write; a page made writable gives its slot back (its copy will be
+ *      stale).  A demand-zero page read is mapped read-only with no slot
+ *      (trimming sends it to the modified list).
+ *
+ * Lock order: region -> pfn -> list (phase3_impl.h); frames are obtained
+ * with no lock held.
+ */
+#include "phase3_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Frames one page-in fills: [0] the faulting page, then read-ahead. */
+struct fill {
+    uint64_t frames[P3_READ_AHEAD];
+    unsigned n;
+};
+
+/* The PTE of vpn: a lock-free load, or under the region lock (option off). */
+static pte_t snapshot(struct stage *s, uint64_t vpn)
+{
+    if (phase3_opt(s, STAGE_OPT_LOCKFREE_FAST))
+        return pte_load(&s->core.ptes[vpn]);
+    phase3_region_lock(s, vpn);
+    pte_t p = pte_load(&s->core.ptes[vpn]);
+    phase3_region_unlock(s, vpn);
+    return p;
+}
+
+/* Map frame at vpn and publish the VALID PTE.  Holds: vpn's region lock.
+ * Returns 0 or the machine's negative errno (nothing changed). */
+static int publish(struct stage *s, uint64_t vpn, uint64_t frame, bool dirty)
+{
+    int r = machine_map(s->core.machine, vpn, frame, dirty);
+    if (r < 0)
+        return r;
+    pte_store(&s->core.ptes[vpn], pte_make_valid(frame, dirty, true, dirty));
+    return 0;
+}
+
+/* A write to a read-only VALID page: make it writable and dirty, drop its
+ * page-file copy.  Returns 0, -EAGAIN (PTE changed: retry) or a map error.
+ * Holds nothing on entry or exit. */
+static int upgrade(struct stage *s, uint64_t vpn, pte_t snap)
+{
+    phase3_region_lock(s, vpn);
+    pte_t cur = pte_load(&s->core.ptes[vpn]);
+    if (pte_format(cur) != PTE_VALID || pte_frame(cur) != pte_frame(snap)) {
+        phase3_region_unlock(s, vpn);
+        return -EAGAIN;
+    }
+    int r = 0;
+    if (!pte_writable(cur)) {
+        uint64_t frame = pte_frame(cur);
+        struct pfn *p = pfn_get(&s->core.pfns, frame);
+        r = publish(s, vpn, frame, true);
+        phase3_pfn_lock(p);
+        if (r == 0 && p->slot != PAGEFILE_NO_SLOT) {
+            pagefile_free(s->core.pagefile, p->slot);
+            p->slot = PAGEFILE_NO_SLOT;
+        }
+        phase3_pfn_unlock(p);
+        stats_inc(s->core.stats, STAT_FAULT_UPGRADE);
+    }
+    phase3_region_unlock(s, vpn);
+    return r;
+}
+
+/* Bring TRANSITION frame p (locked, owned by vpn, not being written) back:
+ * off its list or out of a thread's cache.  Returns whether the page must
+ * be mapped dirty. */
+static bool unhook(struct stage *s, struct pfn *p, bool is_write)
+{
+    bool dirty = p->state == PFN_MODIFIED || is_write;
+    if (p->flags & PFN_FLAG_CACHED) {
+        p->flags &= (uint8_t)~PFN_FLAG_CACHED;
+        p->spare = 0;
+    } else {
+        phase3_list_unlink(s, p);
+    }
+    stats_inc(s->core.stats, p->state == PFN_MODIFIED ? STAT_RESCUE_MODIFIED
+                                                      : STAT_RESCUE_STANDBY);
+    if (dirty && p->slot != PAGEFILE_NO_SLOT) {
+        pagefile_free(s->core.pagefile, p->slot);
+        p->slot = PAGEFILE_NO_SLOT;
+    }
+    p->age = 0;
+    phase3_list_link(s, p, PFN_ACTIVE);
+    return dirty;
+}
+
+/* A soft fault: the page's frame is still in memory (modified, standby,
+ * or in a thread's cache).  A frame being written is waited for (its
+ * contents must not change under the write) and the fault retried.
+ * Returns 0 or -EAGAIN.  Holds nothing on entry or exit. */
+static int rescue(struct stage *s, uint64_t vpn, pte_t snap, bool is_write)
+{
+    phase3_region_lock(s, vpn);
+    if (pte_load(&s->core.ptes[vpn]) != snap) {
+        phase3_region_unlock(s, vpn);
+        return -EAGAIN;
+    }
+    uint64_t frame = pte_frame(snap);
+    struct pfn *p = pfn_get(&s->core.pfns, frame);
+    phase3_pfn_lock(p);
+    if (p->vpn != vpn || (p->state != PFN_MODIFIED &&
+                          p->state != PFN_STANDBY))
+        phase3_die("rescue", "transition PTE names a frame it does not own");
+    if (p->flags & PFN_FLAG_WRITING) {
+        uint64_t gen = phase3_write_gen(s);
+        phase3_pfn_unlock(p);
+        phase3_region_unlock(s, vpn);
+        phase3_wait_write(s, gen);
+        return -EAGAIN;
+    }
+    bool dirty = unhook(s, p, is_write);
+    phase3_pfn_unlock(p);
+    int r = machine_map(s->core.machine, vpn, frame, dirty);
+    if (r < 0)
+        phase3_die("rescue", "cannot remap a frame that was mapped before");
+    pte_store(&s->core.ptes[vpn], pte_make_valid(frame, dirty, true, dirty));
+    phase3_region_unlock(s, vpn);
+    stats_inc(s->core.stats, STAT_FAULT_TRANSITION);
+    return 0;
+}
+
+/* Plan read-ahead for a hard fault at vpn (snapshot snap) in a sequential
+ * walk: the following pages of the same region whose PTEs are DISK with
+ * the following slots, each given a frame from t's cache (no waiting).
+ * Fills f->frames[1..].  Holds nothing. */
+static void plan_ahead(struct stage *s, struct p3_thread *t, uint64_t vpn,
+                       pte_t snap, struct fill *f)
+{
+    bool sequential = t->last_hard_vpn != PFN_NO_VPN &&
+                      vpn == t->last_hard_vpn + 1;
+    t->last_hard_vpn = vpn;
+    if (!sequential || !phase3_opt(s, STAGE_OPT_READ_AHEAD))
+        return;
+    uint64_t vpages = s->core.config.virtual_pages;
+    uint64_t slot = pte_slot(snap);
+    while (f->n < P3_READ_AHEAD) {
+        uint64_t next = vpn + f->n;
+        if (next >= vpages || next / P3_REGION_PAGES != vpn / P3_REGION_PAGES)
+            break;
+        if (pte_load(&s->core.ptes[next]) != pte_make_disk(slot + f->n))
+            break;
+        if (phase3_frame_spare(s, t, &f->frames[f->n]) != 0)
+            break;
+        f->n++;
+    }
+    t->last_hard_vpn = vpn + f->n - 1;
+}
+
+/* Fill the frames: zeros for a ZERO page, else one (vectored) read of the
+ * slots.  Returns 0 or the page file's negative errno.  Holds anything. */
+static int fill_frames(struct stage *s, pte_t snap, struct fill *f)
+{
+    struct machine *m = s->core.machine;
+    if (pte_format(snap) == PTE_ZERO) {
+        memset(machine_frame(m, f->frames[0]), 0, MACHINE_PAGE_SIZE);
+        return 0;
+    }
+    if (f->n == 1)
+        return pagefile_read(s->core.pagefile, pte_slot(snap),
+                             machine_frame(m, f->frames[0]));
+    void *pages[P3_READ_AHEAD];
+    for (unsigned i = 0; i < f->n; i++)
+        pages[i] = machine_frame(m, f->frames[i]);
+    return pagefile_readv(s->core.pagefile, pte_slot(snap), pages, f->n);
+}
+
+/* Publish read-ahead frame i of f as a STANDBY page owning its slot, if
+ * its PTE still names that slot; false when it does not (frame unused).
+ * Holds: the region lock of vpn (the same region as the page). */
+static bool commit_ahead(struct stage *s, uint64_t vpn, pte_t snap,
+                         struct fill *f, unsigned i)
+{
+    uint64_t slot = pte_slot(snap) + i;
+    pte_cell_t *cell = &s->core.ptes[vpn + i];
+    if (pte_load(cell) != pte_make_disk(slot))
+        return false;
+    struct pfn *p = pfn_get(&s->core.pfns, f->frames[i]);
+    phase3_frame_take(s, p);
+    p->vpn = vpn + i;
+    p->slot = slot;
+    p->age = 0;
+    phase3_list_link(s, p, PFN_STANDBY);
+    pte_store(cell, pte_make_transition(f->frames[i]));
+    return true;
+}
+
+/* Publish frame f->frames[0] for the ZERO/DISK page vpn, and the
+ * read-ahead frames; unused frames are marked in f (set to
+ * PFN_NO_VPN).  Returns 0 or a map error.  Holds: vpn's region lock. */
+static int commit(struct stage *s, uint64_t vpn, pte_t snap, bool is_write,
+                  struct fill *f)
+{
+    bool disk = pte_format(snap) == PTE_DISK;
+    bool dirty = is_write;
+    int r = publish(s, vpn, f->frames[0], dirty);
+    if (r < 0)
+        return r;
+    struct pfn *p = pfn_get(&s->core.pfns, f->frames[0]);
+    phase3_frame_take(s, p);
+    p->vpn = vpn;
+    p->slot = disk && !dirty ? pte_slot(snap) : PAGEFILE_NO_SLOT;
+    p->age = 0;
+    if (disk && dirty)
+        pagefile_free(s->core.pagefile, pte_slot(snap));
+    phase3_list_link(s, p, PFN_ACTIVE);
+    f->frames[0] = PFN_NO_VPN;
+    unsigned ahead = 0;
+    for (unsigned i = 1; i < f->n; i++) {
+        if (commit_ahead(s, vpn, snap, f, i)) {
+            f->frames[i] = PFN_NO_VPN;
+            ahead++;
+        }
+    }
+    stats_inc(s->core.stats, disk ? STAT_FAULT_DISK : STAT_FAULT_ZERO);
+    if (disk)
+        stats_add(s->core.stats, STAT_PAGE_READ, f->n);
+    if (ahead > 0)
+        stats_add(s->core.stats, STAT_READ_AHEAD, ahead);
+    return 0;
+}
+
+/* Give back the frames of f that were not published. */
+static void put_unused(struct stage *s, struct p3_thread *t, struct fill *f)
+{
+    for (unsigned i = 0; i < f->n; i++)
+        if (f->frames[i] != PFN_NO_VPN)
+            phase3_frame_put(s, t, f->frames[i]);
+}
+
+/* A hard or demand-zero fault.  Returns 0, -EAGAIN (PTE changed: retry),
+ * -ENOSPC / -EIO (no frame could be freed, or the read failed).  Holds
+ * nothing on entry or exit. */
+static int page_in(struct stage *s, struct p3_thread *t, uint64_t vpn,
+                   pte_t snap, bool is_write)
+{
+    struct fill f = {.n = 1};
+    int r = phase3_frame_get(s, t, &f.frames[0]);
+    if (r < 0)
+        return r;
+    if (pte_format(snap) == PTE_DISK)
+        plan_ahead(s, t, vpn, snap, &f);
+    bool early = phase3_opt(s, STAGE_OPT_LOCKFREE_FAST);
+    if (early)
+        r = fill_frames(s, snap, &f);
+    if (r == 0) {
+        phase3_region_lock(s, vpn);
+        if (pte_load(&s->core.ptes[vpn]) != snap)
+            r = -EAGAIN;
+        else if (!early)
+            r = fill_frames(s, snap, &f);
+        if (r == 0)
+            r = commit(s, vpn, snap, is_write, &f);
+        phase3_region_unlock(s, vpn);
+    }
+    put_unused(s, t, &f);
+    return r;
+}
+
+/* The fault handler (machine_fault_fn and stage_ops.fault): resolve the
+ * fault at va.  Returns 0, -EFAULT (outside the range), -ENOSPC, -EIO, or
+ * -EAGAIN when the thread cannot get a context.  Holds nothing. */
+int phase3_fault(struct stage *s, uint64_t va, bool is_write)
+{
+#ifdef SOLUTION
+    if (!machine_va_valid(s->core.machine, va))
+        return -EFAULT;
+    uint64_t vpn = machine_vpn(s->core.machine, va);
+    struct p3_thread *t = phase3_thread(s);
+    if (t == NULL)
+        return -EAGAIN;
+    for (;;) {
+        pte_t snap = snapshot(s, vpn);
+        int r;
+        if (pte_format(snap) == PTE_VALID) {
+            if (!is_write || pte_writable(snap)) {
+                stats_inc(s->core.stats, STAT_FAULT_SPURIOUS);
+                return 0;
+            }
+            r = upgrade(s, vpn, snap);
+        } else if (pte_format(snap) == PTE_TRANSITION) {
+            r = rescue(s, vpn, snap, is_write);
+        } else {
+            r = page_in(s, t, vpn, snap, is_write);
+        }
+        if (r != -EAGAIN)
+            return r;
+    }
+#else
+    (void)s; (void)va; (void)is_write;
+    (void)snapshot; (void)upgrade; (void)rescue; (void)page_in;
+    return -ENOSYS; /* TODO: resolve the fault (see the design comment) */
+#endif
+}

@@ -1,0 +1,161 @@
+/*
+ * phase3_impl.h - private to phase3-optimized: the stage structure and the
+ * functions the phase3 source files share.  Tests and drivers include
+ * phase3.h only.
+ *
+ * Lock hierarchy (acquire in increasing rank; lockorder checks it):
+ *
+ *   10 "p3_region"  PTE region locks, nestable in increasing address order
+ *   20 "p3_pfn"     the lock bit in struct pfn (one frame at a time)
+ *   30 "p3_list"    one lock per PFN list; never two list locks at once
+ *   40 "p3_cache"   a thread context's frame cache (a leaf)
+ *   50 "p3_events"  the mutex behind the condition variables (a leaf)
+ *   (pagefile)      the page file's internal mutex, the leaf of all
+ *
+ * Where a path must go against the order (a list lock held, a frame to
+ * lock) it uses a trylock and skips the frame when the trylock fails.
+ */
+#ifndef PAGELAB_PHASE3_IMPL_H
+#define PAGELAB_PHASE3_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lock.h"
+#include "phase3.h"
+#include "stage.h"
+
+#define P3_REGION_PAGES 64        /* PTEs one region lock covers */
+#define P3_MAX_THREADS 128        /* thread contexts (caches) per stage */
+#define P3_CACHE_MAX 32           /* frames one private cache holds */
+#define P3_READ_AHEAD 8           /* most pages one hard fault reads */
+#define P3_MAX_WRITERS 2          /* writer threads with MULTI_WRITER */
+#define P3_TRIM_MAX_REGIONS 8     /* region locks one trim batch holds */
+#define P3_AGE_MAX_THRESHOLD 6    /* aging: highest trim threshold */
+
+/* A lock that is either a pthread mutex (struct lock) or a test-and-set
+ * spin lock with bounded exponential backoff, chosen when the stage is
+ * built (STAGE_OPT_SPIN_LOCKS).  Both report to lockorder. */
+struct p3_lock {
+    struct lock mutex;
+    _Atomic uint32_t spin;
+    bool use_spin;
+};
+
+/* One PTE region's lock on its own cache line: faults on different
+ * regions never share a line. */
+struct p3_region {
+    _Alignas(64) struct p3_lock lock;
+};
+
+/* A thread's context: its private frame cache and its fault history.
+ * Claimed on the thread's first fault, released (cache drained) when the
+ * thread exits. */
+struct p3_thread {
+    /* Protected by cache_lock (a p3_cache spin lock). */
+    _Alignas(64) _Atomic uint32_t cache_lock;
+    unsigned count;
+    uint64_t frames[P3_CACHE_MAX];
+    /* Owner thread only. */
+    uint64_t last_hard_vpn;  /* vpn of the last hard fault, for read-ahead */
+    /* Set at claim, read-only while claimed. */
+    uint8_t tag;             /* pfn->spare of the frames it caches (1..) */
+    struct stage *stage;
+};
+
+struct stage {
+    struct stage_core core;
+    /* Read-only after create. */
+    uint64_t options;          /* enum stage_option bits */
+    unsigned cache_max;        /* frames a private cache holds (<= MAX) */
+    unsigned low_water;        /* free+standby below this: trimmer wakes */
+    unsigned high_water;       /* trimmer stops above this */
+    uint64_t nregions;
+    struct p3_region *regions;
+    struct p3_lock lists[PFN_STATE_COUNT];
+    pthread_key_t key;         /* -> the calling thread's p3_thread */
+
+    /* Protected by events. */
+    struct lock events;
+    pthread_cond_t trim_cv;    /* trimmer waits here */
+    pthread_cond_t write_cv;   /* writers wait here */
+    pthread_cond_t frame_cv;   /* user threads out of frames wait here */
+    pthread_cond_t written_cv; /* rescues of frames being written wait here */
+    int write_error;           /* last write-back error, 0 after a success */
+    bool running;
+    bool stopping;
+    bool thread_used[P3_MAX_THREADS];
+    unsigned frame_waiters;
+    bool trim_wanted;
+    bool write_wanted;
+    unsigned nwriters;
+    pthread_t trimmer;
+    pthread_t writers[P3_MAX_WRITERS];
+
+    /* Atomics, no lock (changed under events, so a waiter cannot miss
+     * a change between its check and its wait). */
+    _Atomic uint64_t frame_gen;    /* bumped when frames become available */
+    _Atomic uint64_t write_gen;    /* bumped when a write batch completes */
+    /* Atomics, no lock. */
+    _Atomic uint64_t hand;         /* trimmer clock: next region */
+    _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
+
+    struct p3_thread threads[P3_MAX_THREADS];
+};
+
+/* lock.c-like layer: phase3_lock.c */
+void phase3_lock_init(struct p3_lock *l, const struct lockorder_class *cls,
+                      bool use_spin);
+void phase3_lock_destroy(struct p3_lock *l);
+void phase3_lock_acquire(struct p3_lock *l);
+bool phase3_lock_try(struct p3_lock *l);
+void phase3_lock_release(struct p3_lock *l);
+void phase3_pfn_lock(struct pfn *p);
+bool phase3_pfn_trylock(struct pfn *p);
+void phase3_pfn_unlock(struct pfn *p);
+void phase3_cache_lock(struct p3_thread *t);
+void phase3_cache_unlock(struct p3_thread *t);
+extern const struct lockorder_class phase3_region_class;
+extern const struct lockorder_class phase3_list_class;
+extern const struct lockorder_class phase3_events_class;
+
+/* Regions (phase3.c). */
+struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn);
+void phase3_region_lock(struct stage *s, uint64_t vpn);
+void phase3_region_unlock(struct stage *s, uint64_t vpn);
+bool phase3_opt(const struct stage *s, enum stage_option o);
+void phase3_die(const char *func, const char *reason);
+
+/* Frames (phase3_frames.c). */
+struct p3_thread *phase3_thread(struct stage *s);
+void phase3_thread_release(void *ctx);
+int phase3_frame_get(struct stage *s, struct p3_thread *t, uint64_t *frame);
+int phase3_frame_spare(struct stage *s, struct p3_thread *t, uint64_t *frame);
+void phase3_frame_put(struct stage *s, struct p3_thread *t, uint64_t frame);
+void phase3_frame_take(struct stage *s, struct pfn *p);
+void phase3_list_link(struct stage *s, struct pfn *p, enum pfn_state st);
+void phase3_list_unlink(struct stage *s, struct pfn *p);
+uint64_t phase3_list_count(struct stage *s, enum pfn_state st);
+void phase3_drain_caches(struct stage *s);
+void phase3_frames_available(struct stage *s);
+
+/* Trimming (phase3_trim.c) and writing (phase3_write.c). */
+int phase3_trim(struct stage *s, unsigned max_pages);
+int phase3_write_modified(struct stage *s, unsigned max_pages);
+
+/* Fault resolution (phase3_fault.c). */
+int phase3_fault(struct stage *s, uint64_t va, bool is_write);
+
+/* System threads (phase3_threads.c). */
+int phase3_start(struct stage *s);
+void phase3_stop(struct stage *s);
+int phase3_wait_frame(struct stage *s, uint64_t gen);
+uint64_t phase3_frame_gen(struct stage *s);
+uint64_t phase3_write_gen(struct stage *s);
+void phase3_wait_write(struct stage *s, uint64_t gen);
+void phase3_writes_done(struct stage *s);
+void phase3_wake_system(struct stage *s, bool trim, bool write);
+
+#endif

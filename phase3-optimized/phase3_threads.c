@@ -1,0 +1,289 @@
+/*
+ * phase3_threads.c - the system threads (a trimmer, one or two modified
+ * page writers) and the condition variables that connect them with the
+ * user threads.
+ *
+ * Who wakes whom:
+ *   - a user thread whose refill leaves fewer than low_water free+standby
+ *     frames wakes the trimmer (trim_wanted, trim_cv);
+ *   - the trimmer, when it moved dirty pages to the modified list, wakes
+ *     the writer (write_wanted, write_cv);
+ *   - whoever makes frames available (clean trims, writes, cache drains,
+ *     frames given back) bumps frame_gen and broadcasts frame_cv;
+ *   - a write batch that completes bumps write_gen and broadcasts
+ *     written_cv (rescues of frames being written wait there).
+ * A user thread that finds no frame at all records frame_gen, asks both
+ * system threads to work, and sleeps on frame_cv until frame_gen moves.
+ * The wait re-asks every WATCHDOG_MS in case a pass found nothing to do
+ * (e.g. every page had just been touched); it is a watchdog, not the
+ * synchronization.  While the system threads are stopped, the user
+ * thread trims and writes itself.
+ *
+ * Invariants:
+ *   1. frame_gen and write_gen only change under events, so a waiter that
+ *      read them before deciding to wait cannot miss the change.
+ *   2. running is true exactly between a successful start and stop; the
+ *      threads exit only when stopping is set.
+ *
+ * Lock order: events is a leaf; the system threads hold no lock while
+ * trimming or writing.
+ */
+#include "phase3_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#define WATCHDOG_MS 50
+
+/* Wake the trimmer and/or the writer if the system threads run.  Holds:
+ * nothing (events is taken). */
+void phase3_wake_system(struct stage *s, bool trim, bool write)
+{
+    lock_acquire(&s->events);
+    if (s->running && trim && !s->trim_wanted) {
+        s->trim_wanted = true;
+        pthread_cond_signal(&s->trim_cv);
+    }
+    if (s->running && write && !s->write_wanted) {
+        s->write_wanted = true;
+        pthread_cond_broadcast(&s->write_cv);
+    }
+    lock_release(&s->events);
+}
+
+/* Frames were put where refill finds them: wake frame waiters. */
+void phase3_frames_available(struct stage *s)
+{
+    lock_acquire(&s->events);
+    atomic_fetch_add(&s->frame_gen, 1);
+    if (s->frame_waiters > 0)
+        pthread_cond_broadcast(&s->frame_cv);
+    lock_release(&s->events);
+}
+
+uint64_t phase3_frame_gen(struct stage *s)
+{
+    return atomic_load(&s->frame_gen);
+}
+
+uint64_t phase3_write_gen(struct stage *s)
+{
+    return atomic_load(&s->write_gen);
+}
+
+/* A write batch finished: wake rescues waiting for it. */
+void phase3_writes_done(struct stage *s)
+{
+    lock_acquire(&s->events);
+    atomic_fetch_add(&s->write_gen, 1);
+    pthread_cond_broadcast(&s->written_cv);
+    lock_release(&s->events);
+}
+
+/* Wait until a write batch completes after gen was read.  Holds nothing. */
+void phase3_wait_write(struct stage *s, uint64_t gen)
+{
+    lock_acquire(&s->events);
+    while (atomic_load(&s->write_gen) == gen)
+        lock_wait(&s->events, &s->written_cv);
+    lock_release(&s->events);
+}
+
+/* Deadline WATCHDOG_MS from now (CLOCK_REALTIME, as lock_wait_until wants). */
+static struct timespec watchdog_deadline(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += WATCHDOG_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* No system threads: trim and write in the caller's thread.  Returns 0
+ * when something may have changed, or the write-back error when nothing
+ * could be freed. */
+static int reclaim_inline(struct stage *s, uint64_t gen)
+{
+    int t = phase3_trim(s, s->core.config.trim_batch);
+    int w = phase3_write_modified(s, s->core.config.write_batch);
+    if (t > 0 || w > 0 || phase3_frame_gen(s) != gen)
+        return 0;
+    if (w < 0)
+        return w;
+    if (t < 0)
+        return t;
+    /* Every frame is in another thread's hands: wait for one to return. */
+    struct timespec deadline = watchdog_deadline();
+    lock_acquire(&s->events);
+    s->frame_waiters++;
+    if (atomic_load(&s->frame_gen) == gen)
+        lock_wait_until(&s->events, &s->frame_cv, &deadline);
+    s->frame_waiters--;
+    lock_release(&s->events);
+    return 0;
+}
+
+/* Wait for frames after a refill found none (frame_gen was gen before the
+ * attempt).  Returns 0 to retry, or -ENOSPC / -EIO when write-back failed
+ * and nothing else changed.  Holds nothing. */
+int phase3_wait_frame(struct stage *s, uint64_t gen)
+{
+    stats_inc(s->core.stats, STAT_WAIT_FRAME);
+    lock_acquire(&s->events);
+    if (!s->running) {
+        lock_release(&s->events);
+        return reclaim_inline(s, gen);
+    }
+    s->frame_waiters++;
+    int r = 0;
+    while (s->running && atomic_load(&s->frame_gen) == gen) {
+        if (s->write_error != 0) {
+            r = s->write_error;
+            break;
+        }
+        s->trim_wanted = s->write_wanted = true;
+        pthread_cond_signal(&s->trim_cv);
+        pthread_cond_broadcast(&s->write_cv);
+        struct timespec deadline = watchdog_deadline();
+        lock_wait_until(&s->events, &s->frame_cv, &deadline);
+    }
+    s->frame_waiters--;
+    lock_release(&s->events);
+    return r;
+}
+
+/* Sleep until 'flag' is set or the stage stops; clear it.  Returns false
+ * when stopping.  Holds: events on entry and exit. */
+static bool await_work(struct stage *s, bool *flag, pthread_cond_t *cv)
+{
+    while (!*flag && !s->stopping)
+        lock_wait(&s->events, cv);
+    *flag = false;
+    return !s->stopping;
+}
+
+/* Whether a system thread should keep going.  The trimmer counts modified
+ * pages as on their way (the writer turns them into standby); the writer
+ * goes on while there are modified pages and waiters or a shortage. */
+static bool keep_going(struct stage *s, bool writer)
+{
+    lock_acquire(&s->events);
+    bool stop = s->stopping, waiters = s->frame_waiters > 0;
+    lock_release(&s->events);
+    if (stop)
+        return false;
+    uint64_t avail = phase3_list_count(s, PFN_FREE) +
+                     phase3_list_count(s, PFN_STANDBY);
+    uint64_t modified = phase3_list_count(s, PFN_MODIFIED);
+    if (writer)
+        return modified > 0 && (waiters || avail < s->high_water);
+    return avail + modified < s->high_water;
+}
+
+/* The trimmer thread: trim batches while frames are short. */
+static void *trimmer_main(void *arg)
+{
+    struct stage *s = arg;
+    lock_acquire(&s->events);
+    while (await_work(s, &s->trim_wanted, &s->trim_cv)) {
+        lock_release(&s->events);
+        while (keep_going(s, false) &&
+               phase3_trim(s, s->core.config.trim_batch) > 0)
+            ;
+        lock_acquire(&s->events);
+    }
+    lock_release(&s->events);
+    return NULL;
+}
+
+/* Record the outcome of a write pass for frame waiters.  */
+static void note_write(struct stage *s, int r)
+{
+    lock_acquire(&s->events);
+    int before = s->write_error;
+    s->write_error = r < 0 ? r : 0;
+    if (r < 0 && before == 0)
+        pthread_cond_broadcast(&s->frame_cv);
+    lock_release(&s->events);
+}
+
+/* A writer thread: write batches while modified pages wait and frames
+ * are short. */
+static void *writer_main(void *arg)
+{
+    struct stage *s = arg;
+    lock_acquire(&s->events);
+    while (await_work(s, &s->write_wanted, &s->write_cv)) {
+        lock_release(&s->events);
+        int r;
+        do {
+            r = phase3_write_modified(s, s->core.config.write_batch);
+            note_write(s, r);
+        } while (r > 0 && keep_going(s, true));
+        lock_acquire(&s->events);
+    }
+    lock_release(&s->events);
+    return NULL;
+}
+
+/* stage_ops.start: start the trimmer and the writer(s).  0, or -errno
+ * with nothing left running.  Idempotent. */
+int phase3_start(struct stage *s)
+{
+    lock_acquire(&s->events);
+    bool running = s->running;
+    s->stopping = false;
+    lock_release(&s->events);
+    if (running)
+        return 0;
+    unsigned nw = phase3_opt(s, STAGE_OPT_MULTI_WRITER) ? P3_MAX_WRITERS : 1;
+    int r = pthread_create(&s->trimmer, NULL, trimmer_main, s);
+    if (r != 0)
+        return -r;
+    s->nwriters = 0;
+    for (unsigned i = 0; i < nw && r == 0; i++) {
+        r = pthread_create(&s->writers[i], NULL, writer_main, s);
+        if (r == 0)
+            s->nwriters++;
+    }
+    lock_acquire(&s->events);
+    s->running = true;
+    lock_release(&s->events);
+    if (r != 0) {
+        phase3_stop(s);
+        return -r;
+    }
+    return 0;
+}
+
+/* stage_ops.stop: stop and join the system threads; waiting user threads
+ * fall back to reclaiming inline.  Idempotent. */
+void phase3_stop(struct stage *s)
+{
+    lock_acquire(&s->events);
+    bool running = s->running;
+    s->stopping = true;
+    s->running = false;
+    pthread_cond_broadcast(&s->trim_cv);
+    pthread_cond_broadcast(&s->write_cv);
+    pthread_cond_broadcast(&s->frame_cv);
+    lock_release(&s->events);
+    if (!running)
+        return;
+    pthread_join(s->trimmer, NULL);
+    for (unsigned i = 0; i < s->nwriters; i++)
+        pthread_join(s->writers[i], NULL);
+    s->nwriters = 0;
+}
+
+unsigned phase3_writer_threads(struct stage *s)
+{
+    lock_acquire(&s->events);
+    unsigned n = s->running ? s->nwriters : 0;
+    lock_release(&s->events);
+    return n;
+}

@@ -1,0 +1,156 @@
+/*
+ * phase3_write.c - modified-page write-back: MODIFIED -> (WRITING) ->
+ * STANDBY.
+ *
+ * A pass takes up to PAGEFILE_MAX_BATCH frames off the modified list under
+ * one lock round trip and flags them WRITING (on no list).  With
+ * STAGE_OPT_BATCH_WRITE it claims contiguous slot runs from the page-file
+ * bitmap (pagefile_alloc_run) and writes each run with one vectored call
+ * straight from the kernel window; without it, one slot and one write per
+ * page.  Written frames take their slot and join the standby list (one
+ * lock round trip for the batch; a frame whose lock is busy is done on its
+ * own afterwards).  Frames that could not be written (no slot, I/O error)
+ * go back to the modified list unchanged: nothing is lost.
+ *
+ * Invariants:
+ *   1. A WRITING frame is on no list, keeps its TRANSITION PTE, and its
+ *      contents do not change: a rescue waits until the flag is cleared
+ *      (phase3_wait_write), so a finished write is never stale.
+ *   2. A frame joins standby only with the slot its bytes were written to;
+ *      a slot whose write failed is freed again.
+ *
+ * Lock order: list -> pfn by trylock only; pfn -> list otherwise.
+ */
+#include "phase3_impl.h"
+
+#include <errno.h>
+
+/* Take up to want frames off the modified list, flagged WRITING.  Frames
+ * whose lock is busy are skipped.  Returns the number taken. */
+static unsigned grab(struct stage *s, struct pfn **ps, unsigned want)
+{
+    struct pfn_db *db = &s->core.pfns;
+    struct list *l = &db->lists[PFN_MODIFIED];
+    unsigned n = 0;
+    phase3_lock_acquire(&s->lists[PFN_MODIFIED]);
+    struct list_node *node = list_head(l);
+    while (node != NULL && n < want) {
+        struct pfn *p = list_entry(node, struct pfn, link);
+        node = list_next(l, node);
+        if (!phase3_pfn_trylock(p))
+            continue;
+        pfn_unlink(db, p);
+        p->flags |= PFN_FLAG_WRITING;
+        phase3_pfn_unlock(p);
+        ps[n++] = p;
+    }
+    phase3_lock_release(&s->lists[PFN_MODIFIED]);
+    return n;
+}
+
+/* Clear WRITING on p (locked) and list it: standby with slot, or back on
+ * the modified list when slot is PAGEFILE_NO_SLOT.  Holds: p's lock and,
+ * when 'locked', the target list's lock. */
+static void release_frame(struct stage *s, struct pfn *p, uint64_t slot,
+                          bool locked)
+{
+    enum pfn_state st = slot == PAGEFILE_NO_SLOT ? PFN_MODIFIED : PFN_STANDBY;
+    p->flags &= (uint8_t)~PFN_FLAG_WRITING;
+    p->slot = slot;
+    if (locked)
+        pfn_link(&s->core.pfns, p, st);
+    else
+        phase3_list_link(s, p, st);
+}
+
+/* Put n grabbed frames on the standby list (slots first..) or, with first
+ * == PAGEFILE_NO_SLOT, back on the modified list: one list lock round trip,
+ * frames whose lock is busy done afterwards one by one. */
+static void settle(struct stage *s, struct pfn **ps, unsigned n,
+                   uint64_t first)
+{
+    enum pfn_state st = first == PAGEFILE_NO_SLOT ? PFN_MODIFIED : PFN_STANDBY;
+    bool done[PAGEFILE_MAX_BATCH] = {false};
+    phase3_lock_acquire(&s->lists[st]);
+    for (unsigned i = 0; i < n; i++) {
+        if (!phase3_pfn_trylock(ps[i]))
+            continue;
+        release_frame(s, ps[i], first == PAGEFILE_NO_SLOT ? first : first + i,
+                      true);
+        phase3_pfn_unlock(ps[i]);
+        done[i] = true;
+    }
+    phase3_lock_release(&s->lists[st]);
+    for (unsigned i = 0; i < n; i++) {
+        if (done[i])
+            continue;
+        phase3_pfn_lock(ps[i]);
+        release_frame(s, ps[i], first == PAGEFILE_NO_SLOT ? first : first + i,
+                      false);
+        phase3_pfn_unlock(ps[i]);
+    }
+}
+
+/* Claim slots for up to n frames and write them: one run and one
+ * (vectored) write.  Returns the frames written (>= 1) or a negative errno
+ * (-ENOSPC: no slot; -EIO...: the write failed, its slots freed). */
+static int write_run(struct stage *s, struct pfn **ps, unsigned n)
+{
+    struct pagefile *pf = s->core.pagefile;
+    uint64_t first;
+    size_t got = 1;
+    int r = phase3_opt(s, STAGE_OPT_BATCH_WRITE)
+                ? pagefile_alloc_run(pf, n, &first, &got)
+                : pagefile_alloc(pf, &first);
+    if (r < 0)
+        return r;
+    const void *pages[PAGEFILE_MAX_BATCH];
+    for (size_t i = 0; i < got; i++)
+        pages[i] = machine_frame(s->core.machine,
+                                 pfn_number(&s->core.pfns, ps[i]));
+    r = got == 1 ? pagefile_write(pf, first, pages[0])
+                 : pagefile_writev(pf, first, pages, got);
+    if (r < 0) {
+        for (size_t i = 0; i < got; i++)
+            pagefile_free(pf, first + i);
+        return r;
+    }
+    settle(s, ps, (unsigned)got, first);
+    return (int)got;
+}
+
+/* stage_ops.write_modified: write up to max_pages modified pages to the
+ * page file and move them to standby.  Returns pages written, 0 when none
+ * were modified, or -ENOSPC / -EIO when none could be written (the pages
+ * stay modified).  Holds nothing on entry or exit. */
+int phase3_write_modified(struct stage *s, unsigned max_pages)
+{
+#ifdef SOLUTION
+    struct pfn *ps[PAGEFILE_MAX_BATCH];
+    unsigned want = max_pages < PAGEFILE_MAX_BATCH ? max_pages
+                                                   : PAGEFILE_MAX_BATCH;
+    unsigned n = grab(s, ps, want), done = 0, calls = 0;
+    int err = 0;
+    while (done < n) {
+        int r = write_run(s, ps + done, n - done);
+        if (r < 0) {
+            err = r;
+            break;
+        }
+        done += (unsigned)r;
+        calls++;
+    }
+    if (done < n)
+        settle(s, ps + done, n - done, PAGEFILE_NO_SLOT);
+    stats_add(s->core.stats, STAT_PAGE_WRITE, done);
+    stats_add(s->core.stats, STAT_WRITE_CALLS, calls);
+    if (n > 0)
+        phase3_writes_done(s);
+    if (done > 0)
+        phase3_frames_available(s);
+    return done > 0 ? (int)done : err;
+#else
+    (void)s; (void)max_pages; (void)grab; (void)write_run;
+    return -ENOSYS; /* TODO: batched write-back (see the design comment) */
+#endif
+}
