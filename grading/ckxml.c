@@ -85,7 +85,10 @@ static int add_test(struct ckxml_log *log, const char *suite,
         test_free(&t);
         return -1;
     }
-    if (ckxml_find(log, t.suite, t.tcase, t.id) != NULL) {
+    char *it = child_text(node, "iteration");
+    t.iteration = it != NULL ? atoi(it) : 0;
+    free(it);
+    if (ckxml_find(log, t.suite, t.tcase, t.id, t.iteration) != NULL) {
         snprintf(err, errlen, "test %s/%s/%s is reported twice", t.suite,
                  t.tcase, t.id);
         test_free(&t);
@@ -187,12 +190,12 @@ void ckxml_free(struct ckxml_log *log)
 /* See ckxml.h. */
 const struct ckxml_test *ckxml_find(const struct ckxml_log *log,
                                     const char *suite, const char *tcase,
-                                    const char *id)
+                                    const char *id, int iteration)
 {
     for (size_t i = 0; i < log->ntests; i++) {
         const struct ckxml_test *t = &log->tests[i];
         if (strcmp(t->suite, suite) == 0 && strcmp(t->tcase, tcase) == 0
-            && strcmp(t->id, id) == 0)
+            && strcmp(t->id, id) == 0 && t->iteration == iteration)
             return t;
     }
     return NULL;

@@ -20,6 +20,7 @@ struct ckxml_test {
     char *suite;    /* suite title */
     char *tcase;    /* test case (check's <description>) */
     char *id;       /* test function name */
+    int iteration;  /* loop tests: which iteration (0 otherwise) */
     enum ckxml_result result;
     char *message;  /* check's message ("Passed", the assertion, ...) */
 };
@@ -34,9 +35,9 @@ struct ckxml_log {
 int ckxml_parse(const char *buf, size_t len, struct ckxml_log *log,
                 char *err, size_t errlen);
 void ckxml_free(struct ckxml_log *log);
-/* The test suite/tcase/id in log, or NULL. */
+/* The test suite/tcase/id (iteration) in log, or NULL. */
 const struct ckxml_test *ckxml_find(const struct ckxml_log *log,
                                     const char *suite, const char *tcase,
-                                    const char *id);
+                                    const char *id, int iteration);
 
 #endif

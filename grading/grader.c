@@ -5,6 +5,7 @@
  *   grader --rubrics DIR --build DIR --ref-build DIR --kit DIR --out DIR
  *          [--milestone M1[,M2...]] [--build-log FILE] [--autolab]
  *          [--strict] [--mem-mb N] [--nproc N] [--timeout-scale X]
+ *   grader --list BINARY     (print a rubric line for each test it runs)
  *
  * For each milestone rubric (DIR/M*.rubric, weights in DIR/weights):
  *   1. not available (no <stage>/MANIFEST in the kit, or the reference
@@ -29,6 +30,7 @@
  */
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,22 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     fputs(usage, stderr);
     return -1;
+}
+
+/* Make the directory options absolute (the tests run in a scratch cwd).
+ * 0, or -1 naming the directory that does not exist. */
+static int absolute_dirs(struct options *o)
+{
+    const char **dirs[] = { &o->build, &o->ref_build, &o->kit, &o->out };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char *abs = realpath(*dirs[i], NULL);
+        if (abs == NULL) {
+            fprintf(stderr, "grader: %s: %s\n", *dirs[i], strerror(errno));
+            return -1;
+        }
+        *dirs[i] = abs; /* kept for the life of the process */
+    }
+    return 0;
 }
 
 /* True when the comma list wanted (NULL: everything) contains id. */
@@ -268,6 +286,37 @@ static int judge(const struct runner_result *res, struct ckxml_log *log,
     return 1;
 }
 
+/* Bytewise order of two names (what the suites sort by). */
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The loop iteration rubric item it stands for: the rank of its name
+ * among the kit's <dir>/NAME<suffix> files; 0 for a plain test; -1 when the
+ * kit has no such name. */
+static int item_iteration(const struct grading *g,
+                          const struct rubric_item *it)
+{
+    if (it->loop == NULL)
+        return it->iteration;
+    char pattern[4096], want[4096];
+    snprintf(pattern, sizeof pattern, "%s/%s/*%s", g->opt.kit, it->loop->dir,
+             it->loop->suffix);
+    snprintf(want, sizeof want, "%s/%s/%s%s", g->opt.kit, it->loop->dir,
+             it->loop_name, it->loop->suffix);
+    glob_t gl;
+    int found = -1;
+    if (glob(pattern, GLOB_NOSORT, NULL, &gl) != 0)
+        return -1;
+    qsort(gl.gl_pathv, gl.gl_pathc, sizeof *gl.gl_pathv, by_name);
+    for (size_t i = 0; i < gl.gl_pathc && found < 0; i++)
+        if (strcmp(gl.gl_pathv[i], want) == 0)
+            found = (int)i;
+    globfree(&gl);
+    return found;
+}
+
 /* One entry for check item it, from log (NULL: untrusted, reason why). */
 static void score_item(struct grading *g, size_t m, const struct rubric *r,
                        const struct rubric_item *it,
@@ -276,7 +325,8 @@ static void score_item(struct grading *g, size_t m, const struct rubric *r,
 {
     char text[OUTPUT_TAIL + 1024];
     const struct ckxml_test *t =
-        log ? ckxml_find(log, it->suite, it->tcase, it->test) : NULL;
+        log ? ckxml_find(log, it->suite, it->tcase, it->test,
+                         item_iteration(g, it)) : NULL;
     int passed = t != NULL && t->result == CKXML_PASS;
     snprintf(text, sizeof text, "%s", passed ? "" : why ? why
              : t == NULL ? "the test did not run (it is not in the log)"
@@ -445,11 +495,52 @@ static int write_outputs(struct grading *g)
     return (g->opt.strict && g->rubric_errors > 0) || err != 0;
 }
 
+/* grader --list BINARY: run a suite binary in the sandbox and print one
+ * rubric line (1 point, public) per test its log reports.  Returns the
+ * exit status. */
+static int list_tests(const char *binary)
+{
+    char path[PATH_MAX];
+    if (realpath(binary, path) == NULL) {
+        fprintf(stderr, "grader: %s: %s\n", binary, strerror(errno));
+        return 1;
+    }
+    char *argv[] = { path, NULL };
+    char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", "CK_FORK=yes", NULL };
+    struct runner_limits lim = { .wall_seconds = 600, .cpu_seconds = 2400,
+                                 .mem_mb = 8192, .fsize_mb = 512,
+                                 .nproc = 512 };
+    struct runner_result res;
+    struct ckxml_log log;
+    char err[256];
+    runner_init();
+    if (runner_run(argv, envp, &lim, &res) != 0
+        || ckxml_parse(res.xml, res.xml_len, &log, err, sizeof err) != 0) {
+        fprintf(stderr, "grader: %s gave no usable log (%s)\n%s", binary,
+                err, res.output ? res.output : "");
+        runner_result_free(&res);
+        return 1;
+    }
+    for (size_t i = 0; i < log.ntests; i++) {
+        const struct ckxml_test *t = &log.tests[i];
+        printf("1 %s/%s/%s", t->suite, t->tcase, t->id);
+        if (t->iteration != 0)
+            printf(":%d", t->iteration);
+        printf(" public\n");
+    }
+    ckxml_free(&log);
+    runner_result_free(&res);
+    return 0;
+}
+
 /* See the design comment. */
 int main(int argc, char **argv)
 {
     static struct grading g;
-    if (parse_args(argc, argv, &g.opt) != 0 || load_rubrics(&g) != 0)
+    if (argc == 3 && strcmp(argv[1], "--list") == 0)
+        return list_tests(argv[2]);
+    if (parse_args(argc, argv, &g.opt) != 0 || absolute_dirs(&g.opt) != 0
+        || load_rubrics(&g) != 0)
         return 1;
     runner_init();
     struct timespec t0, t1;

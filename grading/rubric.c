@@ -116,17 +116,59 @@ static int split_id(struct parser *p, struct rubric_item *it)
 {
     char *a = strdup(it->id), *s1 = a ? strchr(a, '/') : NULL;
     char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    char *colon = s2 ? strchr(s2 + 1, ':') : NULL, *end = NULL;
+    long n = colon ? strtol(colon + 1, &end, 10) : 0;
     if (s2 == NULL || strchr(s2 + 1, '/') != NULL || s1 == a
-        || s2 == s1 + 1 || s2[1] == '\0') {
+        || s2 == s1 + 1 || s2[1] == '\0' || s2 + 1 == colon
+        || (colon != NULL
+            && (end == colon + 1 || *end != '\0' || n < 0 || n > 100000))) {
         free(a);
-        return fail(p, "test id '%s' is not suite/case/test or perf/name",
-                    it->id);
+        return fail(p, "test id '%s' is not suite/case/test[:N] or "
+                    "perf/name", it->id);
     }
     *s1 = *s2 = '\0';
+    if (colon != NULL)
+        *colon = '\0';
+    it->iteration = (int)n;
     it->suite = a;
     it->tcase = strdup(s1 + 1);
     it->test = strdup(s2 + 1);
     return 0;
+}
+
+/* loop PREFIX SUITE/CASE/TEST DIR SUFFIX */
+static int parse_loop(struct parser *p, char **tok, size_t n)
+{
+    if (n != 5 || strchr(tok[1], '/') != NULL)
+        return fail(p, "loop needs: prefix suite/case/test kit-dir suffix");
+    struct rubric_item probe = { .id = tok[2] };
+    if (split_id(p, &probe) != 0)
+        return -1;
+    struct rubric_loop *l = grow(&p->r->loops, &p->r->nloops, sizeof *l);
+    if (l == NULL)
+        return fail(p, "out of memory");
+    *l = (struct rubric_loop){ .prefix = strdup(tok[1]),
+                               .suite = probe.suite, .tcase = probe.tcase,
+                               .test = probe.test, .dir = strdup(tok[3]),
+                               .suffix = strdup(tok[4]) };
+    return 0;
+}
+
+/* Link loop item it to its loop and copy the loop's test id.  0 or -1. */
+static int link_loop(struct parser *p, struct rubric_item *it)
+{
+    size_t plen = (size_t)(strchr(it->id, '/') - it->id);
+    for (size_t k = 0; k < p->r->nloops; k++) {
+        const struct rubric_loop *l = &p->r->loops[k];
+        if (strlen(l->prefix) != plen || strncmp(l->prefix, it->id, plen))
+            continue;
+        it->loop = l;
+        it->suite = strdup(l->suite);
+        it->tcase = strdup(l->tcase);
+        it->test = strdup(l->test);
+        return 0;
+    }
+    return fail(p, "item '%s' names no declared loop", it->id);
 }
 
 /* POINTS ID VISIBILITY */
@@ -150,8 +192,14 @@ static int parse_item(struct parser *p, char **tok, size_t n)
     it->hidden = strcmp(tok[2], "hidden") == 0;
     it->section = p->r->nsections - 1;
     it->line = p->line;
+    const char *slash = strchr(tok[1], '/');
     if (strncmp(tok[1], "perf/", 5) == 0) {
         it->test = strdup(tok[1] + 5); /* resolved in resolve_links */
+        return 0;
+    }
+    if (slash != NULL && slash != tok[1] && slash[1] != '\0'
+        && strchr(slash + 1, '/') == NULL) {
+        it->loop_name = strdup(slash + 1); /* resolved in resolve_links */
         return 0;
     }
     return split_id(p, it);
@@ -189,6 +237,8 @@ static int parse_line(struct parser *p, char **tok, size_t n)
         return parse_binary(p, tok, n);
     if (strcmp(tok[0], "perf") == 0)
         return parse_perf(p, tok, n);
+    if (strcmp(tok[0], "loop") == 0)
+        return parse_loop(p, tok, n);
     if (strcmp(tok[0], "section") == 0 && n == 2) {
         char **s = grow(&r->sections, &r->nsections, sizeof *s);
         return s && (*s = strdup(tok[1])) ? 0 : fail(p, "no memory");
@@ -207,6 +257,8 @@ static int resolve_links(struct parser *p)
     for (size_t i = 0; i < r->nitems; i++) {
         struct rubric_item *it = &r->items[i];
         p->line = it->line;
+        if (it->loop_name != NULL && link_loop(p, it) != 0)
+            return -1;
         if (it->suite != NULL) {
             if (rubric_binary_of(r, it->suite) == NULL)
                 return fail(p, "suite '%s' has no 'binary' line", it->suite);
@@ -291,6 +343,7 @@ void rubric_free(struct rubric *r)
         free(r->items[i].suite);
         free(r->items[i].tcase);
         free(r->items[i].test);
+        free(r->items[i].loop_name);
     }
     for (size_t i = 0; i < r->nperfs; i++) {
         for (char **a = r->perfs[i].argv; a != NULL && *a != NULL; a++)
@@ -298,6 +351,16 @@ void rubric_free(struct rubric *r)
         free(r->perfs[i].argv);
         free(r->perfs[i].name);
     }
+    for (size_t i = 0; i < r->nloops; i++) {
+        struct rubric_loop *l = &r->loops[i];
+        free(l->prefix);
+        free(l->suite);
+        free(l->tcase);
+        free(l->test);
+        free(l->dir);
+        free(l->suffix);
+    }
+    free(r->loops);
     for (size_t i = 0; i < r->nbinaries; i++) {
         free(r->binaries[i].suite);
         free(r->binaries[i].binary);

@@ -14,13 +14,19 @@
  *                                   times for the submission and for the
  *                                   reference; full marks when ref/sub
  *                                   time >= 0.8
+ *   loop app apps/core/test_app tests/apps .trace
+ *                                   a check loop test: item app/NAME is
+ *                                   the iteration whose index is NAME's
+ *                                   rank among the kit's tests/apps/NAME.trace files
+ *                                   (sorted bytewise, suffix removed)
  *   section functionality           the items below belong to it
  *   3 stage/core/test_x public      an item: points, test id, visibility
  *   5 perf/scale4 public            (public or hidden)
  *
- * A test id is suite/case/test for a check test, perf/<name> for a
- * performance item.  The weights file has lines "M1 25": each milestone's
- * share of the total.
+ * A test id is suite/case/test for a check test (suite/case/test:N for
+ * iteration N of a check loop test), perf/<name> for a
+ * performance item, <loop-prefix>/<name> for an iteration of a loop test.
+ * The weights file has lines "M1 25": each milestone's share of the total.
  */
 #ifndef PAGELAB_GRADING_RUBRIC_H
 #define PAGELAB_GRADING_RUBRIC_H
@@ -40,11 +46,21 @@ struct rubric_perf {
     char **argv;         /* NULL-terminated; argv[0] under <build>/ */
 };
 
+struct rubric_loop {
+    char *prefix;        /* item ids prefix/NAME */
+    char *suite, *tcase, *test;
+    char *dir;           /* kit directory listing the names */
+    char *suffix;        /* a name is a file NAME<suffix> there */
+};
+
 struct rubric_item {
     double points;       /* > 0 */
     char *id;            /* as written */
-    char *suite, *tcase, *test; /* check items */
+    char *suite, *tcase, *test; /* check and loop items */
     const struct rubric_perf *perf; /* perf items, else NULL */
+    const struct rubric_loop *loop; /* loop items, else NULL */
+    char *loop_name;     /* loop items: NAME */
+    int iteration;       /* check items written suite/case/test:N */
     bool hidden;
     size_t section;      /* index into sections */
     unsigned line;
@@ -65,6 +81,8 @@ struct rubric {
     size_t nitems;
     struct rubric_perf *perfs;
     size_t nperfs;
+    struct rubric_loop *loops;
+    size_t nloops;
 };
 
 /* Parse one rubric file.  Returns 0, or -1 with "file:line: reason" in err

@@ -163,7 +163,8 @@ static void child_exec(char *const argv[], char *const envp[],
     set_limit(RLIMIT_CORE, 0);
     set_limit(RLIMIT_NPROC, nproc);
     if (geteuid() == 0
-        && (setgroups(0, NULL) != 0 || setgid(SANDBOX_GID) != 0
+        && (fchown(XML_FD, SANDBOX_UID, SANDBOX_GID) != 0
+            || setgroups(0, NULL) != 0 || setgid(SANDBOX_GID) != 0
             || setuid(SANDBOX_UID) != 0))
         _exit(126);
     if (chdir(scratch) != 0)
