@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catch_abort.h"
 #include "check_util.h"
 #include "pagefile.h"
 
@@ -484,39 +484,47 @@ START_TEST(test_concurrent_allocs_hand_out_distinct_slots)
 }
 END_TEST
 
-START_TEST(test_free_of_free_slot_aborts)
+/* Misuses of a 4-slot page file pf, each of which must abort. */
+static void free_free_slot(void *pf) { pagefile_free(pf, 2); }
+static void free_past_end(void *pf) { pagefile_free(pf, 4); }
+static void in_use_past_end(void *pf) { pagefile_slot_in_use(pf, 100); }
+static void read_past_end(void *pf)
 {
-    struct pagefile *pf = make_pagefile(4, NULL);
-    pagefile_free(pf, 2);
+    static unsigned char page[PAGE];
+    pagefile_read(pf, 4, page);
 }
-END_TEST
-
-START_TEST(test_slot_beyond_capacity_aborts)
+static void readv_across_end(void *pf)
 {
-    struct pagefile *pf = make_pagefile(4, NULL);
     static unsigned char page[PAGE];
     void *pages[2] = {page, page};
-    switch (_i) {
-    case 0:
-        pagefile_free(pf, 4);
-        break;
-    case 1:
-        pagefile_slot_in_use(pf, 100);
-        break;
-    case 2:
-        pagefile_read(pf, 4, page);
-        break;
-    default:
-        pagefile_readv(pf, 3, pages, 2); /* runs past the end */
-        break;
-    }
+    pagefile_readv(pf, 3, pages, 2);
 }
-END_TEST
+static void calls_of_bad_op(void *pf)
+{
+    pagefile_io_calls(pf, (enum pagefile_op)2);
+}
+static void moved_of_bad_op(void *pf)
+{
+    pagefile_pages_moved(pf, (enum pagefile_op)-1);
+}
+static void inject_bad_op(void *pf)
+{
+    pagefile_inject_error(pf, (enum pagefile_op)5, 1, -EIO);
+}
 
-START_TEST(test_bad_op_aborts)
+static void (*const misuses[])(void *) = {
+    free_free_slot, free_past_end, in_use_past_end, read_past_end,
+    readv_across_end, calls_of_bad_op, moved_of_bad_op, inject_bad_op,
+};
+#define NMISUSES ((int)(sizeof misuses / sizeof misuses[0]))
+
+START_TEST(test_misuse_aborts)
 {
     struct pagefile *pf = make_pagefile(4, NULL);
-    pagefile_io_calls(pf, (enum pagefile_op)2);
+    bool aborted = catch_abort(misuses[_i], pf);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0); /* the mutex is free again */
+    pagefile_destroy(pf);
+    ck_assert_msg(aborted, "misuse %d did not abort", _i);
 }
 END_TEST
 
@@ -544,11 +552,7 @@ static Suite *make_pagefile_suite(void)
     tcase_add_test(limits, test_missing_tmpdir_is_refused);
     tcase_add_test(limits, test_bad_config_is_refused);
     tcase_add_test(limits, test_bad_batches_are_refused);
-    tcase_add_test_raise_signal(limits, test_free_of_free_slot_aborts, SIGABRT);
-    if (check_util_forking()) /* it must die: fork mode only */
-        tcase_add_loop_test_raise_signal(limits, test_slot_beyond_capacity_aborts,
-                                     SIGABRT, 0, 4);
-    tcase_add_test_raise_signal(limits, test_bad_op_aborts, SIGABRT);
+    tcase_add_loop_test(limits, test_misuse_aborts, 0, NMISUSES);
     return s;
 }
 

@@ -3,9 +3,9 @@
  * counts, names, and the aborts on misuse.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 
+#include "catch_abort.h"
 #include "check_util.h"
 #include "pagefile.h"
 #include "pfn.h"
@@ -131,64 +131,50 @@ START_TEST(test_huge_database_returns_enomem)
 }
 END_TEST
 
-START_TEST(test_get_out_of_range_aborts)
+/* Misuses of a 4-frame database db, each of which must abort. */
+static void get_past_end(void *db) { pfn_get(db, 4); }
+static void number_of_stray(void *db)
 {
-    struct pfn_db db;
-    ck_assert_int_eq(pfn_db_init(&db, 4), 0);
-    pfn_get(&db, 4);
-}
-END_TEST
-
-START_TEST(test_number_of_foreign_pointer_aborts)
-{
-    struct pfn_db db;
-    ck_assert_int_eq(pfn_db_init(&db, 4), 0);
     struct pfn stray = {0};
-    if (_i == 0)
-        pfn_number(&db, &stray);
-    else
-        pfn_number(&db, (struct pfn *)((char *)pfn_get(&db, 1) + 8));
+    pfn_number(db, &stray);
 }
-END_TEST
+static void number_of_misaligned(void *db)
+{
+    pfn_number(db, (struct pfn *)((char *)pfn_get(db, 1) + 8));
+}
+static void unlink_unlinked(void *db)
+{
+    struct pfn *p = pfn_pop(db, PFN_FREE);
+    pfn_unlink(db, p);
+}
+static void link_linked(void *db) { pfn_link(db, pfn_get(db, 0), PFN_ACTIVE); }
+static void link_bad_state(void *db)
+{
+    pfn_link(db, pfn_pop(db, PFN_FREE), PFN_STATE_COUNT);
+}
+static void count_bad_state(void *db) { pfn_count(db, PFN_STATE_COUNT); }
+static void pop_bad_state(void *db) { pfn_pop(db, PFN_STATE_COUNT); }
+static void unlink_bad_state(void *db)
+{
+    struct pfn *p = pfn_get(db, 1);
+    p->state = 9;
+    pfn_unlink(db, p);
+}
 
-START_TEST(test_unlink_unlinked_frame_aborts)
+static void (*const misuses[])(void *) = {
+    get_past_end, number_of_stray, number_of_misaligned, unlink_unlinked,
+    link_linked, link_bad_state, count_bad_state, pop_bad_state,
+    unlink_bad_state,
+};
+#define NMISUSES ((int)(sizeof misuses / sizeof misuses[0]))
+
+START_TEST(test_misuse_aborts)
 {
     struct pfn_db db;
-    ck_assert_int_eq(pfn_db_init(&db, 2), 0);
-    struct pfn *p = pfn_pop(&db, PFN_FREE);
-    pfn_unlink(&db, p);
-}
-END_TEST
-
-START_TEST(test_link_linked_frame_aborts)
-{
-    struct pfn_db db;
-    ck_assert_int_eq(pfn_db_init(&db, 2), 0);
-    pfn_link(&db, pfn_get(&db, 0), PFN_ACTIVE);
-}
-END_TEST
-
-START_TEST(test_bad_state_aborts)
-{
-    struct pfn_db db;
-    ck_assert_int_eq(pfn_db_init(&db, 2), 0);
-    struct pfn *p = pfn_pop(&db, PFN_FREE);
-    switch (_i) {
-    case 0:
-        pfn_link(&db, p, PFN_STATE_COUNT);
-        break;
-    case 1:
-        pfn_count(&db, PFN_STATE_COUNT);
-        break;
-    case 2:
-        pfn_pop(&db, PFN_STATE_COUNT);
-        break;
-    default:
-        p = pfn_get(&db, 1);
-        p->state = 9;
-        pfn_unlink(&db, p);
-        break;
-    }
+    ck_assert_int_eq(pfn_db_init(&db, 4), 0);
+    bool aborted = catch_abort(misuses[_i], &db);
+    pfn_db_destroy(&db);
+    ck_assert_msg(aborted, "misuse %d did not abort", _i);
 }
 END_TEST
 
@@ -204,14 +190,7 @@ static Suite *make_pfn_suite(void)
     TCase *limits = check_util_tcase(s, "limits", "public", 30);
     tcase_add_test(limits, test_empty_database_is_allowed);
     tcase_add_test(limits, test_huge_database_returns_enomem);
-    tcase_add_test_raise_signal(limits, test_get_out_of_range_aborts, SIGABRT);
-    if (check_util_forking()) /* it must die: fork mode only */
-        tcase_add_loop_test_raise_signal(limits, test_number_of_foreign_pointer_aborts,
-                                     SIGABRT, 0, 2);
-    tcase_add_test_raise_signal(limits, test_unlink_unlinked_frame_aborts, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_link_linked_frame_aborts, SIGABRT);
-    if (check_util_forking()) /* it must die: fork mode only */
-        tcase_add_loop_test_raise_signal(limits, test_bad_state_aborts, SIGABRT, 0, 4);
+    tcase_add_loop_test(limits, test_misuse_aborts, 0, NMISUSES);
     return s;
 }
 
