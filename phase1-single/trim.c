@@ -193,17 +193,17 @@ void phase1_repurpose(struct stage *s, struct pfn *f)
 }
 
 #ifdef SOLUTION
-/* There is neither a free nor a standby frame: trim a batch; if that gave
- * no standby page, write a batch.  Returns 0 when something moved (try
- * again), or the write-back error when nothing could. */
+/* There is neither a free nor a standby frame: trim a batch, then write a
+ * batch of modified pages (which makes them standby, ready to reuse).
+ * Returns 0 when something moved or a standby frame is waiting (try
+ * again), or the write-back error when nothing could move. */
 static int trim_make_room(struct stage *s)
 {
     const struct stage_config *cfg = &s->core.config;
     int trimmed = phase1_trim(s, cfg->trim_batch);
-    if (pfn_count(&s->core.pfns, PFN_STANDBY) > 0)
-        return 0;
     int written = phase1_write_modified(s, cfg->write_batch);
-    if (written > 0 || trimmed > 0)
+    if (trimmed > 0 || written > 0 ||
+        pfn_count(&s->core.pfns, PFN_STANDBY) > 0)
         return 0;
     if (written < 0)
         return written;
