@@ -392,26 +392,30 @@ int machine_call_fault(struct machine *m, uint64_t va, bool is_write)
     return m->fault_fn(m->fault_ctx, va, is_write);
 }
 
-/* Check va for an accessor and run the access on the backend. */
+/* Check the caller and va for an accessor, then run the access on the
+ * backend.  Both backends insist on attachment, so a stage that forgets to
+ * attach a thread fails the same way whichever MMU it runs on. */
 static int machine_access(struct machine *m, uint64_t va, uint64_t *value,
                           bool is_write)
 {
+    struct machine_slot *slot = machine_thread_slot(
+        m, is_write ? "machine_write64" : "machine_read64");
     if (!machine_va_valid(m, va) || (va & 7) != 0)
         return -EFAULT;
     if (m->mmu == MACHINE_MMU_HW)
-        return machine_hw_access(m, va, value, is_write);
-    return machine_soft_access(m, va, value, is_write);
+        return machine_hw_access(va, value, is_write);
+    return machine_soft_access(m, slot, va, value, is_write);
 }
 
 /* Read the word at va (see machine.h).  0, -EFAULT, or the handler's
- * error.  The caller must be attached (soft: aborts otherwise). */
+ * error.  Aborts when the calling thread is not attached. */
 int machine_read64(struct machine *m, uint64_t va, uint64_t *value)
 {
     return machine_access(m, va, value, false);
 }
 
 /* Write the word at va (see machine.h).  0, -EFAULT, or the handler's
- * error.  The caller must be attached (soft: aborts otherwise). */
+ * error.  Aborts when the calling thread is not attached. */
 int machine_write64(struct machine *m, uint64_t va, uint64_t value)
 {
     return machine_access(m, va, &value, true);

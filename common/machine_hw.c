@@ -300,10 +300,8 @@ int machine_hw_map(struct machine *m, uint64_t vpn, uint64_t frame,
 /* Load or store the word at va (valid and aligned) with a plain relaxed
  * atomic, letting SIGSEGV resolve faults.  Returns 0 or the error the
  * fault handler returned (delivered by siglongjmp from the handler). */
-int machine_hw_access(struct machine *m, uint64_t va, uint64_t *value,
-                      bool is_write)
+int machine_hw_access(uint64_t va, uint64_t *value, bool is_write)
 {
-    (void)m;
     sigjmp_buf env;
     sigjmp_buf *outer = machine_hw_env;
     if (sigsetjmp(env, 0) != 0) {

@@ -68,12 +68,11 @@ void machine_hw_close(struct machine *m);
 int machine_hw_map(struct machine *m, uint64_t vpn, uint64_t frame,
                    bool writable);
 void machine_hw_unmap_run(struct machine *m, uint64_t vpn, uint64_t npages);
-int machine_hw_access(struct machine *m, uint64_t va, uint64_t *value,
-                      bool is_write);
+int machine_hw_access(uint64_t va, uint64_t *value, bool is_write);
 
 /* machine_soft.c */
 void machine_soft_shootdown(struct machine *m);
-int machine_soft_access(struct machine *m, uint64_t va, uint64_t *value,
-                        bool is_write);
+int machine_soft_access(struct machine *m, struct machine_slot *slot,
+                        uint64_t va, uint64_t *value, bool is_write);
 
 #endif

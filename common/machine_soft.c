@@ -71,15 +71,13 @@ static uint64_t *machine_soft_translate(struct machine *m, uint64_t va,
     return (uint64_t *)(frame + (va & (MACHINE_PAGE_SIZE - 1)));
 }
 
-/* Access the word at va (valid, aligned) through the PTEs, calling the
- * fault handler until the translation allows the access.  Returns 0 or
- * the handler's error.  Aborts if the thread is not attached or no page
- * table was set. */
-int machine_soft_access(struct machine *m, uint64_t va, uint64_t *value,
-                        bool is_write)
+/* Access the word at va (valid, aligned) for the thread owning slot
+ * through the PTEs, calling the fault handler until the translation allows
+ * the access.  Returns 0 or the handler's error.  Aborts if no page table
+ * was set. */
+int machine_soft_access(struct machine *m, struct machine_slot *slot,
+                        uint64_t va, uint64_t *value, bool is_write)
 {
-    struct machine_slot *slot = machine_thread_slot(
-        m, is_write ? "machine_write64" : "machine_read64");
     if (m->ptes == NULL)
         machine_die("machine_soft_access", "no page table set");
     for (;;) {

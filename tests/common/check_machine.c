@@ -732,10 +732,10 @@ START_TEST(test_detach_when_not_attached_aborts)
 }
 END_TEST
 
-START_TEST(test_soft_access_from_unattached_thread_aborts)
+START_TEST(test_access_from_unattached_thread_aborts)
 {
     struct rig r;
-    rig_open(&r, MACHINE_MMU_SOFT);
+    rig_open(&r, rig_mmus[_i]);
     machine_thread_detach(r.m);
     uint64_t v;
     machine_read64(r.m, rig_va(&r, 0, 0), &v);
@@ -784,8 +784,8 @@ static Suite *make_machine_suite(void)
     tcase_add_loop_test(limits, test_attach_past_max_threads_is_eagain, 0, 2);
     tcase_add_loop_test_raise_signal(limits,
         test_detach_when_not_attached_aborts, SIGABRT, 0, 2);
-    tcase_add_test_raise_signal(limits,
-        test_soft_access_from_unattached_thread_aborts, SIGABRT);
+    tcase_add_loop_test_raise_signal(limits,
+        test_access_from_unattached_thread_aborts, SIGABRT, 0, 2);
     tcase_add_loop_test_raise_signal(limits, test_frame_out_of_range_aborts,
                                      SIGABRT, 0, 2);
     return s;
