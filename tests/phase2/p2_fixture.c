@@ -1,0 +1,194 @@
+/*
+ * p2_fixture.c - helpers of the phase2 suite (see p2_fixture.h).
+ *
+ * The audited run: a helper thread runs stage_run_workload (which starts
+ * and joins the user threads); the test's thread loops quiesce -> audit ->
+ * resume, pacing itself with a timed wait on the helper's "done" condition
+ * (the timeout only paces the audits; completion is signalled).  The
+ * first failed audit is kept and asserted on once the helper is joined.
+ */
+#include "p2_fixture.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lock.h"
+#include "lockorder.h"
+
+/* Create the stage (see p2_fixture.h). */
+void p2fx_open(struct p2fx *fx, uint64_t pages, uint64_t frames,
+               enum machine_mmu mmu)
+{
+    struct stage_config cfg;
+    char err[256] = "";
+    stage_config_defaults(&cfg);
+    cfg.virtual_pages = pages;
+    cfg.physical_frames = frames;
+    cfg.pagefile_slots = pages;
+    cfg.mmu = mmu;
+    cfg.trim_batch = 4;
+    cfg.write_batch = 4;
+    cfg.user_threads = 4;
+    memset(fx, 0, sizeof(*fx));
+    int rc = phase2_ops.create(&cfg, &fx->s, err, sizeof(err));
+    ck_assert_msg(rc == 0, "create: %s", err);
+    fx->core = phase2_ops.core(fx->s);
+    fx->m = fx->core->machine;
+    ck_assert_int_eq(machine_thread_attach(fx->m), 0);
+}
+
+/* Tear down after asserting the stage is sound. */
+void p2fx_close(struct p2fx *fx)
+{
+    phase2_ops.stop(fx->s);
+    p2fx_audit(fx);
+    ck_assert_uint_eq(lockorder_held(), 0);
+    machine_thread_detach(fx->m);
+    phase2_ops.destroy(fx->s);
+    if (fx->seed != 0)
+        lock_amplifier_disable();
+    fx->s = NULL;
+}
+
+/* Race amplifier on (seed from PAGELAB_RACE_SEED or the clock). */
+void p2fx_amplify(struct p2fx *fx)
+{
+    fx->seed = lock_amplifier_enable(0);
+}
+
+uint64_t p2fx_va(const struct p2fx *fx, uint64_t vpn)
+{
+    return machine_va_base(fx->m) + vpn * MACHINE_PAGE_SIZE;
+}
+
+pte_t p2fx_pte(const struct p2fx *fx, uint64_t vpn)
+{
+    return pte_load(&fx->core->ptes[vpn]);
+}
+
+/* The frame record behind vpn's VALID or TRANSITION PTE. */
+struct pfn *p2fx_pfn_of(const struct p2fx *fx, uint64_t vpn)
+{
+    return pfn_get(&fx->core->pfns, pte_frame(p2fx_pte(fx, vpn)));
+}
+
+uint64_t p2fx_stat(const struct p2fx *fx, enum stat_id id)
+{
+    return stats_get(fx->core->stats, id);
+}
+
+void p2fx_write(struct p2fx *fx, uint64_t vpn, uint64_t value)
+{
+    ck_assert_int_eq(machine_write64(fx->m, p2fx_va(fx, vpn), value), 0);
+}
+
+uint64_t p2fx_read(struct p2fx *fx, uint64_t vpn)
+{
+    uint64_t value = 0;
+    ck_assert_int_eq(machine_read64(fx->m, p2fx_va(fx, vpn), &value), 0);
+    return value;
+}
+
+void p2fx_audit(struct p2fx *fx)
+{
+    char msg[512] = "";
+    int rc = phase2_ops.audit(fx->s, msg, sizeof(msg));
+    ck_assert_msg(rc == 0, "audit: %s (race seed %llu)", msg,
+                  (unsigned long long)fx->seed);
+}
+
+/* Trim everything, then write everything (threads stopped). */
+void p2fx_flush(struct p2fx *fx)
+{
+    while (pfn_count(&fx->core->pfns, PFN_ACTIVE) > 0) {
+        int a = phase2_ops.trim(fx->s, 64);
+        int b = phase2_ops.trim(fx->s, 64);
+        ck_assert_int_gt(a + b, 0);
+    }
+    while (pfn_count(&fx->core->pfns, PFN_MODIFIED) > 0)
+        ck_assert_int_gt(phase2_ops.write_modified(fx->s, 64), 0);
+}
+
+/* ---- the audited run ------------------------------------------------- */
+
+struct p2fx_run {
+    struct p2fx *fx;
+    const struct workload_config *cfg;
+    unsigned nthreads;
+    struct workload_result res;
+    int rc;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done; /* under mu */
+};
+
+static void *p2fx_run_main(void *arg)
+{
+    struct p2fx_run *r = arg;
+    r->rc = stage_run_workload(&phase2_ops, r->fx->s, r->cfg, r->nthreads,
+                               &r->res);
+    pthread_mutex_lock(&r->mu);
+    r->done = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Wait up to ms milliseconds for the run to finish; true when it has. */
+static bool p2fx_wait_done(struct p2fx_run *r, long ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += ms * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&r->mu);
+    while (!r->done && pthread_cond_timedwait(&r->cv, &r->mu, &t) != ETIMEDOUT)
+        ;
+    bool done = r->done;
+    pthread_mutex_unlock(&r->mu);
+    return done;
+}
+
+/* One quiesce -> audit -> resume; keeps the first failure in first. */
+static void p2fx_audit_once(struct p2fx *fx, char *first, size_t len)
+{
+    char msg[512] = "";
+    phase2_quiesce(fx->s);
+    int rc = phase2_ops.audit(fx->s, msg, sizeof(msg));
+    phase2_resume(fx->s);
+    if (rc != 0 && first[0] == '\0')
+        snprintf(first, len, "%s", msg);
+}
+
+unsigned p2fx_run_audited(struct p2fx *fx, const struct workload_config *cfg,
+                          unsigned nthreads)
+{
+    struct p2fx_run r = {.fx = fx, .cfg = cfg, .nthreads = nthreads};
+    char first[512] = "";
+    unsigned audits = 0;
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    pthread_t helper;
+    ck_assert_int_eq(pthread_create(&helper, NULL, p2fx_run_main, &r), 0);
+    bool done;
+    do {
+        done = p2fx_wait_done(&r, 3);
+        p2fx_audit_once(fx, first, sizeof(first));
+        audits++;
+    } while (!done);
+    pthread_join(helper, NULL);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.cv);
+    ck_assert_msg(first[0] == '\0', "audit while running: %s (race seed %llu)",
+                  first, (unsigned long long)fx->seed);
+    ck_assert_msg(r.rc == 0 && r.res.stamp_errors == 0 &&
+                      r.res.access_errors == 0,
+                  "workload: %s (race seed %llu)", r.res.first_error,
+                  (unsigned long long)fx->seed);
+    ck_assert_uint_eq(r.res.reads + r.res.writes, cfg->accesses * nthreads);
+    return audits;
+}
