@@ -24,6 +24,8 @@
  *      no frame past physical memory (a broken pager is reported and the
  *      program exits rather than corrupting an app).
  *   5. The server returns when an app has connected and none is left.
+ *   6. An app whose fault was rejected stays the runner until its
+ *      connection closes (it prints its message first), then is destroyed.
  */
 #include "infra_server.h"
 
@@ -56,6 +58,7 @@ struct infra_app {
     pid_t fork_wait;              /* FORK received, child not yet created */
     pid_t born;                   /* child created before its FORK came */
     int born_result;              /* vm_create's result for 'born' */
+    int killed;                   /* told KILLED; destroyed at its EOF */
 };
 
 /* The server (single-threaded: no locks). */
@@ -254,8 +257,11 @@ static void infra_on_fault(struct infra_app *app,
     int r = vm_fault((const void *)(uintptr_t)rq->addr, rq->write != 0);
     printf("vm_fault returned %d\n", r);
     if (r != 0) {
-        infra_reply(app, VMPROTO_KILLED, r);
-        infra_app_gone(app);
+        /* It stays the runner until its connection closes, so its last
+         * words come before the next app's output. */
+        app->killed = 1;
+        if (infra_reply(app, VMPROTO_KILLED, r) != 0)
+            infra_app_gone(app);
         return;
     }
     uintptr_t page = ((uintptr_t)rq->addr - (uintptr_t)VM_ARENA_BASEADDR) /
@@ -294,6 +300,8 @@ static int infra_request_ok(const struct infra_app *app,
 {
     if (app->state == APP_CONNECTING)
         return rq->op == VMPROTO_HELLO;
+    if (app->killed)
+        return 0;
     if (rq->op == VMPROTO_EXIT)
         return 1;
     if (app != srv.running || app->fork_wait != 0)

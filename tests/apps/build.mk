@@ -8,6 +8,10 @@ APP_TEST_SRCS := $(filter-out tests/apps/check_apps.c,$(wildcard tests/apps/*.c)
 APP_BINS := $(patsubst tests/apps/%.c,$(BUILD)/apps/%,$(APP_TEST_SRCS))
 PROGRAMS += $(APP_BINS)
 
+# -O0: every arena access in an app happens, in program order, with gcc and
+# clang alike, so the trace does not depend on the compiler's optimizer.
+$(O)/app/tests/apps/%.o: APP_CFLAGS += -O0
+
 $(BUILD)/apps/%: $(O)/app/tests/apps/%.o $(LIBVMAPP)
 	@mkdir -p $(@D)
 	$(CC) $(APP_LDFLAGS) -o $@ $< $(LIBVMAPP) $(APP_LDLIBS)

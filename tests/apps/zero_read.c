@@ -12,6 +12,7 @@ int main(void)
     printf("first byte %d\n", p[0]);
     printf("last byte %d\n", p[VM_PAGESIZE - 1]);
     p[10] = 'x';
-    printf("after write %c %d\n", p[10], p[11]);
+    char x = p[10], y = p[11];
+    printf("after write %c %d\n", x, y);
     return 0;
 }
