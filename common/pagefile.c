@@ -123,7 +123,8 @@ static int pagefile_open_temp(char *err, size_t errlen)
     char templ[PATH_MAX];
     if (snprintf(templ, sizeof templ, "%s/pagelab-pagefile-XXXXXX", dir) >=
         (int)sizeof templ) {
-        pagefile_error(err, errlen, "pagefile: the directory %s is too long", dir);
+        pagefile_error(err, errlen, "pagefile: the temporary directory's "
+                       "name ($TMPDIR, %zu bytes) is too long", strlen(dir));
         return -ENAMETOOLONG;
     }
     fd = mkostemp(templ, O_CLOEXEC);

@@ -299,8 +299,9 @@ static int stage_join_workers(struct stage_worker *w, unsigned started,
 /* Run nthreads user threads of cfg against s, join them and merge their
  * results into *res (zeroed first).  Returns 0 when every thread's stamps
  * checked out (workload_thread_run returned 0), -1 otherwise, and also
- * when nthreads is 0 or above MACHINE_MAX_THREADS or the threads could not
- * all be started (the reason is then in res->first_error). */
+ * when nthreads is 0 or above MACHINE_MAX_THREADS, cfg is invalid, or the
+ * threads could not all be started (the reason is then in
+ * res->first_error). */
 int stage_run_workload(const struct stage_ops *ops, struct stage *s,
                        const struct workload_config *cfg, unsigned nthreads,
                        struct workload_result *res)
@@ -313,11 +314,15 @@ int stage_run_workload(const struct stage_ops *ops, struct stage *s,
         return -1;
     }
     struct stage_core *core = ops->core(s);
+    errno = 0;
     struct workload_run *run = workload_run_create(cfg, core->machine, nthreads);
     struct stage_worker *w = calloc(nthreads, sizeof *w);
     if (run == NULL || w == NULL) {
-        snprintf(res->first_error, sizeof res->first_error,
-                 "out of memory for a workload of %u threads", nthreads);
+        snprintf(res->first_error, sizeof res->first_error, "%s",
+                 run == NULL && errno == EINVAL
+                     ? "the workload configuration is invalid (a pattern or "
+                       "percentage out of range)"
+                     : "out of memory for the workload");
         free(w);
         if (run != NULL)
             workload_run_destroy(run);

@@ -5,10 +5,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -361,25 +364,128 @@ START_TEST(test_path_that_is_not_a_regular_file_is_refused)
 }
 END_TEST
 
-START_TEST(test_missing_tmpdir_is_refused)
+/* pagefile_create of a 4-slot temporary file with $TMPDIR set to dir (and
+ * put back afterwards).  Returns its result; *pf and err as it left them. */
+static int create_in_tmpdir(const char *dir, struct pagefile **pf, char *err,
+                            size_t errlen)
 {
-    char *old = getenv("TMPDIR");
+    const char *old = getenv("TMPDIR");
     char *saved = old ? strdup(old) : NULL;
-    setenv("TMPDIR", "/nonexistent-pagelab-tmp", 1);
+    setenv("TMPDIR", dir, 1);
     struct pagefile_config cfg = {.slots = 4, .page_size = PAGE};
-    char err[256] = "";
-    struct pagefile *pf = NULL;
-    int rc = pagefile_create(&cfg, &pf, err, sizeof err);
+    int rc = pagefile_create(&cfg, pf, err, errlen);
     if (saved) {
         setenv("TMPDIR", saved, 1);
         free(saved);
     } else {
         unsetenv("TMPDIR");
     }
-    ck_assert_int_eq(rc, -ENOENT);
+    return rc;
+}
+
+START_TEST(test_missing_tmpdir_is_refused)
+{
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    ck_assert_int_eq(create_in_tmpdir("/nonexistent-pagelab-tmp", &pf, err,
+                                      sizeof err), -ENOENT);
     ck_assert_ptr_null(pf);
     ck_assert_str_eq(err, "pagefile: cannot create a temporary page file in "
                           "/nonexistent-pagelab-tmp: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_overlong_tmpdir_is_refused)
+{
+    static char dir[PATH_MAX + 100];
+    memset(dir, 'd', sizeof dir - 1);
+    dir[0] = '/';
+    dir[sizeof dir - 1] = '\0';
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    ck_assert_int_eq(create_in_tmpdir(dir, &pf, err, sizeof err),
+                     -ENAMETOOLONG);
+    ck_assert_ptr_null(pf);
+    ck_assert_str_eq(err, "pagefile: the temporary directory's name "
+                          "($TMPDIR, 4195 bytes) is too long");
+}
+END_TEST
+
+START_TEST(test_empty_tmpdir_means_tmp)
+{
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    ck_assert_msg(create_in_tmpdir("", &pf, err, sizeof err) == 0, "%s", err);
+    static unsigned char out[PAGE], in[PAGE];
+    fill_page(out, 8);
+    ck_assert_int_eq(pagefile_write(pf, 0, out), 0);
+    ck_assert_int_eq(pagefile_read(pf, 0, in), 0);
+    ck_assert(page_matches(in, 8));
+    pagefile_destroy(pf);
+}
+END_TEST
+
+/* Lower the file size limit to bytes, ignoring SIGXFSZ; restore with
+ * fsize_restore(&saved). */
+struct fsize_saved {
+    struct rlimit limit;
+    void (*handler)(int);
+};
+
+static void fsize_limit(struct fsize_saved *saved, rlim_t bytes)
+{
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved->limit), 0);
+    saved->handler = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit low = {.rlim_cur = bytes, .rlim_max = saved->limit.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &low), 0);
+}
+
+static void fsize_restore(const struct fsize_saved *saved)
+{
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved->limit), 0);
+    signal(SIGXFSZ, saved->handler);
+}
+
+START_TEST(test_file_size_limit_fails_create_and_removes_the_file)
+{
+    char path[128];
+    temp_path(path, sizeof path, "fsize");
+    unlink(path);
+    struct pagefile_config cfg = {.slots = 8, .page_size = PAGE, .path = path};
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    struct fsize_saved saved;
+    fsize_limit(&saved, 2 * PAGE);
+    int rc = pagefile_create(&cfg, &pf, err, sizeof err);
+    fsize_restore(&saved);
+    ck_assert_int_eq(rc, -EFBIG);
+    ck_assert_ptr_null(pf);
+    ck_assert_str_eq(err, "pagefile: cannot size the page file to 8 slots: "
+                          "File too large");
+    ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_failing_write_returns_the_errno_and_keeps_data)
+{
+    struct pagefile *pf = make_pagefile(8, NULL);
+    static unsigned char a[PAGE], in[PAGE];
+    fill_page(a, 4);
+    ck_assert_int_eq(pagefile_write(pf, 1, a), 0);
+    struct fsize_saved saved;
+    fsize_limit(&saved, 2 * PAGE);
+    const void *batch[2] = {a, a};
+    int single = pagefile_write(pf, 5, a);
+    int batched = pagefile_writev(pf, 6, batch, 2);
+    fsize_restore(&saved);
+    ck_assert_int_eq(single, -EFBIG);
+    ck_assert_int_eq(batched, -EFBIG);
+    ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_WRITE), 1);
+    ck_assert_int_eq(pagefile_read(pf, 5, in), 0);
+    ck_assert_uint_eq(in[0], 0);
+    ck_assert_int_eq(pagefile_read(pf, 1, in), 0);
+    ck_assert(page_matches(in, 4));
+    pagefile_destroy(pf);
 }
 END_TEST
 
@@ -550,6 +656,10 @@ static Suite *make_pagefile_suite(void)
     tcase_add_loop_test(limits, test_path_that_is_not_a_regular_file_is_refused,
                         0, 2);
     tcase_add_test(limits, test_missing_tmpdir_is_refused);
+    tcase_add_test(limits, test_overlong_tmpdir_is_refused);
+    tcase_add_test(limits, test_empty_tmpdir_means_tmp);
+    tcase_add_test(limits, test_file_size_limit_fails_create_and_removes_the_file);
+    tcase_add_test(limits, test_failing_write_returns_the_errno_and_keeps_data);
     tcase_add_test(limits, test_bad_config_is_refused);
     tcase_add_test(limits, test_bad_batches_are_refused);
     tcase_add_loop_test(limits, test_misuse_aborts, 0, NMISUSES);

@@ -347,7 +347,7 @@ START_TEST(test_core_init_passes_on_a_machine_refusal)
 }
 END_TEST
 
-START_TEST(test_run_workload_refuses_bad_thread_counts)
+START_TEST(test_run_workload_refuses_bad_threads_and_configs)
 {
     struct stage_config cfg = small_config(8, 8, MACHINE_MMU_SOFT);
     struct stage *s;
@@ -362,6 +362,10 @@ START_TEST(test_run_workload_refuses_bad_thread_counts)
     ck_assert_int_eq(stage_run_workload(&tiny_ops, s, &wc,
                                         MACHINE_MAX_THREADS + 1, &res), -1);
     ck_assert_uint_eq(res.reads + res.writes, 0);
+    wc.write_percent = 101;
+    ck_assert_int_eq(stage_run_workload(&tiny_ops, s, &wc, 1, &res), -1);
+    ck_assert_str_eq(res.first_error, "the workload configuration is invalid "
+                                      "(a pattern or percentage out of range)");
     ck_assert_uint_eq(stats_get(s->core.stats, STAT_ACCESSES), 0);
     tiny_ops.destroy(s);
 }
@@ -403,7 +407,7 @@ static Suite *make_stage_core_suite(void)
     tcase_add_loop_test(limits, test_core_init_undoes_work_when_the_page_file_fails,
                         0, 2);
     tcase_add_test(limits, test_core_init_passes_on_a_machine_refusal);
-    tcase_add_test(limits, test_run_workload_refuses_bad_thread_counts);
+    tcase_add_test(limits, test_run_workload_refuses_bad_threads_and_configs);
     tcase_add_test(limits, test_core_pte_outside_the_range_aborts);
     return s;
 }
