@@ -3,7 +3,8 @@
  * the stage's PTE array; a fault is a plain call of the fault handler.
  *
  * An access, by an attached thread with slot s:
- *   1. s.epoch++ (now odd: "inside an access"), sequentially consistent;
+ *   1. s.epoch++ (now odd: "inside an access"), a sequentially consistent
+ *      store (only the owner writes its epoch, so no read-modify-write);
  *   2. load the PTE (sequentially consistent); if it is not VALID, or the
  *      access is a write and it is not writable: s.epoch++ (even), call the
  *      fault handler outside the window, and start again;
@@ -11,7 +12,7 @@
  *      race re-reads the PTE: step 2);
  *   4. load or store the word in the frame through the kernel window
  *      (relaxed atomics);
- *   5. s.epoch++ (even: left), release.
+ *   5. s.epoch++ (even: left), a release store.
  *
  * The shootdown contract.  A stage changes the PTE first, then calls
  * machine_unmap, which snapshots every used slot's epoch and waits (with
@@ -80,8 +81,12 @@ int machine_soft_access(struct machine *m, struct machine_slot *slot,
 {
     if (m->ptes == NULL)
         machine_die("machine_soft_access", "no page table set");
-    for (;;) {
-        atomic_fetch_add(&slot->epoch, 1);
+    /* Only this thread writes its epoch: plain stores, no read-modify-
+     * write.  Entering must be sequentially consistent (the Dekker pair
+     * with the PTE load); leaving only needs release. */
+    uint64_t epoch = atomic_load_explicit(&slot->epoch, memory_order_relaxed);
+    for (;; epoch += 2) {
+        atomic_store(&slot->epoch, epoch + 1);
         uint64_t *word = machine_soft_translate(m, va, is_write);
         if (word != NULL) {
             if (m->access_hook != NULL)
@@ -90,10 +95,11 @@ int machine_soft_access(struct machine *m, struct machine_slot *slot,
                 __atomic_store_n(word, *value, __ATOMIC_RELAXED);
             else
                 *value = __atomic_load_n(word, __ATOMIC_RELAXED);
-            atomic_fetch_add_explicit(&slot->epoch, 1, memory_order_release);
+            atomic_store_explicit(&slot->epoch, epoch + 2,
+                                  memory_order_release);
             return 0;
         }
-        atomic_fetch_add_explicit(&slot->epoch, 1, memory_order_release);
+        atomic_store_explicit(&slot->epoch, epoch + 2, memory_order_release);
         int rc = machine_call_fault(m, va, is_write);
         if (rc != 0)
             return rc;
