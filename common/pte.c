@@ -158,16 +158,19 @@ static pte_t pte_with_bit(const char *func, pte_t p, uint64_t bit, bool on)
     return on ? (p | bit) : (p & ~bit);
 }
 
+/* p (VALID, else abort) with its accessed bit set to accessed. */
 pte_t pte_with_accessed(pte_t p, bool accessed)
 {
     return pte_with_bit("pte_with_accessed", p, PTE_BIT_ACCESSED, accessed);
 }
 
+/* p (VALID, else abort) with its writable bit set to writable. */
 pte_t pte_with_writable(pte_t p, bool writable)
 {
     return pte_with_bit("pte_with_writable", p, PTE_BIT_WRITABLE, writable);
 }
 
+/* p (VALID, else abort) with its dirty bit set to dirty. */
 pte_t pte_with_dirty(pte_t p, bool dirty)
 {
     return pte_with_bit("pte_with_dirty", p, PTE_BIT_DIRTY, dirty);
