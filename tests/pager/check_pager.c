@@ -12,8 +12,7 @@
 
 START_TEST(test_swap_page_maps_zero_page_read_only)
 {
-    ck_assert_int_eq(simk_start(4, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 4, 100), 0);
     char *p = vm_map(NULL, 0);
     ck_assert_ptr_eq(p, simk_va(0, 0));
     ck_assert_str_eq(simk_perm(p), "r");
@@ -29,8 +28,7 @@ END_TEST
 
 START_TEST(test_first_write_takes_zeroed_frame_without_read)
 {
-    ck_assert_int_eq(simk_start(4, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 4, 100), 0);
     char *p = vm_map(NULL, 0);
     ck_assert_int_eq(simk_write_byte(p + 7, 0x42), 0);
     ck_assert_str_eq(simk_perm(p), "rw");
@@ -41,20 +39,17 @@ START_TEST(test_first_write_takes_zeroed_frame_without_read)
     ck_assert_int_eq(simk_read_byte(p + VM_PAGESIZE - 1), 0);
     ck_assert_uint_eq(simk_frame_byte(0, 7), 0);
     ck_assert_str_eq(simk_log(), "");
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_vm_map_hands_out_lowest_pages_in_order)
 {
-    ck_assert_int_eq(simk_start(4, 8), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 8, 100), 0);
     for (unsigned v = 0; v < 5; v++)
         ck_assert_ptr_eq(vm_map(NULL, 0), simk_va(v, 0));
     ck_assert_str_eq(simk_perms(6), "r r r r r -");
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -85,8 +80,7 @@ END_TEST
 
 START_TEST(test_destroy_frees_frames_and_swap_without_io)
 {
-    ck_assert_int_eq(simk_start(3, 2), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(3, 2, 100), 0);
     char *a = vm_map(NULL, 0), *b = vm_map(NULL, 0);
     ck_assert_ptr_null(vm_map(NULL, 0));
     ck_assert_int_eq(simk_write_byte(a, 1), 0);
@@ -101,15 +95,13 @@ START_TEST(test_destroy_frees_frames_and_swap_without_io)
     ck_assert_uint_eq(simk_ppage(b), 1);
     ck_assert_uint_eq(simk_ppage(a), 2);
     ck_assert_str_eq(simk_log(), "");
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_spurious_fault_changes_nothing)
 {
-    ck_assert_int_eq(simk_start(4, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 4, 100), 0);
     char *p = vm_map(NULL, 0);
     ck_assert_int_eq(vm_fault(p, false), 0);
     ck_assert_str_eq(simk_perm(p), "r");
@@ -119,8 +111,7 @@ START_TEST(test_spurious_fault_changes_nothing)
     ck_assert_str_eq(simk_perm(p), "rw");
     ck_assert_uint_eq(simk_ppage(p), 1);
     ck_assert_int_eq(simk_read_byte(p), 9);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -140,8 +131,7 @@ END_TEST
 
 START_TEST(test_switch_to_unknown_pid_leaves_no_process_current)
 {
-    ck_assert_int_eq(simk_start(4, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 4, 100), 0);
     char *p = vm_map(NULL, 0);
     vm_switch(555);
     ck_assert_ptr_null(page_table_base_register);
@@ -150,8 +140,7 @@ START_TEST(test_switch_to_unknown_pid_leaves_no_process_current)
     vm_destroy();
     vm_switch(100);
     ck_assert_str_eq(simk_perms(2), "r -");
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -166,15 +155,13 @@ START_TEST(test_create_of_managed_pid_fails)
     vm_destroy();
     ck_assert_int_eq(vm_create(SIMK_LAUNCHER, 100), 0);
     vm_switch(100);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_fault_outside_valid_arena_fails)
 {
-    ck_assert_int_eq(simk_start(4, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 4, 100), 0);
     char *p = vm_map(NULL, 0);
     char *base = VM_ARENA_BASEADDR;
     ck_assert_int_eq(vm_fault(simk_va(1, 0), false), -1);
@@ -186,16 +173,13 @@ START_TEST(test_fault_outside_valid_arena_fails)
     ck_assert_int_eq(simk_write_byte(simk_va(VM_ARENA_PAGES - 1, 0), 1),
                      SIMK_FAULT);
     ck_assert_int_eq(simk_read_byte(p + VM_PAGESIZE - 1), 0);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_arena_full_returns_null)
 {
-    ck_assert_int_eq(simk_start(4, VM_ARENA_PAGES + 4), 0);
-    ck_assert_int_eq(simk_make_file("data", VM_PAGESIZE, 0), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin_data(4, VM_ARENA_PAGES + 4, 1), 0);
     char *name = simk_map_name("data");
     for (unsigned v = 1; v < VM_ARENA_PAGES; v++)
         ck_assert_ptr_eq(vm_map(v % 2 ? NULL : name, 0), simk_va(v, 0));
@@ -203,18 +187,16 @@ START_TEST(test_arena_full_returns_null)
     ck_assert_ptr_null(vm_map(NULL, 0));
     ck_assert_ptr_null(vm_map(name, 0));
     ck_assert_str_eq(simk_log(), "");
-    ck_assert_int_eq(simk_read_byte(simk_va(VM_ARENA_PAGES - 2, 0)), 0);
+    ck_assert_int_eq(simk_read_byte(simk_va(VM_ARENA_PAGES - 2, 0)),
+                     SIMK_DATA_SEED);
     ck_assert_str_eq(simk_log(), "read data 0");
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_swap_full_refuses_swap_pages_not_file_pages)
 {
-    ck_assert_int_eq(simk_start(4, 2), 0);
-    ck_assert_int_eq(simk_make_file("data", VM_PAGESIZE, 0), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin_data(4, 2, 1), 0);
     char *name = simk_map_name("data");
     ck_assert_ptr_eq(vm_map(NULL, 0), simk_va(1, 0));
     ck_assert_ptr_null(vm_map(NULL, 0));
@@ -224,8 +206,7 @@ START_TEST(test_swap_full_refuses_swap_pages_not_file_pages)
     ck_assert_ptr_null(vm_map(NULL, 0));
     vm_destroy();
     vm_switch(100);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -245,23 +226,19 @@ END_TEST
 
 START_TEST(test_zero_page_only_memory_refuses_writes)
 {
-    ck_assert_int_eq(simk_start(1, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(1, 4, 100), 0);
     char *p = vm_map(NULL, 0);
     ck_assert_int_eq(simk_read_byte(p), 0);
     ck_assert_int_eq(simk_write_byte(p, 1), SIMK_FAULT);
     ck_assert_str_eq(simk_perm(p), "r");
     ck_assert_str_eq(simk_log(), "");
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_reinit_frees_every_process)
 {
-    ck_assert_int_eq(simk_start(4, 2), 0);
-    ck_assert_int_eq(simk_make_file("data", VM_PAGESIZE, 3), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin_data(4, 2, 1), 0);
     char *name = simk_map_name("data");
     char *f = vm_map(name, 0);
     ck_assert_int_eq(simk_write_byte(f, 1), 0);

@@ -15,8 +15,7 @@
  * clock clears all three bits and evicts A0 to swap block 0. */
 static void fill_and_overflow(void)
 {
-    ck_assert_int_eq(simk_start(4, 8), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 8, 100), 0);
     for (unsigned v = 0; v < 4; v++)
         ck_assert_ptr_eq(vm_map(NULL, 0), simk_va(v, 0));
     for (unsigned v = 0; v < 3; v++)
@@ -46,8 +45,7 @@ static void assert_values_intact(void)
 
 START_TEST(test_free_frames_are_used_lowest_first)
 {
-    ck_assert_int_eq(simk_start(4, 8), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 8, 100), 0);
     for (unsigned v = 0; v < 3; v++)
         vm_map(NULL, 0);
     unsigned order[3] = { 2, 0, 1 };
@@ -56,8 +54,7 @@ START_TEST(test_free_frames_are_used_lowest_first)
         ck_assert_uint_eq(simk_ppage(simk_va(order[i], 0)), i + 1);
     }
     ck_assert_str_eq(simk_log(), "");
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -68,8 +65,7 @@ START_TEST(test_clock_gives_second_chance_then_evicts_fifo_head)
     ck_assert_str_eq(simk_perms(4), "- - - rw");
     ck_assert_uint_eq(simk_ppage(simk_va(3, 0)), 1);
     ck_assert_int_eq(simk_swap_byte(0, 0), 10);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -84,8 +80,7 @@ START_TEST(test_fault_on_cleared_page_sets_reference_without_moving)
     ck_assert_int_eq(simk_swap_byte(1, 0), 12);
     ck_assert_int_eq(simk_read_byte(simk_va(0, 1)), 20);
     assert_values_intact();
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -109,8 +104,7 @@ START_TEST(test_clean_page_dropped_and_swap_block_kept)
     ck_assert_str_eq(simk_log(), "read <swap> 0");
     ck_assert_str_eq(simk_perms(4), "r - - r");
     assert_values_intact();
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -131,8 +125,7 @@ START_TEST(test_write_to_clean_resident_page_needs_no_io)
                                  "write <swap> 0; read <swap> 3; "
                                  "write <swap> 1; read <swap> 0");
     ck_assert_int_eq(simk_swap_byte(1, 0), 32);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -154,8 +147,7 @@ END_TEST
 
 START_TEST(test_zero_page_is_never_evicted)
 {
-    ck_assert_int_eq(simk_start(2, 8), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(2, 8, 100), 0);
     for (unsigned v = 0; v < 5; v++)
         vm_map(NULL, 0);
     ck_assert_int_eq(simk_write_byte(simk_va(0, 0), 5), 0);
@@ -167,15 +159,13 @@ START_TEST(test_zero_page_is_never_evicted)
     ck_assert_str_eq(simk_log(), "write <swap> 0");
     ck_assert_str_eq(simk_perms(5), "- rw r r r");
     ck_assert_uint_eq(simk_frame_byte(0, 0), 0);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_failed_write_back_keeps_page_resident)
 {
-    ck_assert_int_eq(simk_start(2, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(2, 4, 100), 0);
     char *a = vm_map(NULL, 0), *b = vm_map(NULL, 0);
     ck_assert_int_eq(simk_write_byte(a, 'x'), 0);
     simk_fail_write(1);
@@ -187,15 +177,13 @@ START_TEST(test_failed_write_back_keeps_page_resident)
     ck_assert_int_eq(simk_write_byte(b, 'y'), 0);
     ck_assert_str_eq(simk_log(), "write <swap> 0 failed; write <swap> 0");
     ck_assert_int_eq(simk_swap_byte(0, 0), 'x');
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_failed_swap_read_frees_the_frame)
 {
-    ck_assert_int_eq(simk_start(3, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(3, 4, 100), 0);
     for (unsigned v = 0; v < 3; v++) {
         vm_map(NULL, 0);
         ck_assert_int_eq(simk_write_byte(simk_va(v, 0), 10 + v), 0);
@@ -209,8 +197,7 @@ START_TEST(test_failed_swap_read_frees_the_frame)
     ck_assert_uint_eq(simk_ppage(simk_va(1, 0)), 2);
     ck_assert_int_eq(simk_read_byte(simk_va(0, 0)), 10);
     ck_assert_int_eq(simk_read_byte(simk_va(2, 0)), 12);
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 

@@ -14,11 +14,17 @@
  * frames and 8 swap blocks; S1 and S2 are mapped but not written. */
 static void start_parent(unsigned memory_pages, unsigned char value)
 {
-    ck_assert_int_eq(simk_start(memory_pages, 8), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(memory_pages, 8, 100), 0);
     for (unsigned v = 0; v < 3; v++)
         ck_assert_ptr_eq(vm_map(NULL, 0), simk_va(v, 0));
     ck_assert_int_eq(simk_write_byte(simk_va(0, 0), value), 0);
+}
+
+/* Fork 100 into 200 and run 200. */
+static void fork_child(void)
+{
+    ck_assert_int_eq(vm_create(100, 200), 0);
+    vm_switch(200);
 }
 
 /* Write value at page vpn of the current process. */
@@ -79,8 +85,7 @@ START_TEST(test_writer_gets_copy_and_last_dirty_sharer_regains_write)
 {
     start_parent(4, 'a');
     ck_assert_int_eq(simk_write_byte(simk_va(0, 1), 'A'), 0);
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     put(0, 'b');
     ck_assert_str_eq(simk_perms(3), "rw r r");
     ck_assert_uint_eq(simk_ppage(simk_va(0, 0)), 2);
@@ -98,8 +103,7 @@ END_TEST
 START_TEST(test_write_to_shared_zero_page_leaves_sharers_on_zero_page)
 {
     start_parent(4, 'a');
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     put(2, 'z');
     ck_assert_str_eq(simk_perms(3), "r r rw");
     vm_switch(100);
@@ -119,8 +123,7 @@ START_TEST(test_last_sharer_of_clean_page_needs_a_write_fault)
     expect(0, 'a');
     ck_assert_str_eq(simk_log(), "write <swap> 0; write <swap> 1; "
                                  "read <swap> 0");
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     simk_log_clear();
     put(0, 'x');
     ck_assert_str_eq(simk_log(), "write <swap> 2");
@@ -144,8 +147,7 @@ START_TEST(test_cow_source_picked_by_clock_becomes_the_copy)
     expect(0, 'a');
     ck_assert_str_eq(simk_log(), "write <swap> 0; write <swap> 1; "
                                  "read <swap> 0");
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     simk_log_clear();
     put(0, 'x');
     /* the clean source was evicted into the very frame it is copied to */
@@ -165,8 +167,7 @@ START_TEST(test_cow_of_page_on_disk_reads_swap_into_private_frame)
     start_parent(3, 'a');
     put(1, 'b');
     put(2, 'c');
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     simk_log_clear();
     put(0, 'x');
     ck_assert_str_eq(simk_log(), "write <swap> 1; read <swap> 0");
@@ -186,8 +187,7 @@ END_TEST
 
 START_TEST(test_fork_chain_gives_each_writer_its_own_copy)
 {
-    ck_assert_int_eq(simk_start(8, 16), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(8, 16, 100), 0);
     vm_map(NULL, 0);
     put(0, 1);
     ck_assert_int_eq(vm_create(100, 200), 0);
@@ -214,8 +214,7 @@ END_TEST
 START_TEST(test_many_processes_keep_their_own_bytes)
 {
     enum { CHILDREN = 20 };
-    ck_assert_int_eq(simk_start(4, 64), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(4, 64, 100), 0);
     vm_map(NULL, 0);
     vm_map(NULL, 0);
     put(0, 7);
@@ -242,13 +241,10 @@ END_TEST
 
 START_TEST(test_file_pages_stay_shared_after_fork)
 {
-    ck_assert_int_eq(simk_start(4, 8), 0);
-    ck_assert_int_eq(simk_make_file("data", VM_PAGESIZE, 10), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin_data(4, 8, 1), 0);
     char *d = vm_map(simk_map_name("data"), 0);
     ck_assert_int_eq(simk_write_byte(d, 'p'), 0);
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     ck_assert_str_eq(simk_perms(2), "r rw");
     ck_assert_int_eq(simk_write_byte(d, 'c'), 0);
     ck_assert_uint_eq(simk_ppage(d), 2);
@@ -275,9 +271,7 @@ END_TEST
 
 START_TEST(test_fork_fails_without_swap_for_the_child)
 {
-    ck_assert_int_eq(simk_start(4, 5), 0);
-    ck_assert_int_eq(simk_make_file("data", VM_PAGESIZE, 10), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin_data(4, 5, 1), 0);
     char *name = simk_map_name("data");
     vm_map(NULL, 0);
     vm_map(name, 0);
@@ -297,11 +291,9 @@ END_TEST
 
 START_TEST(test_cow_copy_fails_without_a_frame)
 {
-    ck_assert_int_eq(simk_start(1, 4), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin(1, 4, 100), 0);
     vm_map(NULL, 0);
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     ck_assert_int_eq(simk_write_byte(simk_va(0, 0), 1), SIMK_FAULT);
     ck_assert_str_eq(simk_perms(1), "r");
     expect(0, 0);
@@ -313,8 +305,7 @@ START_TEST(test_cow_copy_fails_when_swap_read_fails)
 {
     start_parent(2, 'a');
     put(1, 'b');
-    ck_assert_int_eq(vm_create(100, 200), 0);
-    vm_switch(200);
+    fork_child();
     simk_log_clear();
     simk_fail_read(1);
     ck_assert_int_eq(simk_write_byte(simk_va(0, 0), 'x'), SIMK_FAULT);

@@ -6,25 +6,15 @@
  * arena (crossing pages, on evicted pages, running off the valid arena),
  * missing and short files, failed write-backs.
  *
- * The file "data" has blocks filled with seed, seed+1, ...
+ * The file "data" has blocks filled with 10, 11, ... (SIMK_DATA_SEED).
  */
 #include "check_util.h"
 #include "simkernel.h"
 
-/* A fresh world with memory_pages frames and an 8-block swap, "data" of
- * nblocks blocks (seed 10) and process 100 running. */
-static void start_with_data(unsigned memory_pages, unsigned nblocks)
+/* In the current process (with no pages yet): the name "data" at page 0,
+ * block 0 of it at page 1, returned. */
+static char *map_data(void)
 {
-    ck_assert_int_eq(simk_start(memory_pages, 8), 0);
-    ck_assert_int_eq(simk_make_file("data", nblocks * (size_t)VM_PAGESIZE,
-                                    10), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
-}
-
-/* In a new process pid: the name "data" at page 0, block 0 at page 1. */
-static char *spawn_mapping_data(pid_t pid)
-{
-    ck_assert_int_eq(simk_spawn(pid), 0);
     char *name = simk_map_name("data");
     ck_assert_ptr_nonnull(name);
     char *d = vm_map(name, 0);
@@ -32,16 +22,26 @@ static char *spawn_mapping_data(pid_t pid)
     return d;
 }
 
-/* Destroy the current process and end the world cleanly. */
-static void destroy_and_stop(void)
+/* In a new process pid: map_data(). */
+static char *spawn_mapping_data(pid_t pid)
 {
-    vm_destroy();
-    ck_assert_int_eq(simk_stop(), 0);
+    ck_assert_int_eq(simk_spawn(pid), 0);
+    return map_data();
+}
+
+/* In a new process pid: write two swap pages (on 2 frames, this pushes
+ * out whatever was resident). */
+static void write_two_swap_pages(pid_t pid)
+{
+    ck_assert_int_eq(simk_spawn(pid), 0);
+    char *s0 = vm_map(NULL, 0), *s1 = vm_map(NULL, 0);
+    ck_assert_int_eq(simk_write_byte(s0, 1), 0);
+    ck_assert_int_eq(simk_write_byte(s1, 2), 0);
 }
 
 START_TEST(test_file_map_reads_nothing_until_touched)
 {
-    start_with_data(4, 2);
+    ck_assert_int_eq(simk_begin_data(4, 8, 2), 0);
     char *name = simk_map_name("data");
     char *d = vm_map(name, 1);
     ck_assert_ptr_eq(d, simk_va(1, 0));
@@ -52,13 +52,13 @@ START_TEST(test_file_map_reads_nothing_until_touched)
     ck_assert_str_eq(simk_perms(2), "rw r");
     ck_assert_int_eq(simk_write_byte(d, 'w'), 0);
     ck_assert_str_eq(simk_perms(2), "rw rw");
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_mappings_of_one_block_share_frame_and_state)
 {
-    start_with_data(4, 1);
+    ck_assert_int_eq(simk_begin_data(4, 8, 1), 0);
     char *name = simk_map_name("data");
     char *d1 = vm_map(name, 0), *d2 = vm_map(name, 0);
     ck_assert_int_eq(simk_read_byte(d1), 10);
@@ -86,15 +86,14 @@ START_TEST(test_mappings_of_one_block_share_frame_and_state)
     vm_destroy();
     vm_switch(100);
     ck_assert_str_eq(simk_perms(4), "- rw rw rw");
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_dirty_page_cached_after_exit_written_only_when_evicted)
 {
-    start_with_data(3, 1);
-    vm_destroy();
-    char *d = spawn_mapping_data(100);
+    ck_assert_int_eq(simk_begin_data(3, 8, 1), 0);
+    char *d = map_data();
     ck_assert_int_eq(simk_write_byte(d + 5, 'Z'), 0);
     vm_destroy();
     ck_assert_str_eq(simk_log(), "read data 0");
@@ -104,41 +103,34 @@ START_TEST(test_dirty_page_cached_after_exit_written_only_when_evicted)
     ck_assert_int_eq(simk_read_byte(d + 5), 'Z');
     vm_destroy();
     ck_assert_str_eq(simk_log(), "read data 0");
-    ck_assert_int_eq(simk_spawn(300), 0);
-    char *s0 = vm_map(NULL, 0), *s1 = vm_map(NULL, 0);
-    ck_assert_int_eq(simk_write_byte(s0, 1), 0);
-    ck_assert_int_eq(simk_write_byte(s1, 2), 0);
+    write_two_swap_pages(300);
     ck_assert_str_eq(simk_log(), "read data 0; write data 0");
     ck_assert_int_eq(simk_file_byte("data", 5), 'Z');
     ck_assert_int_eq(simk_file_byte("data", 6), 10);
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_clean_cached_page_dropped_then_read_again)
 {
-    start_with_data(3, 1);
-    vm_destroy();
-    char *d = spawn_mapping_data(100);
+    ck_assert_int_eq(simk_begin_data(3, 8, 1), 0);
+    char *d = map_data();
     ck_assert_int_eq(simk_read_byte(d), 10);
     vm_destroy();
-    ck_assert_int_eq(simk_spawn(300), 0);
-    char *s0 = vm_map(NULL, 0), *s1 = vm_map(NULL, 0);
-    ck_assert_int_eq(simk_write_byte(s0, 1), 0);
-    ck_assert_int_eq(simk_write_byte(s1, 2), 0);
+    write_two_swap_pages(300);
     vm_destroy();
     ck_assert_str_eq(simk_log(), "read data 0");
     d = spawn_mapping_data(400);
     ck_assert_str_eq(simk_perms(2), "rw -");
     ck_assert_int_eq(simk_read_byte(d), 10);
     ck_assert_str_eq(simk_log(), "read data 0; read data 0");
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_filename_may_cross_a_page_boundary)
 {
-    start_with_data(4, 1);
+    ck_assert_int_eq(simk_begin_data(4, 8, 1), 0);
     char *p0 = vm_map(NULL, 0);
     ck_assert_ptr_nonnull(vm_map(NULL, 0));
     char *name = p0 + VM_PAGESIZE - 2;
@@ -147,15 +139,13 @@ START_TEST(test_filename_may_cross_a_page_boundary)
     ck_assert_ptr_eq(d, simk_va(2, 0));
     ck_assert_int_eq(simk_read_byte(d), 10);
     ck_assert_str_eq(simk_log(), "read data 0");
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_filename_on_evicted_page_is_read_in_first)
 {
-    ck_assert_int_eq(simk_start(2, 4), 0);
-    ck_assert_int_eq(simk_make_file("data", VM_PAGESIZE, 10), 0);
-    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_int_eq(simk_begin_data(2, 4, 1), 0);
     char *name = simk_map_name("data");
     char *s = vm_map(NULL, 0);
     ck_assert_int_eq(simk_write_byte(s, 1), 0);
@@ -168,13 +158,13 @@ START_TEST(test_filename_on_evicted_page_is_read_in_first)
     ck_assert_int_eq(simk_read_byte(d), 10);
     ck_assert_str_eq(simk_log(), "write <swap> 1; read <swap> 0; "
                                  "read data 0");
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_missing_file_fails_on_first_touch_not_at_map)
 {
-    start_with_data(4, 1);
+    ck_assert_int_eq(simk_begin_data(4, 8, 1), 0);
     char *name = simk_map_name("nofile");
     char *f = vm_map(name, 0);
     ck_assert_ptr_eq(f, simk_va(1, 0));
@@ -186,7 +176,7 @@ START_TEST(test_missing_file_fails_on_first_touch_not_at_map)
     char *s = vm_map(NULL, 0);
     ck_assert_int_eq(simk_write_byte(s, 1), 0);
     ck_assert_uint_eq(simk_ppage(s), 2);
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -202,13 +192,13 @@ START_TEST(test_short_file_has_only_whole_blocks)
     ck_assert_int_eq(simk_read_byte(b7), SIMK_FAULT);
     ck_assert_str_eq(simk_log(),
                      "read data 0; read data 1 failed; read data 7 failed");
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_filename_outside_valid_arena_is_refused)
 {
-    start_with_data(4, 1);
+    ck_assert_int_eq(simk_begin_data(4, 8, 1), 0);
     char *p0 = vm_map(NULL, 0);
     ck_assert_int_eq(simk_fill_page(p0, 'x'), 0);
     ck_assert_ptr_null(vm_map(p0, 0));
@@ -218,13 +208,13 @@ START_TEST(test_filename_outside_valid_arena_is_refused)
     ck_assert_str_eq(simk_perms(2), "rw -");
     ck_assert_str_eq(simk_log(), "");
     ck_assert_ptr_eq(vm_map(NULL, 0), simk_va(1, 0));
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
 START_TEST(test_filename_on_unreadable_file_page_is_refused)
 {
-    start_with_data(4, 1);
+    ck_assert_int_eq(simk_begin_data(4, 8, 1), 0);
     char *name = simk_map_name("missing");
     char *m = vm_map(name, 0);
     ck_assert_ptr_nonnull(m);
@@ -236,7 +226,7 @@ START_TEST(test_filename_on_unreadable_file_page_is_refused)
     ck_assert_ptr_eq(e, simk_va(3, 0));
     ck_assert_int_eq(simk_read_byte(e), SIMK_FAULT);
     ck_assert_str_eq(simk_log(), "read missing 0 failed; read  0 failed");
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 
@@ -257,7 +247,7 @@ START_TEST(test_failed_file_write_back_keeps_page)
     ck_assert_str_eq(simk_log(), "write data 0 failed; write data 0; "
                                  "read <swap> 0");
     ck_assert_int_eq(simk_file_byte("data", 0), 'D');
-    destroy_and_stop();
+    ck_assert_int_eq(simk_end(), 0);
 }
 END_TEST
 

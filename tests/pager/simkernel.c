@@ -411,6 +411,30 @@ int simk_spawn(pid_t pid)
     return 0;
 }
 
+int simk_begin(unsigned memory_pages, unsigned swap_blocks, pid_t pid)
+{
+    if (simk_start(memory_pages, swap_blocks) != 0)
+        return -1;
+    return simk_spawn(pid);
+}
+
+int simk_begin_data(unsigned memory_pages, unsigned swap_blocks,
+                    unsigned data_blocks)
+{
+    if (simk_start(memory_pages, swap_blocks) != 0 ||
+        simk_make_file("data", (size_t)data_blocks * VM_PAGESIZE,
+                       SIMK_DATA_SEED) != 0)
+        return -1;
+    return simk_spawn(SIMK_FIRST_PID);
+}
+
+int simk_end(void)
+{
+    if (page_table_base_register != NULL)
+        vm_destroy();
+    return simk_stop();
+}
+
 char *simk_map_name(const char *name)
 {
     char *page = vm_map(NULL, 0);

@@ -34,6 +34,8 @@
 
 #define SIMK_MAX_FRAMES 64u
 #define SIMK_LAUNCHER 1 /* a pid the pager never manages */
+#define SIMK_FIRST_PID 100
+#define SIMK_DATA_SEED 10
 
 /* Accessor results besides 0. */
 #define SIMK_FAULT -1   /* outside the arena, or vm_fault returned -1 */
@@ -101,6 +103,14 @@ void simk_fail_write(unsigned nth);
 
 /* vm_create(SIMK_LAUNCHER, pid) then vm_switch(pid): 0 or -1. */
 int simk_spawn(pid_t pid);
+/* simk_start then simk_spawn(pid): 0 or -1. */
+int simk_begin(unsigned memory_pages, unsigned swap_blocks, pid_t pid);
+/* simk_start, then the file "data" of data_blocks blocks (seed
+ * SIMK_DATA_SEED), then simk_spawn(SIMK_FIRST_PID): 0 or -1. */
+int simk_begin_data(unsigned memory_pages, unsigned swap_blocks,
+                    unsigned data_blocks);
+/* vm_destroy of the current process (if any), then simk_stop. */
+int simk_end(void);
 /* Map a swap-backed page, write the C string name into it, and return its
  * address (for vm_map's filename), or NULL. */
 char *simk_map_name(const char *name);
