@@ -82,6 +82,7 @@ static void infra_pager_broken(const char *what, pid_t pid, unsigned long x)
 {
     fflush(stdout);
     fprintf(stderr, "pager: %s (process %d, 0x%lx)\n", what, (int)pid, x);
+    infra_machine_fini();
     exit(3);
 }
 
