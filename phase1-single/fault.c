@@ -18,8 +18,10 @@
  *      its slot is stale and is released.
  *   3. A read fault from DISK or from STANDBY keeps the slot, so the clean
  *      page can later be trimmed straight to standby with no write.
- *   4. A fault that fails leaves its page exactly as it found it (the frame
- *      it took goes back to the free list): nothing is lost.
+ *   4. A fault that fails loses nothing: when the frame could not be had
+ *      or read, the page is exactly as it was (the frame goes back to the
+ *      free list); when only the mapping failed, the page is VALID and
+ *      its next access maps it again (a "spurious" fault).
  *
  * Locking: none; phase1 runs in one thread.
  */
@@ -68,23 +70,14 @@ static void fault_drop_slot(struct stage *s, struct pfn *f)
     }
 }
 
-/* Mapping failed: park the page as TRANSITION on the modified (dirty) or
- * standby (clean) list, where a later fault rescues it. */
-static void fault_park(struct stage *s, uint64_t vpn, struct pfn *f,
-                       bool dirty)
-{
-    uint64_t frame = pfn_number(&s->core.pfns, f);
-    pte_store(&s->core.ptes[vpn], pte_make_transition(frame));
-    machine_unmap(s->core.machine, vpn);
-    pfn_move(&s->core.pfns, f, dirty ? PFN_MODIFIED : PFN_STANDBY);
-}
 #endif
 
 /* Make frame f (on no list, or already active for an upgrade) the page at
  * vpn: PTE VALID {writable, accessed, dirty}, frame on the active list,
  * then the machine mapping.  f->slot must already be right (none when
- * dirty).  Returns 0, or the machine's error after parking the page as a
- * TRANSITION page (contents kept, the next fault rescues it). */
+ * dirty).  Returns 0, or the machine's error: the page is then VALID but
+ * not mapped, so its next access faults again and phase1_fault_valid
+ * retries the mapping (nothing is lost). */
 int phase1_map_page(struct stage *s, uint64_t vpn, struct pfn *f,
                     bool writable, bool dirty)
 {
@@ -95,10 +88,7 @@ int phase1_map_page(struct stage *s, uint64_t vpn, struct pfn *f,
               pte_make_valid(frame, writable, true, dirty));
     if (!list_node_linked(&f->link))
         pfn_link(&s->core.pfns, f, PFN_ACTIVE);
-    int err = machine_map(s->core.machine, vpn, frame, writable);
-    if (err != 0)
-        fault_park(s, vpn, f, dirty);
-    return err;
+    return machine_map(s->core.machine, vpn, frame, writable);
 #else
     (void)s;
     (void)vpn;
@@ -193,21 +183,22 @@ int phase1_fault_disk(struct stage *s, uint64_t vpn, pte_t pte,
 }
 
 /* Fault on a VALID page: a write to a read-only page upgrades it to
- * writable and dirty, releasing its now-stale slot; anything else (the
- * fault was already resolved) is spurious and changes nothing.  Returns 0
- * (or a mapping error). */
+ * writable and dirty, releasing its now-stale slot; anything else is
+ * spurious (already resolved, or an earlier mapping failed): the PTE is
+ * kept and the mapping it describes is made again, which is harmless.
+ * Returns 0, or the machine's mapping error. */
 int phase1_fault_valid(struct stage *s, uint64_t vpn, pte_t pte,
                        bool is_write)
 {
 #ifdef SOLUTION
+    uint64_t frame = pte_frame(pte);
     if (!is_write || pte_writable(pte)) {
         stats_inc(s->core.stats, STAT_FAULT_SPURIOUS);
-        return 0;
+        return machine_map(s->core.machine, vpn, frame, pte_writable(pte));
     }
-    struct pfn *f = pfn_get(&s->core.pfns, pte_frame(pte));
-    fault_drop_slot(s, f);
+    fault_drop_slot(s, pfn_get(&s->core.pfns, frame));
     stats_inc(s->core.stats, STAT_FAULT_UPGRADE);
-    return phase1_map_page(s, vpn, f, true, true);
+    return phase1_map_page(s, vpn, pfn_get(&s->core.pfns, frame), true, true);
 #else
     (void)s;
     (void)vpn;

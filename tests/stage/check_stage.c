@@ -10,7 +10,9 @@
  * deterministic here), and after each step asserts the PTE format, the PFN
  * state, the list counts, the page-file I/O and a clean audit.  Loop tests
  * run on both MMU backends (_i 0: hw, 1: soft).  "limits" tests are in
- * stage_limits.c, "integrity" runs in stage_integrity.c.
+ * stage_limits.c, "integrity" runs in stage_integrity.c, and the "phase1"
+ * case (phase1's own bookkeeping, added only for phase1) in
+ * stage_phase1.c.
  */
 #include "stage_fixture.h"
 
@@ -357,6 +359,7 @@ static Suite *make_stage_suite(void)
     stage_add_limits_tests(limits);
     TCase *integrity = check_util_tcase(s, "integrity", "public", 120);
     stage_add_integrity_tests(integrity);
+    stage_add_phase1_tests(s);
     return s;
 }
 

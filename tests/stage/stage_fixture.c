@@ -243,6 +243,15 @@ void fx_assert_audit(struct fx *fx, const char *file, int line)
     ck_assert_msg(rc == 0, "%s:%d: audit failed: %s", file, line, msg);
 }
 
+void fx_assert_audit_fails(struct fx *fx, const char *file, int line)
+{
+    char msg[256] = "";
+    int rc = fx->ops->audit(fx->s, msg, sizeof(msg));
+    ck_assert_msg(rc == -1 && strlen(msg) > 0,
+                  "%s:%d: audit should fail with a reason, gave %d \"%s\"",
+                  file, line, rc, msg);
+}
+
 void fx_assert_stamp(struct fx *fx, uint64_t vpn, uint64_t value,
                      const char *file, int line)
 {

@@ -78,6 +78,8 @@ uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value);
     fx_assert_io((fx), (rcalls), (rpages), (wcalls), (wpages), __FILE__, \
                  __LINE__)
 #define assert_audit_clean(fx) fx_assert_audit((fx), __FILE__, __LINE__)
+/* The audit must fail now and say why (a test corrupted the state). */
+#define assert_audit_fails(fx) fx_assert_audit_fails((fx), __FILE__, __LINE__)
 #define assert_stamp(fx, vpn, value) \
     fx_assert_stamp((fx), (vpn), (value), __FILE__, __LINE__)
 
@@ -99,11 +101,14 @@ void fx_assert_io(struct fx *fx, uint64_t rcalls, uint64_t rpages,
                   uint64_t wcalls, uint64_t wpages, const char *file,
                   int line);
 void fx_assert_audit(struct fx *fx, const char *file, int line);
+void fx_assert_audit_fails(struct fx *fx, const char *file, int line);
 void fx_assert_stamp(struct fx *fx, uint64_t vpn, uint64_t value,
                      const char *file, int line);
 
 /* Test cases defined by the other files of the suite. */
 void stage_add_limits_tests(TCase *tc);
 void stage_add_integrity_tests(TCase *tc);
+/* Adds the "phase1" case (phase1's own policy) when testing phase1. */
+void stage_add_phase1_tests(Suite *s);
 
 #endif

@@ -185,6 +185,53 @@ START_TEST(test_injected_read_error_then_read_succeeds)
 }
 END_TEST
 
+START_TEST(test_trim_beyond_one_batch_trims_every_page)
+{
+    struct fx fx;
+    fx_open_small(&fx, _i);
+    for (uint64_t v = 0; v < FX_FRAMES; v++)
+        ck_assert_int_eq(fx_write(&fx, v, fx_stamp(v, 1)), 0);
+    ck_assert_int_eq(fx.ops->trim(fx.s, 1000), FX_FRAMES);
+    assert_lists(&fx, 0, 0, FX_FRAMES, 0);
+    ck_assert_int_eq(fx.ops->write_modified(fx.s, 1000), FX_FRAMES);
+    assert_lists(&fx, 0, 0, 0, FX_FRAMES);
+    assert_io(&fx, 0, 0, FX_FRAMES, FX_FRAMES);
+    assert_audit_clean(&fx);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(test_audit_catches_writable_clean_page)
+{
+    struct fx fx;
+    fx_open_small(&fx, _i);
+    ck_assert_int_eq(fx_write(&fx, 2, fx_stamp(2, 1)), 0);
+    pte_t good = fx_pte(&fx, 2);
+    pte_store(&fx.core->ptes[2], pte_with_dirty(good, false));
+    assert_audit_fails(&fx);
+    pte_store(&fx.core->ptes[2], good);
+    assert_audit_clean(&fx);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(test_audit_catches_crossed_ptes)
+{
+    struct fx fx;
+    fx_open_small(&fx, _i);
+    ck_assert_int_eq(fx_write(&fx, 2, fx_stamp(2, 1)), 0);
+    ck_assert_int_eq(fx_write(&fx, 3, fx_stamp(3, 1)), 0);
+    pte_t a = fx_pte(&fx, 2), b = fx_pte(&fx, 3);
+    pte_store(&fx.core->ptes[2], b);
+    pte_store(&fx.core->ptes[3], a);
+    assert_audit_fails(&fx);
+    pte_store(&fx.core->ptes[2], a);
+    pte_store(&fx.core->ptes[3], b);
+    assert_audit_clean(&fx);
+    fx_close(&fx);
+}
+END_TEST
+
 void stage_add_limits_tests(TCase *tc)
 {
     tcase_add_loop_test(tc, test_fault_outside_range_returns_efault, 0, 2);
@@ -195,4 +242,7 @@ void stage_add_limits_tests(TCase *tc)
     tcase_add_loop_test(tc, test_injected_write_error_keeps_page_modified, 0, 2);
     tcase_add_loop_test(tc, test_injected_read_error_keeps_page_on_disk, 0, 2);
     tcase_add_loop_test(tc, test_injected_read_error_then_read_succeeds, 0, 2);
+    tcase_add_loop_test(tc, test_trim_beyond_one_batch_trims_every_page, 0, 2);
+    tcase_add_loop_test(tc, test_audit_catches_writable_clean_page, 0, 2);
+    tcase_add_loop_test(tc, test_audit_catches_crossed_ptes, 0, 2);
 }
