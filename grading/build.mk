@@ -28,7 +28,8 @@ $(GRADER): $(call objs,$(GRADER_SRCS))
 .PHONY: grade-tests grade-samples check-bugs handout handout-check autograder
 
 grade:
-	@grading/grade.sh
+	@REF_BUILD="$(BUILD)" SUBMISSION="$(SUBMISSION)" MILESTONE="$(MILESTONE)" \
+	  AUTOLAB="$(AUTOLAB)" grading/grade.sh
 
 grade-tests:
 	@grading/grade_tests.sh
@@ -47,3 +48,16 @@ handout-check:
 
 autograder:
 	@grading/package.sh
+
+# The program the grader times for performance items, one per stage:
+# $(BUILD)/grading/perf_<phase> (see grading/perf/perf_stage.c).
+define grading_perf
+PROGRAMS += $(BUILD)/grading/perf_$(1)
+$(O)/grading/perf-$(1)/perf_stage.o: grading/perf/perf_stage.c | deps
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) -DSTAGE_OPS=$(1)_ops -c -o $$@ $$<
+$(BUILD)/grading/perf_$(1): $(O)/grading/perf-$(1)/perf_stage.o $(LIB_$(1)) $(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(LIB_$(1)) $(LIBCOMMON) $$(LDLIBS)
+endef
+$(foreach s,$(STAGES),$(eval $(call grading_perf,$(s))))

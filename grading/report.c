@@ -219,9 +219,10 @@ static void json_test(const struct report *rep, const struct report_entry *e,
                  "\"max_score\": %.4f, \"status\": \"%s\", ",
             e->milestone + 1, number, e->earned * k, e->possible * k,
             e->passed ? "passed" : "failed");
-    fprintf(out, "\"visibility\": \"%s\", \"tags\": [\"%s\", \"%s\"], "
-                 "\"output\": ",
+    fprintf(out, "\"visibility\": \"%s\", \"tags\": [\"%s\", \"%s\", "
+                 "\"%s\"], \"output\": ",
             e->hidden ? "after_due_date" : "visible", r->id,
+            e->section ? e->section : "build",
             e->hidden ? "hidden" : "public");
     json_string(out, e->output, JSON_OUTPUT_MAX);
     fputc('}', out);
