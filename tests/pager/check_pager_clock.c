@@ -145,6 +145,31 @@ START_TEST(test_swap_blocks_reused_after_exit)
 }
 END_TEST
 
+START_TEST(test_swap_block_kept_when_a_lower_block_frees)
+{
+    ck_assert_int_eq(simk_begin(2, 4, 100), 0);
+    vm_map(NULL, 0);
+    ck_assert_int_eq(simk_write_byte(simk_va(0, 0), 'x'), 0);
+    ck_assert_int_eq(simk_spawn(200), 0);
+    for (unsigned v = 0; v < 2; v++) {
+        vm_map(NULL, 0);
+        ck_assert_int_eq(simk_write_byte(simk_va(v, 0), 'y' + v), 0);
+    }
+    ck_assert_int_eq(simk_read_byte(simk_va(0, 0)), 'y');
+    vm_switch(100);
+    vm_destroy();
+    vm_switch(200);
+    /* block 0 is free now, but the page keeps block 1 */
+    ck_assert_int_eq(simk_write_byte(simk_va(0, 1), 'Y'), 0);
+    ck_assert_int_eq(simk_read_byte(simk_va(1, 0)), 'z');
+    ck_assert_str_eq(simk_log(), "write <swap> 0; write <swap> 1; "
+                                 "write <swap> 2; read <swap> 1; "
+                                 "write <swap> 1; read <swap> 2");
+    ck_assert_int_eq(simk_swap_byte(1, 1), 'Y');
+    ck_assert_int_eq(simk_end(), 0);
+}
+END_TEST
+
 START_TEST(test_zero_page_is_never_evicted)
 {
     ck_assert_int_eq(simk_begin(2, 8, 100), 0);
@@ -211,6 +236,7 @@ static Suite *make_pager_clock_suite(void)
     tcase_add_test(core, test_clean_page_dropped_and_swap_block_kept);
     tcase_add_test(core, test_write_to_clean_resident_page_needs_no_io);
     tcase_add_test(core, test_swap_blocks_reused_after_exit);
+    tcase_add_test(core, test_swap_block_kept_when_a_lower_block_frees);
     tcase_add_test(core, test_zero_page_is_never_evicted);
     TCase *limits = check_util_tcase(s, "limits", "public", 30);
     tcase_add_test(limits, test_failed_write_back_keeps_page_resident);
