@@ -18,6 +18,7 @@
  *      the soft MMU's accessed-bit updates are compare-exchanges).
  *   2. A CACHED frame is in the cache array its tag names (audit checks).
  *   3. While quiescent, no frame lock bit is set.
+ *   4. A VALID PTE is writable exactly when it is dirty.
  *
  * Lock order: see phase3_impl.h.
  */
@@ -103,6 +104,7 @@ static int init_sync(struct stage *s)
     for (int l = 0; l < PFN_STATE_COUNT; l++)
         phase3_lock_init(&s->lists[l], &phase3_list_class, spin);
     lock_init(&s->events, &phase3_events_class);
+    lock_init(&s->trim_lock, &phase3_trim_class);
     pthread_cond_init(&s->trim_cv, NULL);
     pthread_cond_init(&s->write_cv, NULL);
     pthread_cond_init(&s->frame_cv, NULL);
@@ -123,6 +125,7 @@ static void destroy_sync(struct stage *s)
     for (int l = 0; l < PFN_STATE_COUNT; l++)
         phase3_lock_destroy(&s->lists[l]);
     lock_destroy(&s->events);
+    lock_destroy(&s->trim_lock);
     pthread_cond_destroy(&s->trim_cv);
     pthread_cond_destroy(&s->write_cv);
     pthread_cond_destroy(&s->frame_cv);
@@ -183,6 +186,22 @@ static bool in_cache(struct stage *s, uint64_t f, uint8_t tag)
     return false;
 }
 
+/* Invariant 4: a VALID PTE is writable exactly when it is dirty (a write
+ * to a clean page must fault, so the page is known to need a write). */
+static int audit_ptes(struct stage *s, char *msg, size_t msglen)
+{
+    for (uint64_t v = 0; v < s->core.config.virtual_pages; v++) {
+        pte_t p = pte_load(&s->core.ptes[v]);
+        if (pte_format(p) == PTE_VALID && pte_writable(p) != pte_dirty(p)) {
+            snprintf(msg, msglen, "page %" PRIu64 " is %s but %s", v,
+                     pte_writable(p) ? "writable" : "read-only",
+                     pte_dirty(p) ? "dirty" : "clean");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Phase3's own invariants 2 and 3 (quiescent). */
 static int audit_frames(struct stage *s, char *msg, size_t msglen)
 {
@@ -211,7 +230,8 @@ static int audit_frames(struct stage *s, char *msg, size_t msglen)
 /* stage_ops.audit: the shared invariants, then phase3's.  Quiescent. */
 static int p3_audit(struct stage *s, char *msg, size_t msglen)
 {
-    if (audit_core(&s->core, msg, msglen) != 0)
+    if (audit_core(&s->core, msg, msglen) != 0 ||
+        audit_ptes(s, msg, msglen) != 0)
         return -1;
     return audit_frames(s, msg, msglen);
 }

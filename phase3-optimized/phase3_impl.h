@@ -5,6 +5,7 @@
  *
  * Lock hierarchy (acquire in increasing rank; lockorder checks it):
  *
+ *    5 "p3_trim"    one trim at a time (owns the clock hand)
  *   10 "p3_region"  PTE region locks, nestable in increasing address order
  *   20 "p3_pfn"     the lock bit in struct pfn (one frame at a time)
  *   30 "p3_list"    one lock per PFN list; never two list locks at once
@@ -94,12 +95,15 @@ struct stage {
     pthread_t trimmer;
     pthread_t writers[P3_MAX_WRITERS];
 
+    /* Protected by trim_lock. */
+    struct lock trim_lock;
+    uint64_t trim_hand;        /* the clock: next virtual page to visit */
+
     /* Atomics, no lock (changed under events, so a waiter cannot miss
      * a change between its check and its wait). */
     _Atomic uint64_t frame_gen;    /* bumped when frames become available */
     _Atomic uint64_t write_gen;    /* bumped when a write batch completes */
     /* Atomics, no lock. */
-    _Atomic uint64_t hand;         /* trimmer clock: next region */
     _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
 
     struct p3_thread threads[P3_MAX_THREADS];
@@ -120,6 +124,7 @@ void phase3_cache_unlock(struct p3_thread *t);
 extern const struct lockorder_class phase3_region_class;
 extern const struct lockorder_class phase3_list_class;
 extern const struct lockorder_class phase3_events_class;
+extern const struct lockorder_class phase3_trim_class;
 
 /* Regions (phase3.c). */
 struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn);

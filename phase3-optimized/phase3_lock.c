@@ -23,6 +23,7 @@
 
 #define SPIN_MAX_PAUSE 64
 
+const struct lockorder_class phase3_trim_class = {"p3_trim", 5, false};
 const struct lockorder_class phase3_region_class = {"p3_region", 10, true};
 static const struct lockorder_class pfn_class = {"p3_pfn", 20, false};
 const struct lockorder_class phase3_list_class = {"p3_list", 30, false};

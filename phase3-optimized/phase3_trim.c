@@ -3,14 +3,14 @@
  * accessed bits into per-frame ages and takes old pages from their owners
  * (ACTIVE -> MODIFIED if dirty, STANDBY if clean).
  *
- * The clock.  'hand' names the next region; each trim call takes regions
- * from it with an atomic increment, so a trimmer thread and faulting
- * threads trimming inline never sweep the same region at once.  For each
- * VALID PTE of a region: accessed -> clear the bit, age = 0; otherwise
- * age + 1.  A page whose age reaches the threshold is trimmed.  Without
- * STAGE_OPT_AGING the threshold is 1 (the second-chance clock).  With it,
- * the threshold adapts: it rises while pages are easy to find (so only
- * the oldest go) and falls when a full lap finds too few.
+ * The clock.  'trim_hand' names the next virtual page to look at; one
+ * trim runs at a time (trim_lock), so the trimmer thread and faulting
+ * threads trimming inline take turns.  For each VALID PTE the hand
+ * passes: accessed -> clear the bit, age = 0; otherwise age + 1.  A page
+ * whose age reaches the threshold is trimmed.  Without STAGE_OPT_AGING
+ * the threshold is 1 (the second-chance clock).  With it, the threshold
+ * adapts: it rises while old pages are easy to find (so only the oldest
+ * go) and falls when a lap finds too few (clock_trim).
  *
  * Batching (STAGE_OPT_BATCH_TRIM).  Trimmed PTEs become TRANSITION while
  * their region locks are held; consecutive regions are locked in
@@ -30,7 +30,7 @@
  *      other path takes frames off the active list), so its move needs
  *      only the list locks.
  *
- * Lock order: regions (increasing) -> pfn -> list.
+ * Lock order: trim_lock -> regions (increasing) -> pfn -> list.
  */
 #include "phase3_impl.h"
 
@@ -117,9 +117,10 @@ static unsigned flush(struct stage *s, struct trim_batch *b)
 }
 
 /* Age the VALID page behind cell (its region locked) and say whether it
- * is old enough to trim now. */
+ * is old enough to trim now.  'count' says whether this visit adds to the
+ * age (the first lap of a call) or only compares (later laps). */
 static bool age_page(struct stage *s, pte_cell_t *cell, pte_t pte,
-                     unsigned threshold)
+                     unsigned threshold, bool count)
 {
     struct pfn *p = pfn_get(&s->core.pfns, pte_frame(pte));
     if (pte_accessed(pte)) {
@@ -128,95 +129,109 @@ static bool age_page(struct stage *s, pte_cell_t *cell, pte_t pte,
         p->age = 0;
         return false;
     }
-    if (p->age < UINT8_MAX)
+    if (count && p->age < UINT8_MAX)
         p->age++;
     return p->age >= threshold;
 }
 
-/* Sweep locked region r into the batch while fewer than 'want' pages are
- * trimmed or batched.  Without batching each page is finished at once.
- * Returns the pages finished here.  Holds: region r (kept). */
-static unsigned sweep(struct stage *s, uint64_t r, struct trim_batch *b,
-                      unsigned want, unsigned threshold)
+/* One lap's parameters and progress. */
+struct lap {
+    unsigned want;      /* pages still to trim */
+    unsigned threshold; /* trim pages at least this old */
+    bool count;         /* visits add to the ages */
+    unsigned got;       /* pages trimmed so far */
+};
+
+/* Sweep locked region r from the hand to the region's end into the batch
+ * while the lap wants pages; without batching each page is finished at
+ * once.  Returns the pages visited.  Holds: region r (kept), trim_lock. */
+static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
+                      struct lap *lap)
 {
     bool batching = phase3_opt(s, STAGE_OPT_BATCH_TRIM);
-    uint64_t vpn = r * P3_REGION_PAGES;
-    uint64_t end = vpn + P3_REGION_PAGES;
+    uint64_t start = s->trim_hand, vpn = start;
+    uint64_t end = (r + 1) * P3_REGION_PAGES;
     if (end > s->core.config.virtual_pages)
         end = s->core.config.virtual_pages;
-    unsigned done = 0;
-    for (; vpn < end && done + b->n < want && b->n < PAGEFILE_MAX_BATCH;
-         vpn++) {
+    for (; vpn < end && lap->got + b->n < lap->want &&
+           b->n < PAGEFILE_MAX_BATCH; vpn++) {
         pte_cell_t *cell = &s->core.ptes[vpn];
         pte_t pte = pte_load(cell);
-        if (pte_format(pte) != PTE_VALID || !age_page(s, cell, pte, threshold))
+        if (pte_format(pte) != PTE_VALID ||
+            !age_page(s, cell, pte, lap->threshold, lap->count))
             continue;
         pte_store(cell, pte_make_transition(pte_frame(pte)));
         b->vpns[b->n] = vpn;
         b->frames[b->n] = pte_frame(pte);
         b->dirty[b->n++] = pte_dirty(pte);
         if (!batching)
-            done += finish(s, b);
+            lap->got += finish(s, b);
     }
-    return done;
+    s->trim_hand = vpn == s->core.config.virtual_pages ? 0 : vpn;
+    return vpn - start;
 }
 
-/* Adapt the aging threshold after a pass that trimmed 'got' of 'want'
- * pages sweeping 'swept' regions. */
-static void adapt(struct stage *s, unsigned got, unsigned want, uint64_t swept)
-{
-    unsigned th = atomic_load(&s->age_threshold);
-    if (got < want && th > 1)
-        atomic_store(&s->age_threshold, th - 1);
-    else if (got >= want && swept * 4 < s->nregions &&
-             th < P3_AGE_MAX_THRESHOLD)
-        atomic_store(&s->age_threshold, th + 1);
-}
-
-/* One clock pass: trim up to max_pages pages with the given threshold,
- * sweeping at most two laps.  Returns pages trimmed.  Holds nothing on
- * entry or exit. */
-static unsigned pass(struct stage *s, unsigned max_pages, unsigned threshold)
+/* At most one lap of the clock from the hand.  Holds: trim_lock. */
+static void run_lap(struct stage *s, struct lap *lap)
 {
     struct trim_batch b = {.n = 0, .nregions = 0};
     bool batching = phase3_opt(s, STAGE_OPT_BATCH_TRIM);
-    unsigned got = 0;
-    uint64_t swept = 0;
-    while (got + b.n < max_pages && swept < 2 * s->nregions) {
-        uint64_t r = atomic_fetch_add(&s->hand, 1) % s->nregions;
+    uint64_t visited = 0;
+    while (lap->got + b.n < lap->want &&
+           visited < s->core.config.virtual_pages) {
+        uint64_t r = s->trim_hand / P3_REGION_PAGES;
         bool adjacent = b.nregions > 0 && b.regions[b.nregions - 1] + 1 == r;
         if (b.nregions == P3_TRIM_MAX_REGIONS || (b.nregions > 0 && !adjacent))
-            got += flush(s, &b);
+            lap->got += flush(s, &b);
         phase3_lock_acquire(&s->regions[r].lock);
         b.regions[b.nregions++] = r;
-        got += sweep(s, r, &b, max_pages - got, threshold);
+        visited += sweep(s, r, &b, lap);
         if (!batching || b.n == PAGEFILE_MAX_BATCH)
-            got += flush(s, &b);
-        swept++;
+            lap->got += flush(s, &b);
     }
-    got += flush(s, &b);
-    if (phase3_opt(s, STAGE_OPT_AGING))
-        adapt(s, got, max_pages, swept);
-    return got;
+    lap->got += flush(s, &b);
+}
+
+/* The clock: a lap at the aging threshold that ages the pages it visits;
+ * if too few were old enough, laps at lower thresholds that only compare;
+ * if still short, the second-chance lap (threshold 1, ageing).  The
+ * threshold in force rises when the first lap filled the quota and falls
+ * to the one that did.  Returns pages trimmed.  Holds: trim_lock. */
+static unsigned clock_trim(struct stage *s, unsigned max_pages)
+{
+    bool aging = phase3_opt(s, STAGE_OPT_AGING);
+    unsigned th = aging ? atomic_load(&s->age_threshold) : 1;
+    struct lap lap = {.want = max_pages, .threshold = th, .count = true};
+    run_lap(s, &lap);
+    if (aging && lap.got == max_pages && th < P3_AGE_MAX_THRESHOLD)
+        atomic_store(&s->age_threshold, th + 1);
+    lap.count = false;
+    while (aging && lap.got < max_pages && lap.threshold > 1) {
+        lap.threshold--;
+        run_lap(s, &lap);
+        atomic_store(&s->age_threshold, lap.threshold);
+    }
+    lap.count = true;
+    lap.threshold = 1;
+    if (lap.got < max_pages)
+        run_lap(s, &lap);
+    return lap.got;
 }
 
 /* stage_ops.trim: move up to max_pages old ACTIVE pages to modified /
- * standby.  With aging, a pass that finds too few at the current
- * threshold is followed by passes at lower thresholds.  Returns the pages
- * trimmed (0 when none could be).  Holds nothing on entry or exit. */
+ * standby.  Returns the pages trimmed (0 when none could be).  Holds
+ * nothing on entry or exit (takes trim_lock: one trim at a time). */
 int phase3_trim(struct stage *s, unsigned max_pages)
 {
 #ifdef SOLUTION
     if (max_pages == 0)
         return 0;
-    bool aging = phase3_opt(s, STAGE_OPT_AGING);
-    unsigned th = aging ? atomic_load(&s->age_threshold) : 1;
-    unsigned got = pass(s, max_pages, th);
-    while (aging && got < max_pages && th > 1)
-        got += pass(s, max_pages - got, --th);
+    lock_acquire(&s->trim_lock);
+    unsigned got = clock_trim(s, max_pages);
+    lock_release(&s->trim_lock);
     return (int)got;
 #else
-    (void)s; (void)max_pages; (void)pass;
+    (void)s; (void)max_pages; (void)clock_trim;
     return -ENOSYS; /* TODO: the clock (see the design comment) */
 #endif
 }

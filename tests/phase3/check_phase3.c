@@ -1,0 +1,725 @@
+/*
+ * check_phase3.c - phase3-optimized beyond the shared stage suite:
+ * stress runs with stamps on every access (1/2/4 user threads x hw/soft x
+ * every pattern, all options on, and each option off in turn, system
+ * threads running, race amplifier on), and the edge cases of each
+ * optimization: a trim batch across a PTE-region boundary, slot runs from
+ * a fragmented bitmap, read-ahead in a sequential walk and at the end of
+ * the virtual range and of the page file, rescues from a thread's private
+ * cache, aging, no allocation on the fault path, and the error paths.
+ *
+ * Every test builds its own stage, drives it through phase3_ops and the
+ * shared core, and closes it with a clean audit and no lock held.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "lock.h"
+#include "lockorder.h"
+#include "phase3.h"
+
+struct p3 {
+    struct stage *s;
+    struct stage_core *core;
+    struct machine *m;
+};
+
+/* Build a stage (soft or hw) with 'options', attach the calling thread. */
+static void p3_open(struct p3 *x, uint64_t pages, uint64_t frames,
+                    uint64_t slots, enum machine_mmu mmu, uint64_t options,
+                    unsigned threads)
+{
+    struct stage_config cfg;
+    char err[256] = "";
+    stage_config_defaults(&cfg);
+    cfg.virtual_pages = pages;
+    cfg.physical_frames = frames;
+    cfg.pagefile_slots = slots;
+    cfg.mmu = mmu;
+    cfg.trim_batch = 8;
+    cfg.write_batch = 8;
+    cfg.user_threads = threads;
+    cfg.options = options;
+    int rc = phase3_ops.create(&cfg, &x->s, err, sizeof err);
+    ck_assert_msg(rc == 0, "create failed (%d): %s", rc, err);
+    x->core = phase3_ops.core(x->s);
+    x->m = x->core->machine;
+    ck_assert_int_eq(machine_thread_attach(x->m), 0);
+}
+
+static void assert_audit(struct p3 *x)
+{
+    char msg[256] = "";
+    ck_assert_msg(phase3_ops.audit(x->s, msg, sizeof msg) == 0, "audit: %s",
+                  msg);
+}
+
+/* Stop, audit, check no lock is held, detach and destroy. */
+static void p3_close(struct p3 *x)
+{
+    phase3_ops.stop(x->s);
+    assert_audit(x);
+    ck_assert_uint_eq(lockorder_held(), 0);
+    machine_thread_detach(x->m);
+    phase3_ops.destroy(x->s);
+}
+
+static uint64_t va_of(struct p3 *x, uint64_t vpn)
+{
+    return machine_va_base(x->m) + vpn * MACHINE_PAGE_SIZE;
+}
+
+static uint64_t stamp(uint64_t vpn, unsigned v)
+{
+    return (vpn << 16) | v;
+}
+
+static void put(struct p3 *x, uint64_t vpn, uint64_t value)
+{
+    ck_assert_int_eq(machine_write64(x->m, va_of(x, vpn), value), 0);
+}
+
+static uint64_t get(struct p3 *x, uint64_t vpn)
+{
+    uint64_t v = 0;
+    ck_assert_int_eq(machine_read64(x->m, va_of(x, vpn), &v), 0);
+    return v;
+}
+
+static pte_t pte_of(struct p3 *x, uint64_t vpn)
+{
+    return pte_load(&x->core->ptes[vpn]);
+}
+
+static uint64_t stat(struct p3 *x, enum stat_id id)
+{
+    return stats_get(x->core->stats, id);
+}
+
+/* Trim and write until every page is on standby or modified-free. */
+static void settle_all(struct p3 *x)
+{
+    while (phase3_ops.trim(x->s, 64) > 0)
+        ;
+    while (phase3_ops.write_modified(x->s, 64) > 0)
+        ;
+}
+
+/* ---- stress ------------------------------------------------------------ */
+
+/* Run a workload of pattern with nthreads user threads and the system
+ * threads on a 256-page / 24-frame stage; assert every stamp held. */
+static void stress(unsigned nthreads, enum machine_mmu mmu,
+                   enum workload_pattern pattern, uint64_t options)
+{
+    struct p3 x;
+    struct workload_config wl;
+    struct workload_result res;
+    p3_open(&x, 256, 24, 256, mmu, options, nthreads);
+    lock_amplifier_enable(0);
+    workload_defaults(&wl);
+    wl.pattern = pattern;
+    wl.accesses = 3000;
+    wl.phase_length = 500;
+    wl.seed = 7 + nthreads;
+    ck_assert_int_eq(phase3_ops.start(x.s), 0);
+    int rc = stage_run_workload(&phase3_ops, x.s, &wl, nthreads, &res);
+    phase3_ops.stop(x.s);
+    lock_amplifier_disable();
+    ck_assert_msg(rc == 0 && res.stamp_errors == 0 && res.access_errors == 0,
+                  "%u threads %s %s options %#" PRIx64 ": %s (seed %" PRIu64
+                  ")", nthreads, machine_mmu_name(mmu),
+                  workload_pattern_name(pattern), options, res.first_error,
+                  lock_amplifier_seed());
+    ck_assert_uint_eq(res.reads + res.writes, 3000ull * nthreads);
+    p3_close(&x);
+}
+
+/* _i: pattern (4) x mmu (2) x threads 1/2/4 (3). */
+START_TEST(test_stress_all_options_keeps_every_stamp)
+{
+    static const unsigned threads[] = {1, 2, 4};
+    stress(threads[_i / 8], (_i / 4) % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+           (enum workload_pattern)(_i % 4), STAGE_OPT_ALL);
+}
+END_TEST
+
+/* _i: which option is off (8) x mmu (2); 2 threads, uniform and walk. */
+START_TEST(test_stress_each_option_off_keeps_every_stamp)
+{
+    uint64_t options = STAGE_OPT_ALL & ~(1ull << (_i / 2));
+    enum machine_mmu mmu = _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW;
+    stress(2, mmu, WORKLOAD_UNIFORM, options);
+    stress(2, mmu, WORKLOAD_WALK, options);
+}
+END_TEST
+
+/* ---- batched trims ----------------------------------------------------- */
+
+/* Pages 60..67 straddle regions 0 and 1: with batching one unmap call
+ * covers all eight, without it one call per page. */
+START_TEST(test_trim_batch_spans_region_boundary)
+{
+    struct p3 x;
+    bool batching = _i % 2 == 0;
+    p3_open(&x, 256, 32, 256, _i / 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+            batching ? STAGE_OPT_BATCH_TRIM : 0, 1);
+    for (uint64_t v = 60; v < 68; v++)
+        put(&x, v, stamp(v, 1));
+    struct machine_counters before, after;
+    machine_counters(x.m, &before);
+    ck_assert_int_eq(phase3_ops.trim(x.s, 8), 8);
+    machine_counters(x.m, &after);
+    ck_assert_uint_eq(after.unmap_pages - before.unmap_pages, 8);
+    ck_assert_uint_eq(after.unmap_calls - before.unmap_calls,
+                      batching ? 1 : 8);
+    for (uint64_t v = 60; v < 68; v++) {
+        pte_t p = pte_of(&x, v);
+        ck_assert_int_eq(pte_format(p), PTE_TRANSITION);
+        ck_assert_int_eq(pfn_get(&x.core->pfns, pte_frame(p))->state,
+                         PFN_MODIFIED);
+    }
+    ck_assert_uint_eq(stat(&x, STAT_TRIM), 8);
+    for (uint64_t v = 60; v < 68; v++)
+        ck_assert_uint_eq(get(&x, v), stamp(v, 1));
+    p3_close(&x);
+}
+END_TEST
+
+/* ---- batched writes ---------------------------------------------------- */
+
+/* Eight modified pages, a bitmap with free slots only at 3, 10-11, 20-22,
+ * 40 and 50: five runs, five vectored writes, each page's bytes in the
+ * slot its frame records. */
+START_TEST(test_write_runs_from_fragmented_bitmap)
+{
+    static const uint64_t holes[] = {3, 10, 11, 20, 21, 22, 40, 50};
+    struct p3 x;
+    p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT,
+            STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1);
+    for (uint64_t v = 0; v < 8; v++)
+        put(&x, v, stamp(v, 2));
+    while (phase3_ops.trim(x.s, 8) > 0)
+        ;
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
+    struct pagefile *pf = x.core->pagefile;
+    uint64_t slot;
+    while (pagefile_alloc(pf, &slot) == 0)
+        ;
+    for (size_t i = 0; i < 8; i++)
+        pagefile_free(pf, holes[i]);
+    uint64_t calls = pagefile_io_calls(pf, PAGEFILE_OP_WRITE);
+    ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE) - calls, 5);
+    ck_assert_uint_eq(stat(&x, STAT_WRITE_CALLS), 5);
+    static uint64_t page[MACHINE_PAGE_SIZE / 8];
+    for (uint64_t v = 0; v < 8; v++) {
+        struct pfn *p = pfn_get(&x.core->pfns, pte_frame(pte_of(&x, v)));
+        ck_assert_int_eq(p->state, PFN_STANDBY);
+        ck_assert_int_eq(pagefile_read(pf, p->slot, page), 0);
+        ck_assert_uint_eq(page[0], stamp(v, 2));
+    }
+    for (uint64_t s = 0; s < 64; s++) {
+        bool hole = false;
+        for (size_t i = 0; i < 8; i++)
+            hole |= holes[i] == s;
+        if (!hole)
+            pagefile_free(pf, s);
+    }
+    p3_close(&x);
+}
+END_TEST
+
+/* ---- read-ahead -------------------------------------------------------- */
+
+/* Write pages first..first+n-1, then push all of them to disk by reading
+ * n other (zero) pages from 'other' on. */
+static void to_disk(struct p3 *x, uint64_t first, unsigned n, uint64_t other)
+{
+    for (uint64_t v = first; v < first + n; v++)
+        put(x, v, stamp(v, 3));
+    settle_all(x);
+    phase3_cache_drain(x->s);
+    for (uint64_t v = other; v < other + x->core->config.physical_frames; v++)
+        (void)get(x, v);
+    for (uint64_t v = first; v < first + n; v++)
+        ck_assert_int_eq(pte_format(pte_of(x, v)), PTE_DISK);
+}
+
+/* A sequential walk over pages written out in order takes fewer hard
+ * faults and read calls than pages, and every stamp reads back. */
+START_TEST(test_read_ahead_in_sequential_walk)
+{
+    struct p3 x;
+    p3_open(&x, 128, 16, 128, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+            STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
+                STAGE_OPT_BATCH_TRIM, 1);
+    for (uint64_t v = 0; v < 16; v++)
+        put(&x, v, stamp(v, 3));
+    settle_all(&x);
+    for (uint64_t v = 64; v < 80; v++)
+        (void)get(&x, v);
+    uint64_t hard = stat(&x, STAT_FAULT_DISK);
+    uint64_t reads = pagefile_io_calls(x.core->pagefile, PAGEFILE_OP_READ);
+    for (uint64_t v = 0; v < 16; v++)
+        ck_assert_uint_eq(get(&x, v), stamp(v, 3));
+    ck_assert_uint_gt(stat(&x, STAT_READ_AHEAD), 0);
+    ck_assert_uint_lt(stat(&x, STAT_FAULT_DISK) - hard, 16);
+    ck_assert_uint_lt(
+        pagefile_io_calls(x.core->pagefile, PAGEFILE_OP_READ) - reads, 16);
+    p3_close(&x);
+}
+END_TEST
+
+/* The last pages of the range sit in the last slots of the page file:
+ * read-ahead from page 61 takes 62 and 63 and stops at the end of both. */
+START_TEST(test_read_ahead_stops_at_end_of_range_and_file)
+{
+    struct p3 x;
+    p3_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+            STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
+                STAGE_OPT_BATCH_TRIM, 1);
+    struct pagefile *pf = x.core->pagefile;
+    uint64_t slot;
+    for (int i = 0; i < 56; i++)
+        ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
+    to_disk(&x, 56, 8, 0);
+    ck_assert_uint_eq(pte_slot(pte_of(&x, 63)), 63);
+    for (uint64_t s = 0; s < 56; s++)
+        pagefile_free(pf, s);
+    ck_assert_uint_eq(get(&x, 60), stamp(60, 3));
+    ck_assert_uint_eq(stat(&x, STAT_READ_AHEAD), 0);
+    ck_assert_uint_eq(get(&x, 61), stamp(61, 3));
+    ck_assert_uint_eq(stat(&x, STAT_READ_AHEAD), 2);
+    ck_assert_int_eq(pte_format(pte_of(&x, 62)), PTE_TRANSITION);
+    ck_assert_int_eq(pte_format(pte_of(&x, 63)), PTE_TRANSITION);
+    uint64_t reads = stat(&x, STAT_FAULT_DISK);
+    ck_assert_uint_eq(get(&x, 62), stamp(62, 3));
+    ck_assert_uint_eq(get(&x, 63), stamp(63, 3));
+    ck_assert_uint_eq(stat(&x, STAT_FAULT_DISK), reads);
+    p3_close(&x);
+}
+END_TEST
+
+/* A read error during a read-ahead comes back as -EIO with nothing
+ * changed; the retry succeeds. */
+START_TEST(test_read_ahead_error_loses_nothing)
+{
+    struct p3 x;
+    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT,
+            STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
+                STAGE_OPT_BATCH_TRIM | STAGE_OPT_LOCKFREE_FAST, 1);
+    to_disk(&x, 8, 8, 32);
+    ck_assert_uint_eq(get(&x, 8), stamp(8, 3));
+    pagefile_inject_error(x.core->pagefile, PAGEFILE_OP_READ, 1, -EIO);
+    uint64_t v = 0;
+    ck_assert_int_eq(machine_read64(x.m, va_of(&x, 9), &v), -EIO);
+    ck_assert_int_eq(pte_format(pte_of(&x, 9)), PTE_DISK);
+    ck_assert_int_eq(pte_format(pte_of(&x, 10)), PTE_DISK);
+    assert_audit(&x);
+    for (uint64_t p = 9; p < 16; p++)
+        ck_assert_uint_eq(get(&x, p), stamp(p, 3));
+    p3_close(&x);
+}
+END_TEST
+
+/* ---- frame caches ------------------------------------------------------ */
+
+/* Make every frame STANDBY (pages 0..frames-1 written out), no frame free. */
+static void all_standby(struct p3 *x)
+{
+    uint64_t frames = x->core->config.physical_frames;
+    for (uint64_t v = 0; v < frames; v++)
+        put(x, v, stamp(v, 4));
+    settle_all(x);
+    phase3_cache_drain(x->s);
+    ck_assert_uint_eq(pfn_count(&x->core->pfns, PFN_STANDBY), frames);
+}
+
+/* A cached standby frame whose page the calling thread's cache holds. */
+static uint64_t cached_page(struct p3 *x)
+{
+    for (uint64_t f = 0; f < x->core->pfns.nframes; f++) {
+        struct pfn *p = pfn_get(&x->core->pfns, f);
+        if ((p->flags & PFN_FLAG_CACHED) && p->vpn != PFN_NO_VPN)
+            return p->vpn;
+    }
+    ck_abort_msg("no standby frame in a cache");
+    return 0;
+}
+
+/* A page whose frame sits in the thread's own cache faults back without
+ * I/O; the cache's stale entry is skipped later. */
+START_TEST(test_rescue_from_private_cache)
+{
+    struct p3 x;
+    p3_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+            STAGE_OPT_FRAME_CACHE, 1);
+    all_standby(&x);
+    ck_assert_uint_eq(phase3_cache_fill(x.s), 2);
+    uint64_t vpn = cached_page(&x);
+    uint64_t frame = pte_frame(pte_of(&x, vpn));
+    uint64_t reads = pagefile_pages_moved(x.core->pagefile, PAGEFILE_OP_READ);
+    uint64_t rescues = stat(&x, STAT_RESCUE_STANDBY);
+    ck_assert_uint_eq(get(&x, vpn), stamp(vpn, 4));
+    ck_assert_uint_eq(stat(&x, STAT_RESCUE_STANDBY), rescues + 1);
+    ck_assert_uint_eq(
+        pagefile_pages_moved(x.core->pagefile, PAGEFILE_OP_READ), reads);
+    ck_assert_uint_eq(pte_frame(pte_of(&x, vpn)), frame);
+    ck_assert_int_eq(pfn_get(&x.core->pfns, frame)->state, PFN_ACTIVE);
+    assert_audit(&x);
+    for (uint64_t v = 20; v < 30; v++)
+        ck_assert_uint_eq(get(&x, v), 0);
+    ck_assert_uint_eq(get(&x, vpn), stamp(vpn, 4));
+    p3_close(&x);
+}
+END_TEST
+
+struct filler {
+    struct p3 *x;
+    pthread_barrier_t *filled;
+    pthread_barrier_t *rescued;
+    uint64_t result;
+};
+
+/* Fill this thread's cache, wait while main rescues, then fault a page
+ * (skipping the stale entry) and exit (the cache drains). */
+static void *fill_then_fault(void *arg)
+{
+    struct filler *f = arg;
+    machine_thread_attach(f->x->m);
+    phase3_cache_fill(f->x->s);
+    pthread_barrier_wait(f->filled);
+    pthread_barrier_wait(f->rescued);
+    machine_read64(f->x->m, va_of(f->x, 40), &f->result);
+    machine_thread_detach(f->x->m);
+    return NULL;
+}
+
+/* A page whose frame is in another thread's cache is rescued from it;
+ * that thread later skips the entry, and its exit returns its frames. */
+START_TEST(test_rescue_from_other_threads_cache)
+{
+    struct p3 x;
+    pthread_barrier_t filled, rescued;
+    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
+    all_standby(&x);
+    pthread_barrier_init(&filled, NULL, 2);
+    pthread_barrier_init(&rescued, NULL, 2);
+    struct filler f = {&x, &filled, &rescued, 1};
+    pthread_t tid;
+    ck_assert_int_eq(pthread_create(&tid, NULL, fill_then_fault, &f), 0);
+    pthread_barrier_wait(&filled);
+    uint64_t vpn = cached_page(&x);
+    ck_assert_uint_eq(get(&x, vpn), stamp(vpn, 4));
+    pthread_barrier_wait(&rescued);
+    pthread_join(tid, NULL);
+    ck_assert_uint_eq(f.result, 0);
+    pthread_barrier_destroy(&filled);
+    pthread_barrier_destroy(&rescued);
+    uint64_t cached = 0;
+    for (uint64_t fr = 0; fr < 8; fr++)
+        cached += (pfn_get(&x.core->pfns, fr)->flags & PFN_FLAG_CACHED) != 0;
+    ck_assert_uint_eq(cached, phase3_cached_frames(x.s));
+    p3_close(&x);
+}
+END_TEST
+
+/* Frames a thread cached come back when it exits. */
+static void *touch_and_exit(void *arg)
+{
+    struct p3 *x = arg;
+    uint64_t v;
+    machine_thread_attach(x->m);
+    machine_read64(x->m, va_of(x, 5), &v);
+    machine_thread_detach(x->m);
+    return NULL;
+}
+
+START_TEST(test_thread_exit_returns_cached_frames)
+{
+    struct p3 x;
+    p3_open(&x, 256, 64, 256, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
+    pthread_t tid;
+    ck_assert_int_eq(pthread_create(&tid, NULL, touch_and_exit, &x), 0);
+    pthread_join(tid, NULL);
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_FREE), 63);
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_ACTIVE), 1);
+    p3_close(&x);
+}
+END_TEST
+
+/* ---- aging ------------------------------------------------------------- */
+
+/* With aging, pages touched between trims stay; idle ones go, and the
+ * trimmed ones were idle the longest. */
+START_TEST(test_aging_trims_idle_pages_first)
+{
+    struct p3 x;
+    p3_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
+    for (uint64_t v = 0; v < 16; v++)
+        put(&x, v, stamp(v, 5));
+    ck_assert_uint_eq(phase3_age_threshold(x.s), 2);
+    ck_assert_int_eq(phase3_ops.trim(x.s, 1), 1); /* a lap to sample */
+    for (int round = 0; round < 8; round++) {
+        for (uint64_t v = 0; v < 16; v += 2) /* even pages are hot */
+            ck_assert_uint_eq(get(&x, v), stamp(v, 5));
+        ck_assert_int_eq(phase3_ops.trim(x.s, 1), 1);
+        for (uint64_t v = 2; v < 16; v += 2)
+            ck_assert_int_eq(pte_format(pte_of(&x, v)), PTE_VALID);
+    }
+    for (uint64_t v = 1; v < 16; v += 2)
+        ck_assert_int_eq(pte_format(pte_of(&x, v)), PTE_TRANSITION);
+    p3_close(&x);
+}
+END_TEST
+
+/* A trim that finds no page old enough lowers the threshold. */
+START_TEST(test_aging_threshold_falls_when_pages_are_scarce)
+{
+    struct p3 x;
+    p3_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
+    put(&x, 1, stamp(1, 1));
+    ck_assert_int_eq(phase3_ops.trim(x.s, 8), 1);
+    ck_assert_uint_eq(phase3_age_threshold(x.s), 1);
+    ck_assert_uint_eq(get(&x, 1), stamp(1, 1));
+    p3_close(&x);
+}
+END_TEST
+
+/* ---- memory ------------------------------------------------------------ */
+
+START_TEST(test_pfn_record_fits_a_cache_line)
+{
+    ck_assert_uint_le(sizeof(struct pfn), 64);
+}
+END_TEST
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define P3_COUNT_MALLOC 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define P3_COUNT_MALLOC 0
+#endif
+#endif
+#ifndef P3_COUNT_MALLOC
+#define P3_COUNT_MALLOC 1
+#endif
+
+#if P3_COUNT_MALLOC
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+static _Atomic bool counting;
+static _Atomic uint64_t allocations;
+
+/* Interpose malloc / calloc to count calls while 'counting'. */
+void *malloc(size_t n)
+{
+    if (atomic_load_explicit(&counting, memory_order_relaxed))
+        atomic_fetch_add(&allocations, 1);
+    return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    if (atomic_load_explicit(&counting, memory_order_relaxed))
+        atomic_fetch_add(&allocations, 1);
+    return __libc_calloc(n, size);
+}
+#endif
+
+/* Thousands of faults of every kind (zero, hard with read-ahead, rescue,
+ * upgrade, with inline trims and writes) allocate nothing. */
+START_TEST(test_fault_path_allocates_nothing)
+{
+#if P3_COUNT_MALLOC
+    struct p3 x;
+    p3_open(&x, 512, 32, 512, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+            STAGE_OPT_ALL, 1);
+    for (uint64_t v = 0; v < 512; v++)
+        put(&x, v, stamp(v, 1));
+    uint64_t bad = 0, word;
+    atomic_store(&allocations, 0);
+    atomic_store(&counting, true); /* no check assertion in here: they allocate */
+    for (int round = 0; round < 3; round++) {
+        for (uint64_t v = 0; v < 512; v++) {
+            bad += machine_read64(x.m, va_of(&x, v), &word) != 0 ||
+                   word != stamp(v, 1);
+            if (v % 3 == 0 && round == 1)
+                bad += machine_write64(x.m, va_of(&x, v), stamp(v, 1)) != 0;
+        }
+    }
+    atomic_store(&counting, false);
+    ck_assert_uint_eq(bad, 0);
+    ck_assert_uint_gt(stat(&x, STAT_FAULT_DISK), 0);
+    ck_assert_uint_gt(stat(&x, STAT_FAULT_TRANSITION), 0);
+    ck_assert_uint_eq(atomic_load(&allocations), 0);
+    p3_close(&x);
+#else
+    ck_assert_uint_le(sizeof(struct pfn), 64); /* sanitizers own malloc */
+#endif
+}
+END_TEST
+
+/* ---- threads ----------------------------------------------------------- */
+
+START_TEST(test_multi_writer_runs_two_writers)
+{
+    struct p3 x;
+    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_MULTI_WRITER : 0,
+            1);
+    ck_assert_uint_eq(phase3_writer_threads(x.s), 0);
+    ck_assert_int_eq(phase3_ops.start(x.s), 0);
+    ck_assert_int_eq(phase3_ops.start(x.s), 0);
+    ck_assert_uint_eq(phase3_writer_threads(x.s), _i ? 2 : 1);
+    for (uint64_t v = 0; v < 64; v++)
+        put(&x, v, stamp(v, 6));
+    for (uint64_t v = 0; v < 64; v++)
+        ck_assert_uint_eq(get(&x, v), stamp(v, 6));
+    phase3_ops.stop(x.s);
+    phase3_ops.stop(x.s);
+    ck_assert_uint_eq(phase3_writer_threads(x.s), 0);
+    p3_close(&x);
+}
+END_TEST
+
+/* ---- limits ------------------------------------------------------------ */
+
+START_TEST(test_fault_outside_range_is_efault)
+{
+    struct p3 x;
+    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
+    ck_assert_int_eq(phase3_ops.fault(x.s, va_of(&x, 64), false), -EFAULT);
+    ck_assert_int_eq(phase3_ops.fault(x.s, 0, true), -EFAULT);
+    ck_assert_int_eq(phase3_ops.trim(x.s, 0), 0);
+    ck_assert_int_eq(phase3_ops.write_modified(x.s, 0), 0);
+    ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 0);
+    p3_close(&x);
+}
+END_TEST
+
+START_TEST(test_bad_config_is_refused_with_a_sentence)
+{
+    struct stage_config cfg;
+    struct stage *s = NULL;
+    char err[256] = "";
+    stage_config_defaults(&cfg);
+    cfg.physical_frames = cfg.virtual_pages + 1;
+    ck_assert_int_eq(phase3_ops.create(&cfg, &s, err, sizeof err), -EINVAL);
+    ck_assert_ptr_null(s);
+    ck_assert_uint_gt(strlen(err), 0);
+}
+END_TEST
+
+/* A full page file: the write fails with -ENOSPC, the pages stay modified,
+ * and once slots are free they are written. */
+START_TEST(test_full_pagefile_keeps_pages_modified)
+{
+    struct p3 x;
+    p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
+    for (uint64_t v = 0; v < 8; v++)
+        put(&x, v, stamp(v, 7));
+    while (phase3_ops.trim(x.s, 8) > 0)
+        ;
+    struct pagefile *pf = x.core->pagefile;
+    uint64_t slot, n = 0;
+    while (pagefile_alloc(pf, &slot) == 0)
+        n++;
+    ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -ENOSPC);
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
+    for (uint64_t s = 0; s < n; s++)
+        pagefile_free(pf, s);
+    ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
+    for (uint64_t v = 0; v < 8; v++)
+        ck_assert_uint_eq(get(&x, v), stamp(v, 7));
+    p3_close(&x);
+}
+END_TEST
+
+/* An injected write error: -EIO, pages stay modified, then written. */
+START_TEST(test_write_error_keeps_pages_modified)
+{
+    struct p3 x;
+    p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
+    for (uint64_t v = 0; v < 8; v++)
+        put(&x, v, stamp(v, 8));
+    while (phase3_ops.trim(x.s, 8) > 0)
+        ;
+    pagefile_inject_error(x.core->pagefile, PAGEFILE_OP_WRITE, 1, -EIO);
+    ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -EIO);
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
+    ck_assert_uint_eq(pagefile_in_use(x.core->pagefile), 0);
+    assert_audit(&x);
+    ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
+    for (uint64_t v = 0; v < 8; v++)
+        ck_assert_uint_eq(get(&x, v), stamp(v, 8));
+    p3_close(&x);
+}
+END_TEST
+
+/* A full page file with every frame dirty: faults come back -ENOSPC
+ * (inline and with the system threads), never hang, never lose data. */
+START_TEST(test_fault_with_no_reclaimable_frame_is_enospc)
+{
+    struct p3 x;
+    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
+    for (uint64_t v = 0; v < 8; v++)
+        put(&x, v, stamp(v, 9));
+    struct pagefile *pf = x.core->pagefile;
+    uint64_t slot, n = 0;
+    while (pagefile_alloc(pf, &slot) == 0)
+        n++;
+    uint64_t v;
+    ck_assert_int_eq(machine_read64(x.m, va_of(&x, 20), &v), -ENOSPC);
+    if (_i) {
+        ck_assert_int_eq(phase3_ops.start(x.s), 0);
+        ck_assert_int_eq(machine_read64(x.m, va_of(&x, 21), &v), -ENOSPC);
+        phase3_ops.stop(x.s);
+    }
+    for (uint64_t s = 0; s < n; s++)
+        pagefile_free(pf, s);
+    for (uint64_t p = 0; p < 8; p++)
+        ck_assert_uint_eq(get(&x, p), stamp(p, 9));
+    ck_assert_uint_eq(get(&x, 20), 0);
+    p3_close(&x);
+}
+END_TEST
+
+static Suite *make_phase3_suite(void)
+{
+    Suite *s = suite_create("phase3");
+    TCase *core = check_util_tcase(s, "core", "public", 120);
+    tcase_add_loop_test(core, test_stress_all_options_keeps_every_stamp, 0,
+                        24);
+    tcase_add_loop_test(core, test_stress_each_option_off_keeps_every_stamp,
+                        0, 16);
+    tcase_add_loop_test(core, test_trim_batch_spans_region_boundary, 0, 4);
+    tcase_add_test(core, test_write_runs_from_fragmented_bitmap);
+    tcase_add_loop_test(core, test_read_ahead_in_sequential_walk, 0, 2);
+    tcase_add_loop_test(core, test_read_ahead_stops_at_end_of_range_and_file,
+                        0, 2);
+    tcase_add_loop_test(core, test_rescue_from_private_cache, 0, 2);
+    tcase_add_test(core, test_rescue_from_other_threads_cache);
+    tcase_add_test(core, test_thread_exit_returns_cached_frames);
+    tcase_add_test(core, test_aging_trims_idle_pages_first);
+    tcase_add_test(core, test_aging_threshold_falls_when_pages_are_scarce);
+    tcase_add_test(core, test_pfn_record_fits_a_cache_line);
+    tcase_add_loop_test(core, test_fault_path_allocates_nothing, 0, 2);
+    tcase_add_loop_test(core, test_multi_writer_runs_two_writers, 0, 2);
+    TCase *limits = check_util_tcase(s, "limits", "public", 60);
+    tcase_add_test(limits, test_fault_outside_range_is_efault);
+    tcase_add_test(limits, test_bad_config_is_refused_with_a_sentence);
+    tcase_add_loop_test(limits, test_full_pagefile_keeps_pages_modified, 0, 2);
+    tcase_add_loop_test(limits, test_write_error_keeps_pages_modified, 0, 2);
+    tcase_add_test(limits, test_read_ahead_error_loses_nothing);
+    tcase_add_loop_test(limits, test_fault_with_no_reclaimable_frame_is_enospc,
+                        0, 2);
+    return s;
+}
+
+CHECK_MAIN(make_phase3_suite)
