@@ -72,12 +72,14 @@ static int infra_map_physmem(size_t bytes)
 static int infra_open_swap(unsigned swap_blocks)
 {
     const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
     char path[4096];
-    snprintf(path, sizeof path, "%s/pagelab-swap-XXXXXX",
-             dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+    snprintf(path, sizeof path, "%s/pagelab-swap-XXXXXX", dir);
     int fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0) {
-        fprintf(stderr, "pager: swap file %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "pager: cannot create the swap file in %s: %s\n", dir,
+                strerror(errno));
         return -1;
     }
     unlink(path);

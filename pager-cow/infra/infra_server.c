@@ -318,6 +318,9 @@ static void infra_serve(struct infra_app *app)
 {
     struct vmproto_request rq;
     if (vmproto_recv(app->fd, &rq, sizeof rq, NULL) != 0) {
+        if (errno == EPROTO)
+            fprintf(stderr, "pager: malformed message from process %d\n",
+                    (int)app->pid);
         infra_app_gone(app);
         return;
     }

@@ -56,14 +56,26 @@ static struct {
     uint8_t prot[VM_ARENA_PAGES];      /* enum vmproto_prot per page */
 } app = { .sock = -1, .memfd = -1 };
 
-/* Print "vm_app: what" (with errno's text when err != 0) and exit. */
+/* Set only in --coverage builds (libgcov): lets an app that dies without
+ * exit() still count in the coverage report. */
+extern void __gcov_dump(void) __attribute__((weak));
+
+/* Save coverage data before a death that skips exit(). */
+static void vmapp_save_coverage(void)
+{
+    if (__gcov_dump != NULL)
+        __gcov_dump();
+}
+
+/* Print "app PID: what" (with errno's text when err != 0) and exit. */
 static void vmapp_die(const char *what, int err)
 {
     char line[256];
     int n = snprintf(line, sizeof line, "app %d: %s%s%s\n", (int)getpid(),
                      what, err ? ": " : "", err ? strerror(err) : "");
     if (write(STDERR_FILENO, line, (size_t)n) < 0)
-        _exit(1);
+        n = 0;
+    vmapp_save_coverage();
     _exit(1);
 }
 
@@ -201,6 +213,7 @@ static void vmapp_killed(uintptr_t addr)
     app.active = false;
     close(app.sock);
     app.sock = -1;
+    vmapp_save_coverage();
     vmapp_default_segv();
 }
 

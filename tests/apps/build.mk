@@ -20,8 +20,8 @@ ifneq ($(PAGER_SRCS),)
 $(O)/tests/apps/check_apps.o: CFLAGS += \
   -DAPPS_SRC_DIR='"$(CURDIR)/tests/apps"' \
   -DAPPS_BIN_DIR='"$(abspath $(BUILD))/apps"' \
-  -DAPPS_PAGER='"$(abspath $(PAGER_BIN))"'
-$(eval $(call check_test,check_apps,tests/apps/check_apps.c $(CHECK_UTIL_SRCS),))
+  -DAPPS_PAGER='"$(abspath $(PAGER_BIN))"' -Ipager-cow -Ipager-cow/infra
+$(eval $(call check_test,check_apps,tests/apps/check_apps.c $(CHECK_UTIL_SRCS) pager-cow/infra/vm_proto.c,))
 $(BUILD)/tests/check_apps: $(PAGER_BIN) $(APP_BINS)
 endif
 .PRECIOUS: $(O)/app/tests/apps/%.o

@@ -22,12 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check_util.h"
+#include "vm_proto.h"
 
 #define APPS_MAX 128
 #define APP_NAME_MAX 64
@@ -573,6 +576,143 @@ START_TEST(test_app_without_pager_says_it_cannot_connect)
 }
 END_TEST
 
+START_TEST(test_pager_without_swap_dir_refuses_to_start)
+{
+    struct app_run run = { .dir = "" };
+    ck_assert_int_eq(make_run_dir(&run), 0);
+    char *old = getenv("TMPDIR") != NULL ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", "/nonexistent-pagelab-dir", 1);
+    const char *none[] = { NULL };
+    int rc = run_pager_only(&run, none);
+    if (old != NULL)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    char line[512];
+    first_line_of(&run, "pager-stderr.txt", line, sizeof line);
+    remove_run_dir(&run);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(WIFEXITED(run.pager_status));
+    ck_assert_int_eq(WEXITSTATUS(run.pager_status), 1);
+    ck_assert_str_eq(line, "pager: cannot create the swap file in "
+                           "/nonexistent-pagelab-dir: No such file or directory");
+}
+END_TEST
+
+/* addr for the Unix socket at path.  Returns 0, or -1 when too long. */
+static int unix_addr(struct sockaddr_un *addr, const char *path)
+{
+    memset(addr, 0, sizeof *addr);
+    addr->sun_family = AF_UNIX;
+    size_t len = strlen(path);
+    if (len >= sizeof addr->sun_path)
+        return -1;
+    memcpy(addr->sun_path, path, len + 1);
+    return 0;
+}
+
+/* A raw protocol client connected to path (retrying while the pager
+ * starts).  Returns the socket or -1. */
+static int raw_connect(const char *path)
+{
+    struct sockaddr_un addr;
+    if (unix_addr(&addr, path) != 0)
+        return -1;
+    for (long end = now_ms() + APP_DEADLINE_MS; now_ms() < end;) {
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0)
+            return fd;
+        if (fd >= 0)
+            close(fd);
+        struct timespec ts = { .tv_nsec = 2 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+/* Leave a dead socket file at path, as a crashed pager would. */
+static void make_stale_socket(const char *path)
+{
+    struct sockaddr_un addr;
+    if (unix_addr(&addr, path) != 0)
+        return;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0)
+        unlink(path);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Say HELLO as pid on a new connection; returns the reply kind (0: none).
+ * *fd_out keeps the connection. */
+static uint32_t raw_hello(const char *sock, int32_t pid, int *fd_out)
+{
+    static struct vmproto_reply rp;
+    struct vmproto_request rq = { .op = VMPROTO_HELLO, .pid = pid,
+                                  .parent = 1 };
+    int memfd = -1;
+    *fd_out = raw_connect(sock);
+    if (*fd_out < 0 || vmproto_send(*fd_out, &rq, sizeof rq, -1) != 0 ||
+        vmproto_recv(*fd_out, &rp, sizeof rp, &memfd) != 0)
+        return 0;
+    if (memfd >= 0)
+        close(memfd);
+    return rp.kind;
+}
+
+/* Whether the peer of fd closes the connection (a receive sees EOF). */
+static int raw_closed(int fd)
+{
+    char buf[sizeof(struct vmproto_reply)];
+    return recv(fd, buf, sizeof buf, 0) == 0;
+}
+
+START_TEST(test_pager_drops_bad_clients_and_serves_on)
+{
+    struct app_run run = { .dir = "" };
+    ck_assert_int_eq(make_run_dir(&run), 0);
+    char sock[300], trace[300], err[300];
+    snprintf(sock, sizeof sock, "%s/sock", run.dir);
+    snprintf(trace, sizeof trace, "%s/trace.txt", run.dir);
+    snprintf(err, sizeof err, "%s/pager-stderr.txt", run.dir);
+    make_stale_socket(sock);
+    char *argv[] = { (char *)APPS_PAGER, (char *)"-s", (char *)"4", NULL };
+    pid_t pager = spawn_in(run.dir, argv, trace, err);
+    int a, b, c;
+    uint32_t first = raw_hello(sock, 424242, &a);
+    uint32_t twin = raw_hello(sock, 424242, &b);
+    c = raw_connect(sock);
+    int short_dropped = c >= 0 && send(c, "abcd", 4, 0) == 4 && raw_closed(c);
+    uint32_t bogus = 99;
+    struct vmproto_request rq = { .op = bogus };
+    int bad_dropped = vmproto_send(a, &rq, sizeof rq, -1) == 0 && raw_closed(a);
+    int st = 0;
+    int rc = pager > 0 ? wait_all(&pager, &st, 1, APP_DEADLINE_MS) : -1;
+    for (int *fd = (int[]){ a, b, c }, i = 0; i < 3; i++)
+        if (fd[i] >= 0)
+            close(fd[i]);
+    char *got_trace = read_file(trace), *got_err = read_file(err);
+    remove_run_dir(&run);
+    ck_assert_uint_eq(first, VMPROTO_RUN);
+    ck_assert_uint_eq(twin, VMPROTO_REFUSED);
+    ck_assert(short_dropped && bad_dropped);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_str_eq(got_trace, "Pager started with 4 physical memory pages\n"
+                     "vm_create\t(1, 424242)\nvm_create returned 0\n"
+                     "vm_switch\t(424242)\n"
+                     "\t\t\t\t\treturning to (424242) with pages:\n"
+                     "vm_destroy\t(424242)\n");
+    ck_assert_str_eq(got_err,
+                     "pager: refused a second process with pid 424242\n"
+                     "pager: malformed message from process 0\n"
+                     "pager: protocol error from process 424242 (request 99)\n");
+    free(got_trace);
+    free(got_err);
+}
+END_TEST
+
 static Suite *make_apps_suite(void)
 {
     list_apps();
@@ -587,6 +727,8 @@ static Suite *make_apps_suite(void)
     tcase_add_test(limits, test_pager_refuses_a_socket_path_too_long);
     tcase_add_test(limits, test_second_pager_refused_and_sigterm_stops_the_first);
     tcase_add_test(limits, test_app_without_pager_says_it_cannot_connect);
+    tcase_add_test(limits, test_pager_without_swap_dir_refuses_to_start);
+    tcase_add_test(limits, test_pager_drops_bad_clients_and_serves_on);
     return s;
 }
 
