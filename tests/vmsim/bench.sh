@@ -164,8 +164,8 @@ fi
     reads=$(json_num read_pages "$j"); writes=$(json_num write_pages "$j")
     wall=$(json_num wall_seconds "$j")
     fj=$("$floor_bin" --replay "faults=$faults,maps=$maps,unmap_pages=$up,unmap_calls=$uc,reads=$reads,writes=$writes" --json 2>&1)
-    fwall=$(json_num wall_seconds "$fj"); [ -z "$fwall" ] && fwall=$(json_num seconds "$fj")
-    awk -v s="$stage" -v w="$wall" -v fw="${fwall:-0}" -v n="$faults" 'BEGIN {
+    fns=$(json_num total_ns "$fj")
+    awk -v s="$stage" -v w="$wall" -v fw="$(awk -v ns="${fns:-0}" 'BEGIN { print ns / 1e9 }')" -v n="$faults" 'BEGIN {
       if (fw <= 0 || n <= 0) { printf "floor: %s: bench_floor gave no time\n", s; exit }
       printf "floor: %-7s %.2f us/fault, floor %.2f us/fault, ratio %.2f%s\n", s,
         1e6 * w / n, 1e6 * fw / n, w / fw, s == "phase1" ? " (target <= 1.3)" : "" }'
