@@ -1,0 +1,25 @@
+# tests/grading/: the grader's own tests.
+#   fixture_suite.c  -> $(BUILD)/grading-fixture/tests/fixture_honest, and
+#                       one fixture_<sample> per grading/samples/<sample>.c
+#                       (no_compile excepted) linked with that sample
+#   check_grader.c   -> $(BUILD)/tests/check_grader: grades the fixtures
+#                       with the real grader and checks no sample gains
+GRADING_FIXTURE_DIR := $(BUILD)/grading-fixture
+GRADING_SAMPLES := $(filter-out no_compile,$(basename $(notdir $(wildcard grading/samples/*.c))))
+GRADING_FIXTURES := $(GRADING_FIXTURE_DIR)/tests/fixture_honest \
+  $(patsubst %,$(GRADING_FIXTURE_DIR)/tests/fixture_%,$(GRADING_SAMPLES))
+PROGRAMS += $(GRADING_FIXTURES)
+
+$(GRADING_FIXTURE_DIR)/tests/fixture_honest: $(O)/tests/grading/fixture_suite.o $(call objs,$(CHECK_UTIL_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(GRADING_FIXTURE_DIR)/tests/fixture_%: $(O)/tests/grading/fixture_suite.o $(O)/grading/samples/%.o $(call objs,$(CHECK_UTIL_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(O)/tests/grading/check_grader.o: CFLAGS += \
+  -DGRADER_BIN='"$(abspath $(BUILD)/grading/grader)"' \
+  -DFIXTURE_BUILD='"$(abspath $(GRADING_FIXTURE_DIR))"'
+$(eval $(call check_test,check_grader,tests/grading/check_grader.c $(CHECK_UTIL_SRCS),))
+$(BUILD)/tests/check_grader: $(BUILD)/grading/grader $(GRADING_FIXTURES)

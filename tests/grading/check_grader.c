@@ -1,0 +1,283 @@
+/*
+ * check_grader.c - the grader graded: it scores an honest fixture suite
+ * right, and no hostile sample (grading/samples/) gains anything: fake
+ * output, a forged log, an early exit, a hang, a fork bomb, an escaped
+ * daemon.  Limits: rubric errors are refused, a milestone without a
+ * manifest is "not available", a missing test binary gives a build entry.
+ *
+ * Each test builds a private world in a temporary directory (rubric,
+ * weights, a kit with the fixture stage's MANIFEST, an output folder),
+ * runs the real grader binary on the fixture binaries and reads the
+ * Autolab line it prints (the same numbers as results.json).  The world is
+ * removed at the end of every test.
+ */
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_util.h"
+
+#define HONEST_SCORE 22.5 /* 3 of 4 points, weight 30 */
+#define CANARY "/tmp/pagelab-escape-canary"
+
+struct world {
+    char dir[256];
+    char out[65536]; /* the grader's stdout and stderr */
+    int status;      /* its exit status */
+    double score;    /* from its Autolab line, -1 when absent */
+};
+
+static const char *rubric_text =
+    "milestone F1 fixture\n"
+    "title the grader's fixture\n"
+    "binary fixture %s\n"
+    "timeout 4\n"
+    "section functionality\n"
+    "1 fixture/core/test_passes_first public\n"
+    "1 fixture/core/test_passes_second public\n"
+    "1 fixture/core/test_fails_on_purpose public\n"
+    "section extra\n"
+    "1 fixture/limits/test_hidden_passes hidden\n"
+    "%s";
+
+/* Write text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A world grading fixture binary 'binary', with extra rubric lines; the
+ * kit has the stage's MANIFEST unless without_manifest. */
+static void world_make(struct world *w, const char *binary,
+                       const char *extra, int without_manifest)
+{
+    char rubric[2048], sub[512];
+    strcpy(w->dir, "/tmp/pagelab-check-grader-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(w->dir));
+    chmod(w->dir, 0755);
+    const char *dirs[] = { "rubrics", "kit", "kit/fixture", "out" };
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(sub, sizeof sub, "%s/%s", w->dir, dirs[i]);
+        ck_assert_int_eq(mkdir(sub, 0755), 0);
+    }
+    snprintf(rubric, sizeof rubric, rubric_text, binary, extra);
+    snprintf(sub, sizeof sub, "%s/rubrics", w->dir);
+    put_file(sub, "M1.rubric", rubric);
+    put_file(sub, "weights", "F1 30\n");
+    snprintf(sub, sizeof sub, "%s/kit/fixture", w->dir);
+    if (!without_manifest)
+        put_file(sub, "MANIFEST", "fixture/student.c\n");
+}
+
+/* Run the grader on the world with extra options; fills out/status/score. */
+static void world_grade(struct world *w, const char *build,
+                        const char *options)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s --rubrics %s/rubrics --build %s --ref-build %s --kit %s/kit "
+             "--out %s/out --mem-mb 0 --autolab %s 2>&1",
+             GRADER_BIN, w->dir, build, FIXTURE_BUILD, w->dir, w->dir,
+             options);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(w->out, 1, sizeof w->out - 1, p);
+    w->out[n] = '\0';
+    w->status = WEXITSTATUS(pclose(p));
+    const char *line = strstr(w->out, "{\"scores\": {\"F1\": ");
+    w->score = line ? atof(line + strlen("{\"scores\": {\"F1\": ")) : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void world_destroy(struct world *w)
+{
+    nftw(w->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Grade fixture 'binary' in a fresh world; returns the score. */
+static double grade_fixture(const char *binary, struct world *w)
+{
+    world_make(w, binary, "", 0);
+    world_grade(w, FIXTURE_BUILD, "");
+    ck_assert_msg(w->status == 0, "grader exited %d:\n%s", w->status,
+                  w->out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/out/results.json", w->dir);
+    ck_assert_msg(access(path, R_OK) == 0, "no results.json");
+    return w->score;
+}
+
+/* Processes of the sandbox user (nobody) still alive. */
+static int sandbox_processes(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%s", e->d_name);
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9'
+            && stat(path, &st) == 0 && st.st_uid == 65534)
+            n++;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+START_TEST(test_honest_suite_scores_exactly_its_passed_tests)
+{
+    struct world w;
+    double score = grade_fixture("fixture_honest", &w);
+    ck_assert_msg(score > HONEST_SCORE - 0.01 && score < HONEST_SCORE + 0.01,
+                  "score %.2f, expected %.2f:\n%s", score, HONEST_SCORE,
+                  w.out);
+    ck_assert_ptr_nonnull(strstr(w.out, "planted failure"));
+    char path[512], json[65536];
+    snprintf(path, sizeof path, "%s/out/results.json", w.dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    json[fread(json, 1, sizeof json - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(json, "\"visibility\": \"after_due_date\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"status\": \"failed\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"execution_time\""));
+    world_destroy(&w);
+}
+END_TEST
+
+/* Each hostile sample scores at most the honest baseline. */
+static void assert_gains_nothing(const char *binary)
+{
+    struct world w;
+    double score = grade_fixture(binary, &w);
+    ck_assert_msg(score >= 0 && score <= HONEST_SCORE + 0.01,
+                  "%s scored %.2f (> %.2f):\n%s", binary, score,
+                  HONEST_SCORE, w.out);
+    world_destroy(&w);
+    if (geteuid() == 0)
+        ck_assert_int_eq(sandbox_processes(), 0);
+}
+
+START_TEST(test_fake_output_gains_nothing)
+{
+    assert_gains_nothing("fixture_fake_output");
+}
+END_TEST
+
+START_TEST(test_forged_log_and_results_gain_nothing)
+{
+    assert_gains_nothing("fixture_forge_log");
+}
+END_TEST
+
+START_TEST(test_early_exit_gains_nothing)
+{
+    assert_gains_nothing("fixture_exit_early");
+}
+END_TEST
+
+START_TEST(test_hang_is_killed_at_the_deadline)
+{
+    assert_gains_nothing("fixture_hang");
+}
+END_TEST
+
+START_TEST(test_fork_bomb_is_contained)
+{
+    assert_gains_nothing("fixture_fork_bomb");
+}
+END_TEST
+
+START_TEST(test_escaped_daemon_is_killed)
+{
+    unlink(CANARY);
+    assert_gains_nothing("fixture_escape");
+    sleep(5); /* the daemon would have written the canary after 4 s */
+    ck_assert_msg(access(CANARY, F_OK) != 0, "the daemon survived");
+}
+END_TEST
+
+START_TEST(test_rubric_naming_missing_test_fails_strict)
+{
+    struct world w;
+    world_make(&w, "fixture_honest", "1 fixture/core/test_no_such public\n",
+               0);
+    world_grade(&w, FIXTURE_BUILD, "--strict");
+    ck_assert_int_eq(w.status, 1);
+    ck_assert_ptr_nonnull(strstr(w.out, "test_no_such"));
+    world_destroy(&w);
+}
+END_TEST
+
+START_TEST(test_malformed_rubric_is_refused)
+{
+    struct world w;
+    world_make(&w, "fixture_honest", "two fixture/core/x public\n", 0);
+    world_grade(&w, FIXTURE_BUILD, "");
+    ck_assert_int_eq(w.status, 1);
+    ck_assert_ptr_nonnull(strstr(w.out, "M1.rubric:11:"));
+    world_destroy(&w);
+}
+END_TEST
+
+START_TEST(test_missing_manifest_reports_not_available)
+{
+    struct world w;
+    world_make(&w, "fixture_honest", "", 1);
+    world_grade(&w, FIXTURE_BUILD, "");
+    ck_assert_int_eq(w.status, 0);
+    ck_assert_ptr_nonnull(strstr(w.out, "milestone not available"));
+    world_destroy(&w);
+}
+END_TEST
+
+START_TEST(test_missing_binary_gives_build_entry)
+{
+    struct world w;
+    world_make(&w, "fixture_honest", "", 0);
+    world_grade(&w, w.dir, ""); /* a "submission build" with no tests/ */
+    ck_assert_int_eq(w.status, 0);
+    ck_assert(w.score == 0);
+    ck_assert_ptr_nonnull(strstr(w.out, "did not build"));
+    world_destroy(&w);
+}
+END_TEST
+
+static Suite *make_grader_suite(void)
+{
+    Suite *s = suite_create("grader");
+    TCase *core = check_util_tcase(s, "core", "public", 120);
+    tcase_add_test(core, test_honest_suite_scores_exactly_its_passed_tests);
+    tcase_add_test(core, test_fake_output_gains_nothing);
+    tcase_add_test(core, test_forged_log_and_results_gain_nothing);
+    tcase_add_test(core, test_early_exit_gains_nothing);
+    tcase_add_test(core, test_hang_is_killed_at_the_deadline);
+    tcase_add_test(core, test_fork_bomb_is_contained);
+    tcase_add_test(core, test_escaped_daemon_is_killed);
+    TCase *limits = check_util_tcase(s, "limits", "public", 60);
+    tcase_add_test(limits, test_rubric_naming_missing_test_fails_strict);
+    tcase_add_test(limits, test_malformed_rubric_is_refused);
+    tcase_add_test(limits, test_missing_manifest_reports_not_available);
+    tcase_add_test(limits, test_missing_binary_gives_build_entry);
+    return s;
+}
+
+CHECK_MAIN(make_grader_suite)
