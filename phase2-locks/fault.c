@@ -7,7 +7,8 @@
  *               (writable, dirty, stale slot freed); otherwise spurious
  *               (another thread resolved it first: nothing to do);
  *   TRANSITION  phase2_fault_rescue: take the frame back from the modified
- *               or standby list, or from under the writer (REWRITE);
+ *               or standby list, or, for a read, from under the writer
+ *               (REWRITE);
  *   ZERO, DISK  phase2_fault_new: needs a frame.  Frames are claimed with
  *               NO lock held (claiming may repurpose a standby frame, which
  *               locks that page's region), so the fault drops its region
@@ -15,11 +16,15 @@
  *               have been resolved meanwhile (then the frame goes back to
  *               the free list and the fault is spurious).
  * When no frame is free or on standby the fault leaves the gate and asks
- * threads.c for one (phase2_wait_for_frame), then starts over.
+ * threads.c for one (phase2_wait_for_frame), then starts over.  A write
+ * fault on a page whose frame is being written waits (region unlocked)
+ * for the write to end, then starts over: a page is never writable while
+ * the writer copies it, so the copy is never torn.
  *
  * Invariants kept (VALID bits and the slot rule: phase2_impl.h):
  *   1. A read fault maps read-only, a write fault read-write; writable
- *      implies dirty, and a dirty page owns no slot.
+ *      implies dirty, and a dirty page owns no slot.  No page is writable
+ *      while its frame is WRITING.
  *   2. The frame's contents are ready (zeroed or read) before the PTE
  *      publishes it, and the hw mapping exists before the region unlocks.
  *   3. A fault that fails leaves its page as it found it; a claimed frame
@@ -135,10 +140,12 @@ static void phase2_unclaim(struct stage *s, uint64_t frame)
     lock_release(phase2_frame_lock(s, frame));
 }
 
-/* VALID: upgrade a read-only page on a write, else nothing to do.
- * region(vpn) held on entry and exit.  0 or machine_map's error. */
+/* VALID: upgrade a read-only page on a write, else nothing to do.  A
+ * page whose frame is being written may not become writable: *gen gets
+ * what to wait for and the result is PHASE2_BUSY.  region(vpn) held on
+ * entry and exit.  0, PHASE2_BUSY, or machine_map's error. */
 static int phase2_fault_valid(struct stage *s, uint64_t vpn, pte_t p,
-                              bool is_write)
+                              bool is_write, uint64_t *gen)
 {
     if (!is_write || pte_writable(p)) {
         stats_inc(s->core.stats, STAT_FAULT_SPURIOUS);
@@ -146,45 +153,61 @@ static int phase2_fault_valid(struct stage *s, uint64_t vpn, pte_t p,
     }
     uint64_t frame = pte_frame(p);
     struct pfn *f = pfn_get(&s->core.pfns, frame);
-    int rc = machine_map(s->core.machine, vpn, frame, true);
-    if (rc < 0)
-        return rc;
     lock_acquire(phase2_frame_lock(s, frame));
-    if (f->slot != PAGEFILE_NO_SLOT) {
-        pagefile_free(s->core.pagefile, f->slot);
-        f->slot = PAGEFILE_NO_SLOT;
+    int rc = PHASE2_BUSY;
+    if (f->flags & PFN_FLAG_WRITING)
+        *gen = phase2_write_wait_begin(s);
+    else
+        rc = machine_map(s->core.machine, vpn, frame, true);
+    if (rc == 0) {
+        if (f->slot != PAGEFILE_NO_SLOT) {
+            pagefile_free(s->core.pagefile, f->slot);
+            f->slot = PAGEFILE_NO_SLOT;
+        }
+        pte_store(&s->core.ptes[vpn], pte_make_valid(frame, true, true, true));
+        stats_inc(s->core.stats, STAT_FAULT_UPGRADE);
     }
-    pte_store(&s->core.ptes[vpn], pte_make_valid(frame, true, true, true));
     lock_release(phase2_frame_lock(s, frame));
-    stats_inc(s->core.stats, STAT_FAULT_UPGRADE);
-    return 0;
+    return rc;
 }
 
-/* TRANSITION: rescue the frame.  If the writer is writing it, mark it
- * REWRITE and leave it off the lists: the writer finishes the move (see
- * trim.c).  region(vpn) held on entry and exit.  0 or machine_map's
- * error (nothing changed). */
+/* Take rescued frame f (lock held) off its list, or, when the writer has
+ * it, mark it REWRITE and leave it off the lists (the writer files it). */
+static void phase2_rescue_unlist(struct stage *s, struct pfn *f)
+{
+    stats_inc(s->core.stats, STAT_FAULT_TRANSITION);
+    if (f->flags & PFN_FLAG_WRITING) {
+        stats_inc(s->core.stats, STAT_RESCUE_MODIFIED);
+        f->flags |= PFN_FLAG_REWRITE;
+        f->state = PFN_ACTIVE;
+        return;
+    }
+    stats_inc(s->core.stats, f->state == PFN_STANDBY ? STAT_RESCUE_STANDBY
+                                                     : STAT_RESCUE_MODIFIED);
+    phase2_list_del(s, f);
+}
+
+/* TRANSITION: rescue the frame and map it.  A read may rescue a frame the
+ * writer is writing (REWRITE, see trim.c); a write must wait for the write
+ * to end (PHASE2_BUSY, *gen as in phase2_fault_valid).  region(vpn) held
+ * on entry and exit.  0, PHASE2_BUSY, or machine_map's error (nothing
+ * changed). */
 static int phase2_fault_rescue(struct stage *s, uint64_t vpn, pte_t p,
-                               bool is_write)
+                               bool is_write, uint64_t *gen)
 {
     uint64_t frame = pte_frame(p);
     struct pfn *f = pfn_get(&s->core.pfns, frame);
     lock_acquire(phase2_frame_lock(s, frame));
     if (f->vpn != vpn)
         phase2_die("phase2_fault_rescue", "transition PTE and frame disagree");
-    int rc = machine_map(s->core.machine, vpn, frame, is_write);
+    int rc = PHASE2_BUSY;
+    if (is_write && (f->flags & PFN_FLAG_WRITING))
+        *gen = phase2_write_wait_begin(s);
+    else
+        rc = machine_map(s->core.machine, vpn, frame, is_write);
     if (rc == 0) {
         bool writing = (f->flags & PFN_FLAG_WRITING) != 0;
-        stats_inc(s->core.stats, STAT_FAULT_TRANSITION);
-        stats_inc(s->core.stats, f->state == PFN_STANDBY && !writing
-                                     ? STAT_RESCUE_STANDBY
-                                     : STAT_RESCUE_MODIFIED);
-        if (writing) {
-            f->flags |= PFN_FLAG_REWRITE;
-            f->state = PFN_ACTIVE;
-        } else {
-            phase2_list_del(s, f);
-        }
+        phase2_rescue_unlist(s, f);
         if (is_write && f->slot != PAGEFILE_NO_SLOT) {
             pagefile_free(s->core.pagefile, f->slot);
             f->slot = PAGEFILE_NO_SLOT;
@@ -249,11 +272,12 @@ int phase2_fault_page(struct stage *s, uint64_t vpn, bool is_write)
         lock_acquire(region);
         pte_t p = pte_load(&s->core.ptes[vpn]);
         enum pte_format fmt = pte_format(p);
+        uint64_t gen = 0;
         int rc;
         if (fmt == PTE_VALID) {
-            rc = phase2_fault_valid(s, vpn, p, is_write);
+            rc = phase2_fault_valid(s, vpn, p, is_write, &gen);
         } else if (fmt == PTE_TRANSITION) {
-            rc = phase2_fault_rescue(s, vpn, p, is_write);
+            rc = phase2_fault_rescue(s, vpn, p, is_write, &gen);
         } else if (claimed != PHASE2_NONE) {
             rc = phase2_fault_new(s, vpn, p, claimed, is_write);
             if (rc == 0)
@@ -267,6 +291,11 @@ int phase2_fault_page(struct stage *s, uint64_t vpn, bool is_write)
             continue;
         }
         lock_release(region);
+        if (rc == PHASE2_BUSY) {
+            phase2_hook(s, PHASE2_HOOK_WAIT_WRITE, vpn);
+            phase2_write_wait_end(s, gen);
+            continue;
+        }
         if (claimed != PHASE2_NONE)
             phase2_unclaim(s, claimed);
         return rc;

@@ -222,9 +222,8 @@ void phase2_test_invert_lock_order(struct stage *s)
 
 /* ---- audit ---------------------------------------------------------------- */
 
-/* phase2's own invariants on top of audit_core's: no frame claimed or in
- * flight, list mirrors equal the lists.  Quiescent.  0, or -1 and msg. */
-static int phase2_audit_own(struct stage *s, char *msg, size_t msglen)
+/* No frame may be claimed or in flight while quiescent.  0 or -1, msg. */
+static int phase2_audit_idle(struct stage *s, char *msg, size_t msglen)
 {
     struct pfn_db *db = &s->core.pfns;
     for (uint64_t i = 0; i < db->nframes; i++) {
@@ -234,6 +233,35 @@ static int phase2_audit_own(struct stage *s, char *msg, size_t msglen)
             return -1;
         }
     }
+    return 0;
+}
+
+/* The dirty rule (phase2_impl.h) on every mapped page: writable implies
+ * dirty, dirty iff the frame owns no slot.  (audit_core already matched
+ * each ACTIVE frame with its VALID PTE.)  0 or -1, msg. */
+static int phase2_audit_dirty(struct stage *s, char *msg, size_t msglen)
+{
+    struct pfn_db *db = &s->core.pfns;
+    for (uint64_t i = 0; i < db->nframes; i++) {
+        struct pfn *f = &db->frames[i];
+        if (f->state != PFN_ACTIVE)
+            continue;
+        pte_t p = pte_load(&s->core.ptes[f->vpn]);
+        if ((pte_writable(p) && !pte_dirty(p)) ||
+            pte_dirty(p) != (f->slot == PAGEFILE_NO_SLOT)) {
+            snprintf(msg, msglen, "page %llu (frame %llu) breaks the dirty "
+                     "rule: writable implies dirty, dirty iff no slot",
+                     (unsigned long long)f->vpn, (unsigned long long)i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Each list's published count equals its real count.  0 or -1, msg. */
+static int phase2_audit_mirrors(struct stage *s, char *msg, size_t msglen)
+{
+    struct pfn_db *db = &s->core.pfns;
     for (int st = 0; st < PFN_STATE_COUNT; st++) {
         if (phase2_count(s, st) != pfn_count(db, st)) {
             snprintf(msg, msglen, "the %s list counts %llu frames but its "
@@ -249,9 +277,12 @@ static int phase2_audit_own(struct stage *s, char *msg, size_t msglen)
 /* ops->audit: every invariant, while quiescent. */
 static int phase2_audit(struct stage *s, char *msg, size_t msglen)
 {
-    if (audit_core(&s->core, msg, msglen) != 0)
+    if (audit_core(&s->core, msg, msglen) != 0 ||
+        phase2_audit_idle(s, msg, msglen) != 0 ||
+        phase2_audit_dirty(s, msg, msglen) != 0 ||
+        phase2_audit_mirrors(s, msg, msglen) != 0)
         return -1;
-    return phase2_audit_own(s, msg, msglen);
+    return 0;
 }
 
 /* ---- create / destroy ----------------------------------------------------- */
@@ -296,6 +327,7 @@ static int phase2_locks_init(struct stage *s)
         pthread_cond_init(&s->work_cv[w], NULL);
     pthread_cond_init(&s->frame_cv, NULL);
     pthread_cond_init(&s->gate_cv, NULL);
+    pthread_cond_init(&s->write_done_cv, NULL);
     return 0;
 }
 
@@ -313,6 +345,7 @@ static void phase2_locks_destroy(struct stage *s)
         pthread_cond_destroy(&s->work_cv[w]);
     pthread_cond_destroy(&s->frame_cv);
     pthread_cond_destroy(&s->gate_cv);
+    pthread_cond_destroy(&s->write_done_cv);
     free(s->regions);
     free(s->frames);
 }

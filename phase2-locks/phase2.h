@@ -44,6 +44,8 @@ void phase2_resume(struct stage *s);
  *                      is already TRANSITION, the old mapping still exists.
  *   WRITE_IN_FLIGHT    none; vpn's frame is marked WRITING, off every list,
  *                      and its write has not started.
+ *   WAIT_WRITE         none; a write fault on vpn found its frame being
+ *                      written and is about to wait for the write to end.
  * A hook may call ops->fault from the hooked thread only where no lock is
  * held.  Hooks are for tests: set them while no thread is in the stage. */
 enum phase2_hook_point {
@@ -52,6 +54,7 @@ enum phase2_hook_point {
     PHASE2_HOOK_REPURPOSE_SNAPSHOT,
     PHASE2_HOOK_TRIM_BEFORE_UNMAP,
     PHASE2_HOOK_WRITE_IN_FLIGHT,
+    PHASE2_HOOK_WAIT_WRITE,
     PHASE2_HOOK_COUNT
 };
 

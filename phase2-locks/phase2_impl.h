@@ -24,8 +24,10 @@
 #include "lock.h"
 #include "phase2.h"
 
-/* A fault's internal "no frame is free or on standby" result. */
+/* A fault's internal results: no frame is free or on standby; the page
+ * is being written and must not become writable until that finishes. */
 #define PHASE2_NO_FRAME (-EAGAIN)
+#define PHASE2_BUSY (-EBUSY)
 
 /* Per frame: its lock and the fields it protects that struct pfn lacks. */
 struct phase2_frame {
@@ -66,6 +68,8 @@ struct stage {
     pthread_cond_t work_cv[PHASE2_WORKERS]; /* a worker waits for work */
     pthread_cond_t frame_cv;      /* user threads wait for a frame */
     pthread_cond_t gate_cv;       /* quiescer and gated threads wait */
+    pthread_cond_t write_done_cv; /* faults wait for a page's write */
+    uint64_t writes_done;         /* bumped when a write a fault waits on ends */
     pthread_t threads[PHASE2_WORKERS];
     bool running;                 /* the workers exist */
     bool stopping;                /* the workers must exit */
@@ -77,6 +81,7 @@ struct stage {
 
     /* -- atomics (sequentially consistent), read without sys -- */
     atomic_uint waiters;          /* user threads waiting for a frame */
+    atomic_uint write_waiters;    /* faults waiting for a write to end */
     atomic_bool idle[PHASE2_WORKERS]; /* worker is (about to be) waiting */
     atomic_uint in_flight;        /* faults and passes inside the gate */
     atomic_bool quiescing;        /* the gate is closed */
@@ -125,6 +130,13 @@ void phase2_kick(struct stage *s);
  * threads, or trim and write inline when they are not running).  0: retry
  * the fault; or a negative errno to return from it. */
 int phase2_wait_for_frame(struct stage *s);
+/* A fault must wait for the write of a WRITING frame (whose lock it holds):
+ * begin registers it and returns the generation to wait past; end waits
+ * (no lock held).  The writer calls finished, frame lock held, after
+ * clearing WRITING. */
+uint64_t phase2_write_wait_begin(struct stage *s);
+void phase2_write_wait_end(struct stage *s, uint64_t gen);
+void phase2_write_finished(struct stage *s);
 /* A list gained a frame: wake user threads waiting for one (and the
  * workers, whose thresholds may now say there is work). */
 void phase2_wake_waiters(struct stage *s);

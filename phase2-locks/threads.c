@@ -214,6 +214,41 @@ void phase2_kick(struct stage *s)
 #endif
 }
 
+/* Register a fault that must wait for the write of a frame whose lock it
+ * holds (the frame is WRITING).  Returns the generation to wait past. */
+uint64_t phase2_write_wait_begin(struct stage *s)
+{
+    lock_acquire(&s->sys);
+    atomic_fetch_add(&s->write_waiters, 1);
+    uint64_t gen = s->writes_done;
+    lock_release(&s->sys);
+    return gen;
+}
+
+/* Wait until a write finished after phase2_write_wait_begin returned gen.
+ * No lock held.  (Any finished write ends the wait; the fault re-checks.) */
+void phase2_write_wait_end(struct stage *s, uint64_t gen)
+{
+    lock_acquire(&s->sys);
+    while (s->writes_done == gen)
+        lock_wait(&s->sys, &s->write_done_cv);
+    atomic_fetch_sub(&s->write_waiters, 1);
+    lock_release(&s->sys);
+}
+
+/* The writer cleared WRITING on a frame (its lock held): wake the faults
+ * waiting for a write.  The waiter registered under the same frame lock
+ * before, so it cannot be missed. */
+void phase2_write_finished(struct stage *s)
+{
+    if (atomic_load(&s->write_waiters) == 0)
+        return;
+    lock_acquire(&s->sys);
+    s->writes_done++;
+    pthread_cond_broadcast(&s->write_done_cv);
+    lock_release(&s->sys);
+}
+
 /* A list gained a frame: if user threads wait, wake them and the workers.
  * Any lock but sys may be held. */
 void phase2_wake_waiters(struct stage *s)

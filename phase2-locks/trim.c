@@ -21,7 +21,8 @@
  *      through the old translation), THEN files the frame; a write that
  *      raced the unmap either landed before it (and the page is dirty,
  *      since only a writable mapping allows it) or faults after it.
- *   2. A frame being written carries WRITING and is on no list; the slot
+ *   2. A frame being written carries WRITING, is on no list and is never
+ *      mapped writable (a write fault on it waits for the write); the slot
  *      being written is held in a local, not in the frame, until the write
  *      is known good and not stale, so a rescuer never frees it under the
  *      writer.
@@ -87,6 +88,7 @@ static int phase2_write_done(struct stage *s, struct pfn *f, uint64_t slot,
                              int rc)
 {
     f->flags &= (uint8_t)~PFN_FLAG_WRITING;
+    phase2_write_finished(s);
     if (f->flags & PFN_FLAG_REWRITE) {
         f->flags &= (uint8_t)~PFN_FLAG_REWRITE;
         pagefile_free(s->core.pagefile, slot);

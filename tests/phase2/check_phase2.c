@@ -162,17 +162,17 @@ END_TEST
 
 /* ---- race 2: a page rescued while the writer writes it ----------------- */
 
-/* _i: bit 0 the mmu, bit 1 a write (else read) rescue.  The writer notices
- * REWRITE: it frees the slot it wrote, files the page ACTIVE, not STANDBY. */
+/* A read fault rescues the page while the writer writes it: the writer
+ * notices REWRITE, frees the slot it wrote, and files the page ACTIVE, not
+ * STANDBY. */
 START_TEST(test_rescue_during_write_makes_writer_drop_slot)
 {
     struct p2fx fx;
-    bool is_write = (_i & 2) != 0;
-    p2fx_open(&fx, PAGES, FRAMES, mmus[_i & 1]);
+    p2fx_open(&fx, PAGES, FRAMES, mmus[_i]);
     p2fx_write(&fx, 0, 0xabc);
     ck_assert_int_eq(phase2_ops.trim(fx.s, FRAMES), 1);
     assert_lists(&fx, FRAMES - 1, 0, 1, 0);
-    struct nested n = {.fx = &fx, .vpn = 0, .is_write = is_write};
+    struct nested n = {.fx = &fx, .vpn = 0};
     phase2_set_test_hook(fx.s, PHASE2_HOOK_WRITE_IN_FLIGHT, nested_fault_hook, &n);
     ck_assert_int_eq(phase2_ops.write_modified(fx.s, 1), 0);
     phase2_set_test_hook(fx.s, PHASE2_HOOK_WRITE_IN_FLIGHT, NULL, NULL);
@@ -182,8 +182,7 @@ START_TEST(test_rescue_during_write_makes_writer_drop_slot)
     ck_assert_uint_eq(n.state_after, PFN_ACTIVE);
     pte_t p = p2fx_pte(&fx, 0);
     ck_assert_int_eq(pte_format(p), PTE_VALID);
-    ck_assert(pte_dirty(p));
-    ck_assert_int_eq(pte_writable(p), is_write);
+    ck_assert(pte_dirty(p) && !pte_writable(p));
     ck_assert_uint_eq(p2fx_pfn_of(&fx, 0)->flags, 0);
     ck_assert_uint_eq(p2fx_pfn_of(&fx, 0)->slot, PAGEFILE_NO_SLOT);
     ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), 0);
@@ -197,6 +196,86 @@ START_TEST(test_rescue_during_write_makes_writer_drop_slot)
     write_pages(&fx, 1, FRAMES + 1); /* pushes page 0 out to the page file */
     ck_assert_int_eq(pte_format(p2fx_pte(&fx, 0)), PTE_DISK);
     ck_assert_uint_eq(p2fx_read(&fx, 0), 0xdef);
+    p2fx_close(&fx);
+}
+END_TEST
+
+struct blocked_writer {
+    struct p2fx *fx;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool waiting; /* under mu: the fault waits for the write */
+    int rc;
+};
+
+/* The user thread: store into page 0 (attached to the machine). */
+static void *blocked_writer_main(void *arg)
+{
+    struct blocked_writer *b = arg;
+    machine_thread_attach(b->fx->m);
+    b->rc = machine_write64(b->fx->m, p2fx_va(b->fx, 0), 0xdef);
+    machine_thread_detach(b->fx->m);
+    return NULL;
+}
+
+/* WAIT_WRITE hook (user thread): tell the test the fault now waits. */
+static void blocked_wait_hook(void *arg, enum phase2_hook_point point,
+                              uint64_t vpn)
+{
+    struct blocked_writer *b = arg;
+    (void)point;
+    (void)vpn;
+    pthread_mutex_lock(&b->mu);
+    b->waiting = true;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* WRITE_IN_FLIGHT hook (writer = test thread): start the user thread's
+ * store and hold the write until that fault is waiting for it. */
+static void blocked_start_hook(void *arg, enum phase2_hook_point point,
+                               uint64_t vpn)
+{
+    struct blocked_writer *b = arg;
+    (void)point;
+    (void)vpn;
+    ck_assert_int_eq(pthread_create(&b->thread, NULL, blocked_writer_main, b), 0);
+    pthread_mutex_lock(&b->mu);
+    while (!b->waiting)
+        pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* A write fault on a page whose frame is being written waits for the
+ * write (the page is never writable while it is copied), then rescues it
+ * from standby, making the just-written slot stale. */
+START_TEST(test_write_fault_waits_for_write_in_flight)
+{
+    struct p2fx fx;
+    p2fx_open(&fx, PAGES, FRAMES, mmus[_i]);
+    p2fx_write(&fx, 0, 0xabc);
+    ck_assert_int_eq(phase2_ops.trim(fx.s, FRAMES), 1);
+    struct blocked_writer b = {.fx = &fx};
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    phase2_set_test_hook(fx.s, PHASE2_HOOK_WAIT_WRITE, blocked_wait_hook, &b);
+    phase2_set_test_hook(fx.s, PHASE2_HOOK_WRITE_IN_FLIGHT, blocked_start_hook, &b);
+    ck_assert_int_eq(phase2_ops.write_modified(fx.s, 1), 1);
+    pthread_join(b.thread, NULL);
+    phase2_set_test_hook(fx.s, PHASE2_HOOK_WAIT_WRITE, NULL, NULL);
+    phase2_set_test_hook(fx.s, PHASE2_HOOK_WRITE_IN_FLIGHT, NULL, NULL);
+    ck_assert_int_eq(b.rc, 0);
+    ck_assert(b.waiting);
+    pte_t p = p2fx_pte(&fx, 0);
+    ck_assert(pte_format(p) == PTE_VALID && pte_writable(p) && pte_dirty(p));
+    ck_assert_uint_eq(p2fx_stat(&fx, STAT_PAGE_WRITE), 1);
+    ck_assert_uint_eq(p2fx_stat(&fx, STAT_RESCUE_STANDBY), 1);
+    ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), 0);
+    assert_lists(&fx, FRAMES - 1, 1, 0, 0);
+    ck_assert_uint_eq(p2fx_read(&fx, 0), 0xdef);
+    pthread_mutex_destroy(&b.mu);
+    pthread_cond_destroy(&b.cv);
     p2fx_close(&fx);
 }
 END_TEST
@@ -362,7 +441,7 @@ START_TEST(test_trim_racing_store_loses_no_write)
     racer_run(&r, 1);
     for (unsigned round = 1; round <= ROUNDS; round++) {
         for (int k = 0; k < 3 && r.windows < round; k++)
-            phase2_ops.trim(fx.s, FRAMES);
+            phase2_ops.trim(fx.s, 1);
         racer_park(&r);
         ck_assert_uint_eq(r.windows, round);
         p2fx_audit(&fx);
@@ -574,7 +653,8 @@ static Suite *make_phase2_suite(void)
     TCase *core = check_util_tcase(s, "core", "public", 60);
     tcase_add_loop_test(core, test_second_fault_finds_page_valid_and_returns_frame, 0, 2);
     tcase_add_loop_test(core, test_threads_faulting_same_pages_resolve_each_once, 0, 2);
-    tcase_add_loop_test(core, test_rescue_during_write_makes_writer_drop_slot, 0, 4);
+    tcase_add_loop_test(core, test_rescue_during_write_makes_writer_drop_slot, 0, 2);
+    tcase_add_loop_test(core, test_write_fault_waits_for_write_in_flight, 0, 2);
     tcase_add_loop_test(core, test_owner_rescues_standby_page_before_repurpose, 0, 2);
     tcase_add_loop_test(core, test_trim_racing_store_loses_no_write, 0, 2);
     tcase_add_loop_test(core, test_stress_threads_mmu_pattern, 0, 24);
