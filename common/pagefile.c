@@ -49,7 +49,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,18 +95,6 @@ static void pagefile_require_op(const char *func, enum pagefile_op op)
         pagefile_die(func, "operation out of range");
 }
 
-/* Write one sentence into err (when there is room for one). */
-__attribute__((format(printf, 3, 4)))
-static void pagefile_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- the file ---------------------------------------------------------- */
 
 /* Open an unlinked temporary file in $TMPDIR or /tmp.  Returns the fd, or a
@@ -123,16 +110,15 @@ static int pagefile_open_temp(char *err, size_t errlen)
     char templ[PATH_MAX];
     if (snprintf(templ, sizeof templ, "%s/pagelab-pagefile-XXXXXX", dir) >=
         (int)sizeof templ) {
-        pagefile_error(err, errlen, "pagefile: the temporary directory's "
-                       "name ($TMPDIR, %zu bytes) is too long", strlen(dir));
+        snprintf(err, errlen, "pagefile: the temporary directory's "
+                 "name ($TMPDIR, %zu bytes) is too long", strlen(dir));
         return -ENAMETOOLONG;
     }
     fd = mkostemp(templ, O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        pagefile_error(err, errlen,
-                       "pagefile: cannot create a temporary page file in %s: %s",
-                       dir, strerror(e));
+        snprintf(err, errlen, "pagefile: cannot create a temporary page "
+                 "file in %s: %s", dir, strerror(e));
         return -e;
     }
     unlink(templ);
@@ -150,14 +136,14 @@ static int pagefile_open_path(const char *path, bool *created, char *err,
         fd = open(path, O_RDWR | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         int e = errno;
-        pagefile_error(err, errlen, "pagefile: cannot create the page file %s: %s",
-                       path, strerror(e));
+        snprintf(err, errlen, "pagefile: cannot create the page file %s: %s",
+                 path, strerror(e));
         return -e;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        pagefile_error(err, errlen, "pagefile: %s is not a regular file", path);
+        snprintf(err, errlen, "pagefile: %s is not a regular file", path);
         return -EINVAL;
     }
     return fd;
@@ -178,7 +164,7 @@ static int pagefile_check_config(const struct pagefile_config *cfg, char *err,
         why = "slots * page size does not fit in a file offset";
     if (why == NULL)
         return 0;
-    pagefile_error(err, errlen, "pagefile: %s", why);
+    snprintf(err, errlen, "pagefile: %s", why);
     return -EINVAL;
 }
 
@@ -196,14 +182,14 @@ static int pagefile_open(struct pagefile *pf, const struct pagefile_config *cfg,
     if (created && (pf->created_path = strdup(cfg->path)) == NULL) {
         unlink(cfg->path);
         close(fd);
-        pagefile_error(err, errlen, "pagefile: out of memory");
+        snprintf(err, errlen, "pagefile: out of memory");
         return -ENOMEM;
     }
     if (ftruncate(fd, (off_t)(cfg->slots * cfg->page_size)) != 0) {
         int e = errno;
-        pagefile_error(err, errlen, "pagefile: cannot size the page file to "
-                       "%llu slots: %s", (unsigned long long)cfg->slots,
-                       strerror(e));
+        snprintf(err, errlen, "pagefile: cannot size the page file to "
+                 "%llu slots: %s", (unsigned long long)cfg->slots,
+                 strerror(e));
         if (pf->created_path != NULL)
             unlink(pf->created_path);
         free(pf->created_path);
@@ -236,20 +222,22 @@ static int pagefile_bitmap_init(struct pagefile *pf)
 int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
                     char *err, size_t errlen)
 {
+    if (err == NULL)
+        errlen = 0; /* no room for a sentence: just the error code */
     int rc = pagefile_check_config(cfg, err, errlen);
     if (rc != 0)
         return rc;
     struct pagefile *pf = calloc(1, sizeof *pf);
     if (pf == NULL) {
-        pagefile_error(err, errlen, "pagefile: out of memory");
+        snprintf(err, errlen, "pagefile: out of memory");
         return -ENOMEM;
     }
     pf->slots = cfg->slots;
     pf->page_size = cfg->page_size;
     if (pagefile_bitmap_init(pf) != 0) {
         free(pf);
-        pagefile_error(err, errlen, "pagefile: out of memory for a bitmap of "
-                       "%llu slots", (unsigned long long)cfg->slots);
+        snprintf(err, errlen, "pagefile: out of memory for a bitmap of "
+                 "%llu slots", (unsigned long long)cfg->slots);
         return -ENOMEM;
     }
     rc = pagefile_open(pf, cfg, err, errlen);
@@ -289,7 +277,8 @@ static uint64_t pagefile_find_free(const struct pagefile *pf, uint64_t from)
     for (uint64_t i = 0; i <= pf->nwords; i++) {
         uint64_t free_bits = ~pf->bitmap[w] & mask;
         if (free_bits != 0)
-            return w * PAGEFILE_WORD_BITS + (uint64_t)__builtin_ctzll(free_bits);
+            return w * PAGEFILE_WORD_BITS +
+                   (uint64_t)__builtin_ctzll(free_bits);
         mask = ~0ull;
         w = w + 1 == pf->nwords ? 0 : w + 1;
     }

@@ -31,7 +31,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,18 +40,6 @@
 #define STAGE_PAGEFILE_MARGIN PAGEFILE_MAX_BATCH
 #define STAGE_DEFAULT_BATCH 16
 #define STAGE_USER_ADDRESS_BITS 47
-
-/* Write one sentence into err (when there is room). */
-__attribute__((format(printf, 3, 4)))
-static void stage_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Fill cfg with the default machine (see the design comment). */
 void stage_config_defaults(struct stage_config *cfg)
@@ -82,28 +69,29 @@ static int stage_check_sizes(const struct stage_config *cfg, char *err,
     unsigned long long v = cfg->virtual_pages, f = cfg->physical_frames,
                        s = cfg->pagefile_slots;
     if (v == 0)
-        stage_error(err, errlen, "the virtual space must have at least one page");
+        snprintf(err, errlen, "the virtual space must have at least one page");
     else if (f == 0)
-        stage_error(err, errlen, "the machine must have at least one physical frame");
+        snprintf(err, errlen, "the machine must have at least one physical "
+                 "frame");
     else if (s == 0)
-        stage_error(err, errlen, "the page file must have at least one slot");
+        snprintf(err, errlen, "the page file must have at least one slot");
     else if (v > UINT64_MAX / MACHINE_PAGE_SIZE)
-        stage_error(err, errlen, "a virtual space of %llu pages overflows a "
-                    "64-bit byte count", v);
+        snprintf(err, errlen, "a virtual space of %llu pages overflows a "
+                 "64-bit byte count", v);
     else if (v > max_pages)
-        stage_error(err, errlen, "a virtual space of %llu pages exceeds the "
-                    "47-bit user address space (at most %llu pages)", v,
-                    (unsigned long long)max_pages);
+        snprintf(err, errlen, "a virtual space of %llu pages exceeds the "
+                 "47-bit user address space (at most %llu pages)", v,
+                 (unsigned long long)max_pages);
     else if (f > v)
-        stage_error(err, errlen, "more physical frames (%llu) than virtual "
-                    "pages (%llu)", f, v);
+        snprintf(err, errlen, "more physical frames (%llu) than virtual "
+                 "pages (%llu)", f, v);
     else if (s > PTE_NUMBER_MAX + 1)
-        stage_error(err, errlen, "a page file of %llu slots has more than a "
-                    "disk PTE can name (at most %llu)", s,
-                    PTE_NUMBER_MAX + 1);
+        snprintf(err, errlen, "a page file of %llu slots has more than a "
+                 "disk PTE can name (at most %llu)", s,
+                 PTE_NUMBER_MAX + 1);
     else if (s < v - f)
-        stage_error(err, errlen, "the page file (%llu slots) is too small to "
-                    "back the virtual space: need at least %llu", s, v - f);
+        snprintf(err, errlen, "the page file (%llu slots) is too small to "
+                 "back the virtual space: need at least %llu", s, v - f);
     else
         return 0;
     return -EINVAL;
@@ -115,8 +103,8 @@ static int stage_check_range(unsigned value, unsigned max, const char *what,
 {
     if (value >= 1 && value <= max)
         return 0;
-    stage_error(err, errlen, "%s must be between 1 and %u (got %u)", what, max,
-                value);
+    snprintf(err, errlen, "%s must be between 1 and %u (got %u)", what, max,
+             value);
     return -EINVAL;
 }
 
@@ -125,8 +113,10 @@ static int stage_check_range(unsigned value, unsigned max, const char *what,
 int stage_config_check(const struct stage_config *cfg, char *err,
                        size_t errlen)
 {
+    if (err == NULL)
+        errlen = 0; /* no room for a sentence: just the verdict */
     if (cfg == NULL) {
-        stage_error(err, errlen, "no configuration given");
+        snprintf(err, errlen, "no configuration given");
         return -EINVAL;
     }
     int rc = stage_check_sizes(cfg, err, errlen);
@@ -140,12 +130,13 @@ int stage_config_check(const struct stage_config *cfg, char *err,
         rc = stage_check_range(cfg->user_threads, MACHINE_MAX_THREADS,
                                "the number of user threads", err, errlen);
     if (rc == 0 && cfg->mmu != MACHINE_MMU_HW && cfg->mmu != MACHINE_MMU_SOFT) {
-        stage_error(err, errlen, "unknown MMU %d (use hw or soft)", (int)cfg->mmu);
+        snprintf(err, errlen, "unknown MMU %d (use hw or soft)", (int)cfg->mmu);
         rc = -EINVAL;
     }
-    if (rc == 0 && (cfg->options & ~(uint64_t)STAGE_OPT_ALL) != 0) {
-        stage_error(err, errlen, "unknown option bits 0x%llx",
-                    (unsigned long long)(cfg->options & ~(uint64_t)STAGE_OPT_ALL));
+    uint64_t unknown = cfg->options & ~(uint64_t)STAGE_OPT_ALL;
+    if (rc == 0 && unknown != 0) {
+        snprintf(err, errlen, "unknown option bits 0x%llx",
+                 (unsigned long long)unknown);
         rc = -EINVAL;
     }
     return rc;
@@ -168,13 +159,13 @@ static int stage_core_build_memory(struct stage_core *core, char *err,
     }
     core->ptes = calloc(cfg->virtual_pages, sizeof *core->ptes);
     if (core->ptes == NULL) {
-        stage_error(err, errlen, "out of memory for %llu page table entries",
-                    (unsigned long long)cfg->virtual_pages);
+        snprintf(err, errlen, "out of memory for %llu page table entries",
+                 (unsigned long long)cfg->virtual_pages);
         return -ENOMEM;
     }
     if (pfn_db_init(&core->pfns, cfg->physical_frames) != 0) {
-        stage_error(err, errlen, "out of memory for %llu frame records",
-                    (unsigned long long)cfg->physical_frames);
+        snprintf(err, errlen, "out of memory for %llu frame records",
+                 (unsigned long long)cfg->physical_frames);
         return -ENOMEM;
     }
     return 0;
@@ -195,7 +186,7 @@ static int stage_core_build_store(struct stage_core *core, char *err,
     }
     core->stats = stats_create();
     if (core->stats == NULL) {
-        stage_error(err, errlen, "out of memory for the statistics");
+        snprintf(err, errlen, "out of memory for the statistics");
         return -ENOMEM;
     }
     return 0;
@@ -208,6 +199,8 @@ int stage_core_init(struct stage_core *core, const struct stage_config *cfg,
                     char *err, size_t errlen)
 {
     memset(core, 0, sizeof *core); /* destroyable as it stands */
+    if (err == NULL)
+        errlen = 0;
     int rc = stage_config_check(cfg, err, errlen);
     if (rc != 0)
         return rc;
@@ -315,7 +308,8 @@ int stage_run_workload(const struct stage_ops *ops, struct stage *s,
     }
     struct stage_core *core = ops->core(s);
     errno = 0;
-    struct workload_run *run = workload_run_create(cfg, core->machine, nthreads);
+    struct workload_run *run = workload_run_create(cfg, core->machine,
+                                                   nthreads);
     struct stage_worker *w = calloc(nthreads, sizeof *w);
     if (run == NULL || w == NULL) {
         snprintf(res->first_error, sizeof res->first_error, "%s",

@@ -57,6 +57,25 @@ static void temp_path(char *buf, size_t len, const char *name)
     snprintf(buf, len, "/tmp/pagelab-check-%ld-%s", (long)getpid(), name);
 }
 
+/* Claim a run of up to want slots; expect it at first with got slots. */
+static void expect_run(struct pagefile *pf, size_t want, uint64_t first,
+                       size_t got)
+{
+    uint64_t f;
+    size_t g;
+    ck_assert_int_eq(pagefile_alloc_run(pf, want, &f, &g), 0);
+    ck_assert_uint_eq(f, first);
+    ck_assert_uint_eq(g, got);
+}
+
+/* Free slots 0..n-1 (all allocated) and expect an empty page file. */
+static void free_all(struct pagefile *pf, uint64_t n)
+{
+    for (uint64_t s = 0; s < n; s++)
+        pagefile_free(pf, s);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+}
+
 START_TEST(test_write_then_read_round_trips)
 {
     struct pagefile *pf = make_pagefile(8, NULL);
@@ -90,10 +109,8 @@ START_TEST(test_vectored_io_moves_a_batch_in_one_call)
         out[i] = bufs[i];
         in[i] = back[i];
     }
-    uint64_t first;
-    size_t got;
-    ck_assert_int_eq(pagefile_alloc_run(pf, N, &first, &got), 0);
-    ck_assert_uint_eq(got, N);
+    const uint64_t first = 0;
+    expect_run(pf, N, first, N);
     ck_assert_int_eq(pagefile_writev(pf, first, out, N), 0);
     ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 1);
     ck_assert_uint_eq(pagefile_pages_moved(pf, PAGEFILE_OP_WRITE), N);
@@ -104,9 +121,7 @@ START_TEST(test_vectored_io_moves_a_batch_in_one_call)
     /* single-page reads see the same bytes the batch wrote */
     ck_assert_int_eq(pagefile_read(pf, first + 3, back[0]), 0);
     ck_assert(page_matches(back[0], 103));
-    for (unsigned i = 0; i < N; i++)
-        pagefile_free(pf, first + i);
-    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    free_all(pf, N);
     pagefile_destroy(pf);
 }
 END_TEST
@@ -145,8 +160,7 @@ START_TEST(test_alloc_is_next_fit_and_wraps)
     ck_assert_int_eq(pagefile_alloc(pf, &again), 0);
     ck_assert_uint_eq(again, 0);
     ck_assert_uint_eq(pagefile_in_use(pf), 4);
-    for (int i = 0; i < 4; i++)
-        pagefile_free(pf, (uint64_t)i);
+    free_all(pf, 4);
     pagefile_destroy(pf);
 }
 END_TEST
@@ -166,12 +180,8 @@ START_TEST(test_full_bitmap_gives_enospc)
     size_t got;
     ck_assert_int_eq(pagefile_alloc_run(pf, 4, &first, &got), -ENOSPC);
     pagefile_free(pf, 77);
-    ck_assert_int_eq(pagefile_alloc_run(pf, 4, &first, &got), 0);
-    ck_assert_uint_eq(first, 77);
-    ck_assert_uint_eq(got, 1);
-    for (uint64_t i = 0; i < 130; i++)
-        pagefile_free(pf, i);
-    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    expect_run(pf, 4, 77, 1);
+    free_all(pf, 130);
     pagefile_destroy(pf);
 }
 END_TEST
@@ -179,30 +189,19 @@ END_TEST
 START_TEST(test_run_allocation_in_a_fragmented_bitmap)
 {
     struct pagefile *pf = make_pagefile(200, NULL);
-    uint64_t first;
-    size_t got;
-    ck_assert_int_eq(pagefile_alloc_run(pf, 200, &first, &got), 0);
-    ck_assert_uint_eq(first, 0);
-    ck_assert_uint_eq(got, 200);
-    /* free slots 60..69 (crossing no word) and 120..139 (crossing 128) */
+    expect_run(pf, 200, 0, 200);
+    /* free slots 60..69 (inside a word) and 120..139 (across slot 128) */
     for (uint64_t s = 60; s < 70; s++)
         pagefile_free(pf, s);
     for (uint64_t s = 120; s < 140; s++)
         pagefile_free(pf, s);
-    ck_assert_int_eq(pagefile_alloc_run(pf, 16, &first, &got), 0);
-    ck_assert_uint_eq(first, 60);
-    ck_assert_uint_eq(got, 10);
-    ck_assert_int_eq(pagefile_alloc_run(pf, 16, &first, &got), 0);
-    ck_assert_uint_eq(first, 120);
-    ck_assert_uint_eq(got, 16);
-    ck_assert_int_eq(pagefile_alloc_run(pf, 16, &first, &got), 0);
-    ck_assert_uint_eq(first, 136);
-    ck_assert_uint_eq(got, 4);
+    expect_run(pf, 16, 60, 10);
+    expect_run(pf, 16, 120, 16);
+    expect_run(pf, 16, 136, 4);
     ck_assert_uint_eq(pagefile_in_use(pf), 200);
     for (uint64_t s = 0; s < 200; s++)
         ck_assert(pagefile_slot_in_use(pf, s));
-    for (uint64_t s = 0; s < 200; s++)
-        pagefile_free(pf, s);
+    free_all(pf, 200);
     pagefile_destroy(pf);
 }
 END_TEST
@@ -210,22 +209,13 @@ END_TEST
 START_TEST(test_run_stops_at_end_of_file)
 {
     struct pagefile *pf = make_pagefile(128, NULL);
-    uint64_t first;
-    size_t got;
-    ck_assert_int_eq(pagefile_alloc_run(pf, 120, &first, &got), 0);
-    ck_assert_uint_eq(got, 120);
-    ck_assert_int_eq(pagefile_alloc_run(pf, 64, &first, &got), 0);
-    ck_assert_uint_eq(first, 120);
-    ck_assert_uint_eq(got, 8);
+    expect_run(pf, 120, 0, 120);
+    expect_run(pf, 64, 120, 8);
     /* wrapped: the next run starts over at a freed slot 0 */
     pagefile_free(pf, 0);
     pagefile_free(pf, 1);
-    ck_assert_int_eq(pagefile_alloc_run(pf, 64, &first, &got), 0);
-    ck_assert_uint_eq(first, 0);
-    ck_assert_uint_eq(got, 2);
-    for (uint64_t s = 0; s < 128; s++)
-        pagefile_free(pf, s);
-    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    expect_run(pf, 64, 0, 2);
+    free_all(pf, 128);
     pagefile_destroy(pf);
 }
 END_TEST
@@ -391,7 +381,8 @@ START_TEST(test_missing_tmpdir_is_refused)
                                       sizeof err), -ENOENT);
     ck_assert_ptr_null(pf);
     ck_assert_str_eq(err, "pagefile: cannot create a temporary page file in "
-                          "/nonexistent-pagelab-tmp: No such file or directory");
+                          "/nonexistent-pagelab-tmp: No such file or "
+                          "directory");
 }
 END_TEST
 
@@ -510,7 +501,7 @@ START_TEST(test_bad_config_is_refused)
         ck_assert_str_eq(err, msgs[i]);
     }
     struct pagefile *pf = NULL;
-    ck_assert_int_eq(pagefile_create(NULL, &pf, NULL, 0), -EINVAL);
+    ck_assert_int_eq(pagefile_create(NULL, &pf, NULL, 64), -EINVAL);
     ck_assert_ptr_null(pf);
 }
 END_TEST
@@ -567,7 +558,8 @@ START_TEST(test_concurrent_allocs_hand_out_distinct_slots)
     for (int i = 0; i < ALLOC_THREADS; i++) {
         args[i].pf = pf;
         args[i].failures = 0;
-        ck_assert_int_eq(pthread_create(&t[i], NULL, alloc_worker, &args[i]), 0);
+        ck_assert_int_eq(
+            pthread_create(&t[i], NULL, alloc_worker, &args[i]), 0);
     }
     for (int i = 0; i < ALLOC_THREADS; i++)
         pthread_join(t[i], NULL);
@@ -583,9 +575,7 @@ START_TEST(test_concurrent_allocs_hand_out_distinct_slots)
     ck_assert_uint_eq(pagefile_in_use(pf), ALLOC_SLOTS);
     uint64_t slot;
     ck_assert_int_eq(pagefile_alloc(pf, &slot), -ENOSPC);
-    for (uint64_t s = 0; s < ALLOC_SLOTS; s++)
-        pagefile_free(pf, s);
-    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    free_all(pf, ALLOC_SLOTS);
     pagefile_destroy(pf);
 }
 END_TEST
@@ -658,7 +648,8 @@ static Suite *make_pagefile_suite(void)
     tcase_add_test(limits, test_missing_tmpdir_is_refused);
     tcase_add_test(limits, test_overlong_tmpdir_is_refused);
     tcase_add_test(limits, test_empty_tmpdir_means_tmp);
-    tcase_add_test(limits, test_file_size_limit_fails_create_and_removes_the_file);
+    tcase_add_test(limits,
+                   test_file_size_limit_fails_create_and_removes_the_file);
     tcase_add_test(limits, test_failing_write_returns_the_errno_and_keeps_data);
     tcase_add_test(limits, test_bad_config_is_refused);
     tcase_add_test(limits, test_bad_batches_are_refused);

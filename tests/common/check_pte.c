@@ -133,7 +133,8 @@ START_TEST(test_concurrent_cas_loses_no_update)
     pte_store(&cell, pte_make_valid(0, true, false, false));
     pthread_t t[CAS_THREADS];
     for (int i = 0; i < CAS_THREADS; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, cas_incrementer, &cell), 0);
+        ck_assert_int_eq(pthread_create(&t[i], NULL, cas_incrementer, &cell),
+                         0);
     for (int i = 0; i < CAS_THREADS; i++)
         pthread_join(t[i], NULL);
     ck_assert_uint_eq(pte_frame(pte_load(&cell)), CAS_THREADS * CAS_ROUNDS);
@@ -176,8 +177,16 @@ static void dirty_of_transition(void *x)
     (void)x;
     pte_dirty(pte_make_transition(1));
 }
-static void writable_of_disk(void *x) { (void)x; pte_writable(pte_make_disk(1)); }
-static void accessed_of_zero(void *x) { (void)x; pte_accessed(pte_make_zero()); }
+static void writable_of_disk(void *x)
+{
+    (void)x;
+    pte_writable(pte_make_disk(1));
+}
+static void accessed_of_zero(void *x)
+{
+    (void)x;
+    pte_accessed(pte_make_zero());
+}
 static void set_dirty_of_transition(void *x)
 {
     (void)x;

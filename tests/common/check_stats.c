@@ -157,7 +157,10 @@ START_TEST(test_too_many_live_threads_abort)
 END_TEST
 
 static void add_bad_id(void *s) { stats_add(s, STAT_COUNT, 1); }
-static void get_bad_id(void *s) { stats_get(s, (enum stat_id)(STAT_COUNT + 5)); }
+static void get_bad_id(void *s)
+{
+    stats_get(s, (enum stat_id)(STAT_COUNT + 5));
+}
 
 START_TEST(test_bad_counter_id_aborts)
 {
