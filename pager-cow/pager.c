@@ -40,6 +40,10 @@
  *   7. Every file page is on file_pages, and no two have the same
  *      (filename, block).
  *
+ * Debug and test builds (PAGELAB_DEBUG) check every invariant after each
+ * call (pager_check) and poison frames as they are taken from or returned
+ * to the free frames.
+ *
  * Locking: none.  The infrastructure calls the pager from one thread.
  */
 #include "vm_pager.h"
@@ -118,32 +122,65 @@ static char *frame_addr(unsigned f)
     return (char *)vm_physmem + (size_t)f * VM_PAGESIZE;
 }
 
+#ifdef PAGELAB_DEBUG
+#define POISON_FRESH 0xa1 /* a frame just taken from the free frames */
+#define POISON_FREED 0xf5 /* a frame just made free */
+/* Debug builds: fill frame f with a poison byte, so a page that relies on
+ * bytes it never wrote is caught. */
+static void frame_poison(unsigned f, int byte)
+{
+    memset(frame_addr(f), byte, VM_PAGESIZE);
+}
+#else
+#define POISON_FRESH 0
+#define POISON_FREED 0
+static void frame_poison(unsigned f, int byte)
+{
+    (void)f;
+    (void)byte;
+}
+#endif
+
+/* A frame taken by frame_alloc but left unused goes back to the free
+ * frames. */
+static void frame_unuse(unsigned f)
+{
+    frame_poison(f, POISON_FREED);
+    pager.nfree++;
+}
+
 /* A swap-backed page seen by more than one process (rule 7). */
 static bool page_cow_shared(const struct page *p)
 {
     return p->kind == PAGE_SWAP && list_count(&p->mappers) > 1;
 }
 
-/* Recompute the PTE of every mapping of p from p's state (invariant 3):
- * ZERO maps frame 0 read-only; a RESIDENT page is readable when
- * referenced, and writable too when dirty and not copy-on-write shared
- * (rules 4 and 7); an ON_DISK page is not accessible. */
-static void page_sync(struct page *p)
+/* The PTE every mapping of p must have (invariant 3): ZERO maps frame 0
+ * read-only; a RESIDENT page is readable when referenced, and writable
+ * too when dirty and not copy-on-write shared (rules 4 and 7); an ON_DISK
+ * page is not accessible. */
+static page_table_entry_t page_pte(const struct page *p)
 {
-    unsigned ppage = p->frame;
-    bool r = p->state == PAGE_ZERO, w = false;
+    page_table_entry_t pte = { .ppage = p->frame };
+    pte.read_enable = p->state == PAGE_ZERO;
+    pte.write_enable = 0;
     if (p->state == PAGE_RESIDENT) {
         const struct frame *f = &pager.frames[p->frame];
-        r = f->referenced;
-        w = r && f->dirty && !page_cow_shared(p);
+        pte.read_enable = f->referenced;
+        pte.write_enable = f->referenced && f->dirty && !page_cow_shared(p);
     }
+    return pte;
+}
+
+/* Set the PTE of every mapping of p from p's state (rule 6: they change
+ * together). */
+static void page_sync(struct page *p)
+{
+    page_table_entry_t pte = page_pte(p);
     for (struct list_node *n = list_head(&p->mappers); n != NULL;
          n = list_next(&p->mappers, n)) {
         struct mapping *m = list_entry(n, struct mapping, rmap_link);
-        page_table_entry_t *pte = &m->proc->table.ptes[m->vpn];
-        pte->ppage = ppage;
-        pte->read_enable = r;
-        pte->write_enable = w;
+        m->proc->table.ptes[m->vpn] = pte;
     }
 }
 
@@ -228,6 +265,7 @@ static void mapping_detach(struct mapping *m)
         return;
     if (p->state == PAGE_RESIDENT) {
         frame_release(p->frame);
+        frame_poison(p->frame, POISON_FREED);
         p->state = PAGE_ON_DISK;
         p->frame = 0;
     }
@@ -294,6 +332,7 @@ static int frame_alloc(unsigned *out)
     for (unsigned f = 1; f < pager.nframes; f++) {
         if (pager.frames[f].page == NULL) {
             pager.nfree--;
+            frame_poison(f, POISON_FRESH);
             *out = f;
             return 0;
         }
@@ -312,7 +351,7 @@ static int page_load(struct page *p, bool dirty)
         return -1;
     const char *name = p->kind == PAGE_FILE ? p->filename : NULL;
     if (file_read(name, p->block, frame_addr(f)) != 0) {
-        pager.nfree++;
+        frame_unuse(f);
         return -1;
     }
     frame_attach(f, p, dirty);
@@ -365,7 +404,7 @@ static int fault_write_private(struct mapping *m)
         return -1;
     }
     if (page_copy_into(src, src_frame, f) != 0) {
-        pager.nfree++;
+        frame_unuse(f);
         page_free(copy);
         return -1;
     }
@@ -531,6 +570,107 @@ static void pager_reset(void)
     list_init(&pager.clock);
     page_table_base_register = NULL;
 }
+#ifdef PAGELAB_DEBUG
+/* The debug checker (debug and test builds): after every call it walks
+ * the whole state and aborts with "pager_check: reason" on the first
+ * broken invariant.  Conditions are combined with | and & so that a
+ * healthy run leaves no branch of the checker untaken but one. */
+static void check(bool ok, const char *reason)
+{
+    if (!ok)
+        pager_die("pager_check", reason);
+}
+
+/* Invariants 1 and 2. */
+static void check_frames(void)
+{
+    unsigned nfree = 0;
+    for (unsigned f = 1; f < pager.nframes; f++)
+        nfree += pager.frames[f].page == NULL;
+    check(nfree == pager.nfree, "the free frame count is wrong");
+    check(pager.frames[0].page == NULL, "frame 0 holds a page");
+    check(list_count(&pager.clock) + nfree + 1 == pager.nframes,
+          "queued and free frames do not add up to memory");
+    for (struct list_node *n = list_head(&pager.clock); n != NULL;
+         n = list_next(&pager.clock, n)) {
+        const struct frame *fr = list_entry(n, struct frame, clock_link);
+        check(fr->page != NULL, "a queued frame holds no page");
+        check(fr->page->frame == (unsigned)(fr - pager.frames),
+              "a queued frame's page names another frame");
+        check(fr->page->state == PAGE_RESIDENT,
+              "a queued frame's page is not resident");
+    }
+}
+
+/* Invariant 4 for page p. */
+static void check_page(const struct page *p)
+{
+    bool swap = p->kind == PAGE_SWAP, resident = p->state == PAGE_RESIDENT;
+    check(p->frame < pager.nframes, "a page names a frame beyond memory");
+    check(resident == (p->frame != 0), "a page's frame disagrees with its state");
+    check(!resident | (pager.frames[p->frame].page == p),
+          "a resident page's frame holds another page");
+    check((p->state != PAGE_ZERO) | (swap & (p->block == NO_BLOCK)),
+          "a ZERO page is file-backed or owns a swap block");
+    check(!swap | (p->state != PAGE_ON_DISK) | (p->block != NO_BLOCK),
+          "a swap page on disk owns no swap block");
+    check(!swap | !resident | pager.frames[p->frame].dirty |
+          (p->block != NO_BLOCK), "a clean resident swap page owns no block");
+    check(!swap | (p->block == NO_BLOCK) | (p->block < pager.swap_blocks),
+          "a swap page owns a block beyond the swap file");
+}
+
+/* Invariant 3 for proc; adds its swap-backed mappings to *swap_maps. */
+static void check_process(const struct process *proc, unsigned *swap_maps)
+{
+    for (unsigned v = 0; v < VM_ARENA_PAGES; v++) {
+        const struct page *p = proc->maps[v].page;
+        page_table_entry_t pte = proc->table.ptes[v];
+        check((v < proc->nvalid) == (p != NULL),
+              "the valid pages are not exactly 0..nvalid-1");
+        if (p == NULL) {
+            check(!pte.read_enable & !pte.write_enable,
+                  "an invalid page is accessible");
+            continue;
+        }
+        page_table_entry_t want = page_pte(p);
+        check((pte.ppage == want.ppage) &
+              (pte.read_enable == want.read_enable) &
+              (pte.write_enable == want.write_enable),
+              "a PTE disagrees with its page");
+        check_page(p);
+        *swap_maps += p->kind == PAGE_SWAP;
+    }
+}
+
+/* Every invariant of the design comment. */
+static void pager_check(void)
+{
+    unsigned swap_maps = 0, used = 0;
+    if (!pager.ready)
+        return;
+    check_frames();
+    for (struct list_node *n = list_head(&pager.processes); n != NULL;
+         n = list_next(&pager.processes, n))
+        check_process(list_entry(n, struct process, link), &swap_maps);
+    for (unsigned b = 0; b < pager.swap_blocks; b++)
+        used += pager.swap_used[b];
+    check(swap_maps == pager.swap_reserved,
+          "reservations disagree with the swap-backed mappings");
+    check((used <= swap_maps) & (swap_maps <= pager.swap_blocks),
+          "more swap blocks in use than reserved, or reserved than exist");
+    for (struct list_node *n = list_head(&pager.file_pages); n != NULL;
+         n = list_next(&pager.file_pages, n)) {
+        const struct page *p = list_entry(n, struct page, file_link);
+        check((p->kind == PAGE_FILE) & ((p->state == PAGE_RESIDENT) |
+              !list_empty(&p->mappers)), "a file page is neither mapped nor cached");
+        check_page(p);
+    }
+}
+#define PAGER_CHECK() pager_check()
+#else
+#define PAGER_CHECK() ((void)0)
+#endif
 #endif /* SOLUTION */
 
 /* Start the pager with memory_pages physical pages (page 0 becomes the
@@ -561,6 +701,7 @@ void vm_init(unsigned memory_pages, unsigned swap_blocks)
     pager.nfree = memory_pages - 1;
     pager.swap_blocks = swap_blocks;
     pager.ready = true;
+    PAGER_CHECK();
 #else
     (void)memory_pages;
     (void)swap_blocks;
@@ -593,6 +734,7 @@ int vm_create(pid_t parent_pid, pid_t child_pid)
     pager.swap_reserved += need;
     if (parent != NULL)
         process_share(child, parent);
+    PAGER_CHECK();
     return 0;
 #else
     (void)parent_pid;
@@ -610,6 +752,7 @@ void vm_switch(pid_t pid)
     page_table_base_register = pager.current ? &pager.current->table : NULL;
     if (pager.current == NULL)
         fprintf(stderr, "vm_switch: pid %ld is not managed\n", (long)pid);
+    PAGER_CHECK();
 #else
     (void)pid;
 #endif
@@ -624,7 +767,9 @@ int vm_fault(const void *addr, bool write_flag)
     struct mapping *m = mapping_at(pager.current, (uintptr_t)addr);
     if (m == NULL)
         return -1;
-    return write_flag ? fault_write(m) : fault_read(m->page);
+    int rc = write_flag ? fault_write(m) : fault_read(m->page);
+    PAGER_CHECK();
+    return rc;
 #else
     (void)addr;
     (void)write_flag;
@@ -645,6 +790,7 @@ void vm_destroy(void)
     process_free(pager.current);
     pager.current = NULL;
     page_table_base_register = NULL;
+    PAGER_CHECK();
 #else
 #endif
 }
@@ -662,11 +808,14 @@ void *vm_map(const char *filename, unsigned block)
     struct page *p = filename == NULL
         ? swap_page_new()
         : file_page_get(proc, (uintptr_t)filename, block);
-    if (p == NULL)
-        return NULL;
-    struct mapping *m = &proc->maps[proc->nvalid++];
-    mapping_attach(m, p);
-    return (char *)VM_ARENA_BASEADDR + (size_t)m->vpn * VM_PAGESIZE;
+    char *va = NULL;
+    if (p != NULL) {
+        struct mapping *m = &proc->maps[proc->nvalid++];
+        mapping_attach(m, p);
+        va = (char *)VM_ARENA_BASEADDR + (size_t)m->vpn * VM_PAGESIZE;
+    }
+    PAGER_CHECK();
+    return va;
 #else
     (void)filename;
     (void)block;
