@@ -97,47 +97,76 @@ static int machine_config_check(const struct machine_config *cfg, char *err,
     return -EINVAL;
 }
 
+/* Refuse frames that could not all be backed by real memory (the debug
+ * poison touches every one).  Returns 0 or -ENOMEM with one sentence. */
+static int machine_memory_check(uint64_t nframes, char *err, size_t errlen)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return 0; /* unknown: let the kernel decide */
+    uint64_t ram_mib = (uint64_t)pages * (uint64_t)size >> 20;
+    uint64_t want_mib = nframes >> (20 - MACHINE_PAGE_SHIFT);
+    if (want_mib <= ram_mib)
+        return 0;
+    snprintf(err, errlen, "machine_create: %llu frames (%llu MiB) exceed "
+             "the physical memory of this computer (%llu MiB)",
+             (unsigned long long)nframes, (unsigned long long)want_mib,
+             (unsigned long long)ram_mib);
+    return -ENOMEM;
+}
+
+/* Undo a partial machine_memory_setup after 'what' failed (errno set):
+ * unmap the window and close the memfd if they exist.  Returns -errno
+ * with one sentence in err. */
+static int machine_setup_failed(struct machine *m, const char *what,
+                                char *err, size_t errlen)
+{
+    int saved = errno;
+    if (m->window != NULL)
+        munmap(m->window, m->window_len);
+    if (m->memfd >= 0)
+        close(m->memfd);
+    m->window = NULL;
+    m->memfd = -1;
+    snprintf(err, errlen, "machine_create: %s failed: %s", what,
+             strerror(saved));
+    return -saved;
+}
+
 /* Create the memfd, the kernel window and the reserved user range.
- * Returns 0 or a negative errno with one sentence in err; on failure
- * nothing is left mapped or open. */
+ * Returns 0, -ENOMEM when the frames exceed real memory, or a negative
+ * errno, with one sentence in err; on failure nothing is left mapped or
+ * open. */
 static int machine_memory_setup(struct machine *m, char *err, size_t errlen)
 {
-    const char *what = "memfd_create";
+    int rc = machine_memory_check(m->nframes, err, errlen);
+    if (rc != 0)
+        return rc;
+    m->window = NULL;
     m->memfd = memfd_create("pagelab-frames", MFD_CLOEXEC);
     if (m->memfd < 0)
-        goto fail;
-    what = "ftruncate of the frame memfd";
+        return machine_setup_failed(m, "memfd_create", err, errlen);
     if (ftruncate(m->memfd, (off_t)m->window_len) != 0)
-        goto fail_fd;
-    what = "mmap of the kernel window";
-    m->window = mmap(NULL, m->window_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-                     m->memfd, 0);
-    if (m->window == MAP_FAILED)
-        goto fail_fd;
-    what = "mmap of the user range";
-    m->base = mmap(NULL, m->range_len, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m->base == MAP_FAILED)
-        goto fail_window;
+        return machine_setup_failed(m, "ftruncate of the frame memfd", err,
+                                    errlen);
+    void *window = mmap(NULL, m->window_len, PROT_READ | PROT_WRITE,
+                        MAP_SHARED, m->memfd, 0);
+    if (window == MAP_FAILED)
+        return machine_setup_failed(m, "mmap of the kernel window", err,
+                                    errlen);
+    m->window = window;
+    void *base = mmap(NULL, m->range_len, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED)
+        return machine_setup_failed(m, "mmap of the user range", err, errlen);
+    m->base = base;
     return 0;
-fail_window:;
-    int saved = errno;
-    munmap(m->window, m->window_len);
-    errno = saved;
-fail_fd:
-    saved = errno;
-    close(m->memfd);
-    errno = saved;
-fail:
-    snprintf(err, errlen, "machine_create: %s failed: %s", what,
-             strerror(errno));
-    return -errno;
 }
 
 /* Build the machine (see machine.h).  Returns 0, -EINVAL for a bad
- * configuration, -E2BIG (hw) past vm.max_map_count, -ENOMEM or the
- * system's errno; one sentence in err.  Nothing is left allocated on
- * failure. */
+ * configuration, -ENOMEM for more frames than real memory (or no memory),
+ * -E2BIG (hw) past vm.max_map_count, or the system's errno; one sentence
+ * in err.  Nothing is left allocated on failure. */
 int machine_create(const struct machine_config *cfg, struct machine **out,
                    char *err, size_t errlen)
 {

@@ -636,6 +636,36 @@ START_TEST(test_bad_config_refused_with_einval)
 }
 END_TEST
 
+/* Open file descriptors of the process. */
+static unsigned count_fds(void)
+{
+    unsigned n = 0;
+    char path[64];
+    for (int fd = 0; fd < 1024; fd++) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n += access(path, F_OK) == 0;
+    }
+    return n;
+}
+
+START_TEST(test_unmappable_sizes_fail_cleanly)
+{
+    unsigned fds = count_fds();
+    struct machine_config cfg = {.nframes = 8, .virtual_pages = 1ull << 40,
+                                 .mmu = MACHINE_MMU_SOFT};
+    struct machine *m = NULL;
+    char err[256] = "";
+    ck_assert_int_lt(machine_create(&cfg, &m, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "user range"));
+    cfg.virtual_pages = 8;
+    cfg.nframes = 1ull << 38; /* 1 PiB of frames: more than any RAM */
+    ck_assert_int_eq(machine_create(&cfg, &m, err, sizeof(err)), -ENOMEM);
+    ck_assert_ptr_nonnull(strstr(err, "physical memory"));
+    ck_assert_ptr_null(m);
+    ck_assert_uint_eq(count_fds(), fds); /* the memfds were closed */
+}
+END_TEST
+
 /* A SIGSEGV outside every machine must reach the handler that was there
  * before the first hw machine. */
 static sigjmp_buf prev_env;
@@ -805,6 +835,7 @@ static Suite *make_machine_suite(void)
     tcase_add_loop_test(limits, test_map_out_of_range_is_einval, 0, 2);
     tcase_add_test(limits, test_too_many_frames_refused_naming_max_map_count);
     tcase_add_test(limits, test_bad_config_refused_with_einval);
+    tcase_add_test(limits, test_unmappable_sizes_fail_cleanly);
     tcase_add_test(limits, test_foreign_fault_reaches_previous_handler);
     tcase_add_loop_test(limits, test_attach_past_max_threads_is_eagain, 0, 2);
     tcase_add_loop_test(limits, test_detach_when_not_attached_aborts, 0, 2);
