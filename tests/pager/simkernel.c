@@ -28,6 +28,7 @@
 #define SIMK_POISON 0xa5
 #define SIMK_PROBE_PID 999999
 
+/* Physical memory: vm_physmem points here. */
 static unsigned char simk_memory[SIMK_MAX_FRAMES * (size_t)VM_PAGESIZE]
     __attribute__((aligned(4096)));
 
@@ -42,7 +43,6 @@ static struct {
     unsigned swap_blocks;
     char *log;
     size_t log_len;
-    unsigned io_count;
     unsigned fail_in[2];      /* [write]: 0 off; else fail when it is 1 */
 } simk = { .dirfd = -1, .swapfd = -1 };
 
@@ -63,7 +63,6 @@ static void simk_log_add(const char *op, const char *name, unsigned block,
     memcpy(bigger + simk.log_len, entry, (size_t)n + 1);
     simk.log = bigger;
     simk.log_len += (size_t)n;
-    simk.io_count++;
 }
 
 /* Open name (NULL: the swap file) for one block transfer.  The descriptor
@@ -110,11 +109,13 @@ static int simk_io(const char *name, unsigned block, void *buf, bool write)
     return rc;
 }
 
+/* vm_infra.h: one block of filename (NULL: swap) into buf; 0 or -1. */
 int file_read(const char *filename, unsigned int block, void *buf)
 {
     return simk_io(filename, block, buf, false);
 }
 
+/* vm_infra.h: buf into one block of filename (NULL: swap); 0 or -1. */
 int file_write(const char *filename, unsigned int block, const void *buf)
 {
     return simk_io(filename, block, (void *)buf, true);
@@ -156,6 +157,7 @@ static void simk_remove_world(void)
     simk.dirfd = simk.swapfd = -1;
 }
 
+/* A fresh world, then vm_init (see simkernel.h); 0 or -1. */
 int simk_start(unsigned memory_pages, unsigned swap_blocks)
 {
     if (memory_pages > SIMK_MAX_FRAMES) {
@@ -164,7 +166,6 @@ int simk_start(unsigned memory_pages, unsigned swap_blocks)
     }
     simk_remove_world();
     simk_log_clear();
-    simk.io_count = 0;
     simk.fail_in[0] = simk.fail_in[1] = 0;
     simk.nframes = memory_pages;
     simk.swap_blocks = swap_blocks;
@@ -178,6 +179,7 @@ int simk_start(unsigned memory_pages, unsigned swap_blocks)
     return 0;
 }
 
+/* Probe the swap reservations, then remove the world; 0 or -1. */
 int simk_stop(void)
 {
     unsigned want = simk.swap_blocks < VM_ARENA_PAGES ? simk.swap_blocks
@@ -203,6 +205,7 @@ int simk_stop(void)
     return rc;
 }
 
+/* Arena address of byte offset of virtual page vpn. */
 void *simk_va(unsigned vpn, size_t offset)
 {
     return (char *)VM_ARENA_BASEADDR + (size_t)vpn * VM_PAGESIZE + offset;
@@ -265,16 +268,19 @@ static int simk_copy(uintptr_t va, unsigned char *buf, size_t len,
     return 0;
 }
 
+/* MMU-exact load of len bytes; 0, SIMK_FAULT or SIMK_BROKEN. */
 int simk_read(const void *va, void *buf, size_t len)
 {
     return simk_copy((uintptr_t)va, buf, len, false);
 }
 
+/* MMU-exact store of len bytes; 0, SIMK_FAULT or SIMK_BROKEN. */
 int simk_write(void *va, const void *buf, size_t len)
 {
     return simk_copy((uintptr_t)va, (unsigned char *)buf, len, true);
 }
 
+/* One byte loaded (0..255), or SIMK_FAULT / SIMK_BROKEN. */
 int simk_read_byte(const void *va)
 {
     unsigned char c;
@@ -282,16 +288,19 @@ int simk_read_byte(const void *va)
     return rc != 0 ? rc : c;
 }
 
+/* One byte stored; 0, SIMK_FAULT or SIMK_BROKEN. */
 int simk_write_byte(void *va, unsigned char value)
 {
     return simk_write(va, &value, 1);
 }
 
+/* Store s with its NUL; 0, SIMK_FAULT or SIMK_BROKEN. */
 int simk_write_str(void *va, const char *s)
 {
     return simk_write(va, s, strlen(s) + 1);
 }
 
+/* Store value in every byte of va's page; 0 or an accessor error. */
 int simk_fill_page(void *va, unsigned char value)
 {
     static unsigned char page[VM_PAGESIZE];
@@ -310,6 +319,7 @@ static page_table_entry_t *simk_pte(const void *va)
     return &page_table_base_register->ptes[(a - base) / VM_PAGESIZE];
 }
 
+/* "-", "r", "rw", "w" (illegal) or "none" for va's current PTE. */
 const char *simk_perm(const void *va)
 {
     const page_table_entry_t *pte = simk_pte(va);
@@ -320,17 +330,20 @@ const char *simk_perm(const void *va)
     return pte->read_enable ? "r" : "-";
 }
 
+/* The frame va's current PTE names (0 without a table). */
 unsigned simk_ppage(const void *va)
 {
     const page_table_entry_t *pte = simk_pte(va);
     return pte == NULL ? 0 : pte->ppage;
 }
 
+/* A byte of physical memory, read without the MMU. */
 unsigned char simk_frame_byte(unsigned frame, size_t offset)
 {
     return simk_memory[(size_t)frame * VM_PAGESIZE + offset];
 }
 
+/* Create name of size bytes, block b filled with seed + b; 0 or -1. */
 int simk_make_file(const char *name, size_t size, unsigned char seed)
 {
     int fd = openat(simk.dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -358,6 +371,7 @@ static int simk_fd_byte(int fd, bool owned, off_t offset)
     return rc;
 }
 
+/* The byte at offset of file name, or -1. */
 int simk_file_byte(const char *name, size_t offset)
 {
     bool owned;
@@ -365,22 +379,26 @@ int simk_file_byte(const char *name, size_t offset)
     return simk_fd_byte(fd, owned, (off_t)offset);
 }
 
+/* The byte at offset of swap block block, or -1. */
 int simk_swap_byte(unsigned block, size_t offset)
 {
     return simk_fd_byte(simk.swapfd, false,
                         (off_t)block * VM_PAGESIZE + (off_t)offset);
 }
 
+/* Delete file name from the world; 0 or -1. */
 int simk_remove_file(const char *name)
 {
     return unlinkat(simk.dirfd, name, 0);
 }
 
+/* The I/O log since the last clear ("" when empty). */
 const char *simk_log(void)
 {
     return simk.log != NULL ? simk.log : "";
 }
 
+/* Empty the I/O log. */
 void simk_log_clear(void)
 {
     if (simk.log != NULL)
@@ -388,21 +406,19 @@ void simk_log_clear(void)
     simk.log_len = 0;
 }
 
-unsigned simk_io_count(void)
-{
-    return simk.io_count;
-}
-
+/* Arm (nth > 0) or disarm the failure of the nth file_read from now. */
 void simk_fail_read(unsigned nth)
 {
     simk.fail_in[0] = nth;
 }
 
+/* Arm (nth > 0) or disarm the failure of the nth file_write from now. */
 void simk_fail_write(unsigned nth)
 {
     simk.fail_in[1] = nth;
 }
 
+/* A process pid forked from the launcher, made current; 0 or -1. */
 int simk_spawn(pid_t pid)
 {
     if (vm_create(SIMK_LAUNCHER, pid) != 0)
@@ -411,6 +427,7 @@ int simk_spawn(pid_t pid)
     return 0;
 }
 
+/* simk_start, then simk_spawn(pid); 0 or -1. */
 int simk_begin(unsigned memory_pages, unsigned swap_blocks, pid_t pid)
 {
     if (simk_start(memory_pages, swap_blocks) != 0)
@@ -418,6 +435,7 @@ int simk_begin(unsigned memory_pages, unsigned swap_blocks, pid_t pid)
     return simk_spawn(pid);
 }
 
+/* simk_start, the file "data", simk_spawn(SIMK_FIRST_PID); 0 or -1. */
 int simk_begin_data(unsigned memory_pages, unsigned swap_blocks,
                     unsigned data_blocks)
 {
@@ -428,6 +446,7 @@ int simk_begin_data(unsigned memory_pages, unsigned swap_blocks,
     return simk_spawn(SIMK_FIRST_PID);
 }
 
+/* Exit the current process (if any), then simk_stop; 0 or -1. */
 int simk_end(void)
 {
     if (page_table_base_register != NULL)
@@ -435,6 +454,7 @@ int simk_end(void)
     return simk_stop();
 }
 
+/* A new swap page holding the string name; its address or NULL. */
 char *simk_map_name(const char *name)
 {
     char *page = vm_map(NULL, 0);
@@ -443,6 +463,7 @@ char *simk_map_name(const char *name)
     return page;
 }
 
+/* simk_perm of pages 0..npages-1, space-separated (static buffer). */
 const char *simk_perms(unsigned npages)
 {
     static char buf[4 * VM_ARENA_PAGES + 1];

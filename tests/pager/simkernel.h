@@ -93,8 +93,6 @@ int simk_remove_file(const char *name);
  * "; ".  The string stays valid until the next I/O or clear. */
 const char *simk_log(void);
 void simk_log_clear(void);
-/* Number of file_read / file_write calls since start. */
-unsigned simk_io_count(void);
 
 /* Make the nth file_read / file_write from now (1-based) fail with -1
  * (logged as failed); 0 disarms. */
