@@ -19,6 +19,7 @@
  *   2. A CACHED frame is in the cache array its tag names (audit checks).
  *   3. While quiescent, no frame lock bit is set.
  *   4. A VALID PTE is writable exactly when it is dirty.
+ *   5. A region's valid mask has a bit set exactly for its VALID PTEs.
  *
  * Lock order: see phase3_impl.h.
  */
@@ -51,6 +52,15 @@ struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn)
     return &s->regions[vpn / P3_REGION_PAGES];
 }
 
+/* Record in the region's mask whether vpn's PTE is VALID.  Holds: the
+ * region's lock. */
+void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid)
+{
+    uint64_t bit = 1ull << (vpn % P3_REGION_PAGES);
+    struct p3_region *r = phase3_region_of(s, vpn);
+    r->valid = valid ? r->valid | bit : r->valid & ~bit;
+}
+
 /* Lock / unlock the region holding vpn.  Order: no pfn, list, cache or
  * events lock held; other regions only at lower addresses. */
 void phase3_region_lock(struct stage *s, uint64_t vpn)
@@ -79,10 +89,13 @@ static void size_stage(struct stage *s, const struct stage_config *cfg)
     if (!phase3_opt(s, STAGE_OPT_FRAME_CACHE) || per < 1)
         per = 1;
     s->cache_max = per > P3_CACHE_MAX ? P3_CACHE_MAX : (unsigned)per;
-    uint64_t low = frames / 16 > 2 ? frames / 16 : 2;
-    uint64_t high = frames / 8 > 2 * low ? frames / 8 : 2 * low;
+    uint64_t low = frames / 8 > 2 ? frames / 8 : 2;
+    uint64_t high = frames / 4 > 2 * low ? frames / 4 : 2 * low;
     s->low_water = (unsigned)(low < frames ? low : frames);
     s->high_water = (unsigned)(high < frames ? high : frames);
+    uint64_t reserve = cfg->write_batch;
+    s->slot_reserve = reserve < cfg->pagefile_slots / 2 ? reserve
+                                                         : cfg->pagefile_slots / 2;
     s->nregions = (cfg->virtual_pages + P3_REGION_PAGES - 1) / P3_REGION_PAGES;
     atomic_init(&s->age_threshold, phase3_opt(s, STAGE_OPT_AGING) ? 2 : 1);
 }
@@ -99,8 +112,10 @@ static int init_sync(struct stage *s)
         free(s->regions);
         return -EAGAIN;
     }
-    for (uint64_t r = 0; r < s->nregions; r++)
+    for (uint64_t r = 0; r < s->nregions; r++) {
         phase3_lock_init(&s->regions[r].lock, &phase3_region_class, spin);
+        s->regions[r].valid = 0;
+    }
     for (int l = 0; l < PFN_STATE_COUNT; l++)
         phase3_lock_init(&s->lists[l], &phase3_list_class, spin);
     lock_init(&s->events, &phase3_events_class);
@@ -186,12 +201,20 @@ static bool in_cache(struct stage *s, uint64_t f, uint8_t tag)
     return false;
 }
 
-/* Invariant 4: a VALID PTE is writable exactly when it is dirty (a write
- * to a clean page must fault, so the page is known to need a write). */
+/* Invariants 4 and 5: a VALID PTE is writable exactly when it is dirty (a
+ * write to a clean page must fault, so the page is known to need a write),
+ * and the region masks name the VALID PTEs. */
 static int audit_ptes(struct stage *s, char *msg, size_t msglen)
 {
     for (uint64_t v = 0; v < s->core.config.virtual_pages; v++) {
         pte_t p = pte_load(&s->core.ptes[v]);
+        bool marked = phase3_region_of(s, v)->valid >> (v % P3_REGION_PAGES) & 1;
+        if ((pte_format(p) == PTE_VALID) != marked) {
+            snprintf(msg, msglen, "page %" PRIu64 " is %s but its region's "
+                     "valid mask says %s", v, pte_format_name(pte_format(p)),
+                     marked ? "valid" : "not valid");
+            return -1;
+        }
         if (pte_format(p) == PTE_VALID && pte_writable(p) != pte_dirty(p)) {
             snprintf(msg, msglen, "page %" PRIu64 " is %s but %s", v,
                      pte_writable(p) ? "writable" : "read-only",

@@ -30,9 +30,9 @@
  *   2. A frame is published only if the PTE still equals the snapshot the
  *      preparation was based on.
  *   3. A page read in (or rescued from standby) by a read is mapped
- *      read-only and keeps its page-file slot, so trimming it needs no
- *      write; a page made writable gives its slot back (its copy will be
- *      stale).  A demand-zero page read is mapped read-only with no slot
+ *      read-only and keeps its page-file slot while the page file has
+ *      slack (phase3_slot_slack), so trimming it needs no write; a page
+ *      made writable gives its slot back (its copy will be stale).  A demand-zero page read is mapped read-only with no slot
  *      (trimming sends it to the modified list).
  *
  * Lock order: region -> pfn -> list (phase3_impl.h); frames are obtained
@@ -68,6 +68,7 @@ static int publish(struct stage *s, uint64_t vpn, uint64_t frame, bool dirty)
     if (r < 0)
         return r;
     pte_store(&s->core.ptes[vpn], pte_make_valid(frame, dirty, true, dirty));
+    phase3_set_valid(s, vpn, true);
     return 0;
 }
 
@@ -148,10 +149,8 @@ static int rescue(struct stage *s, uint64_t vpn, pte_t snap, bool is_write)
     }
     bool dirty = unhook(s, p, is_write);
     phase3_pfn_unlock(p);
-    int r = machine_map(s->core.machine, vpn, frame, dirty);
-    if (r < 0)
+    if (publish(s, vpn, frame, dirty) < 0)
         phase3_die("rescue", "cannot remap a frame that was mapped before");
-    pte_store(&s->core.ptes[vpn], pte_make_valid(frame, dirty, true, dirty));
     phase3_region_unlock(s, vpn);
     stats_inc(s->core.stats, STAT_FAULT_TRANSITION);
     return 0;
@@ -234,11 +233,12 @@ static int commit(struct stage *s, uint64_t vpn, pte_t snap, bool is_write,
     if (r < 0)
         return r;
     struct pfn *p = pfn_get(&s->core.pfns, f->frames[0]);
+    bool keep = disk && !dirty && phase3_slot_slack(s);
     phase3_frame_take(s, p);
     p->vpn = vpn;
-    p->slot = disk && !dirty ? pte_slot(snap) : PAGEFILE_NO_SLOT;
+    p->slot = keep ? pte_slot(snap) : PAGEFILE_NO_SLOT;
     p->age = 0;
-    if (disk && dirty)
+    if (disk && !keep)
         pagefile_free(s->core.pagefile, pte_slot(snap));
     phase3_list_link(s, p, PFN_ACTIVE);
     f->frames[0] = PFN_NO_VPN;

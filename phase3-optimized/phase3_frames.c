@@ -74,7 +74,9 @@ struct p3_thread *phase3_thread(struct stage *s)
     lock_release(&s->events);
     if (t == NULL)
         return NULL;
+    phase3_cache_lock(t);
     t->count = 0;
+    phase3_cache_unlock(t);
     t->last_hard_vpn = PFN_NO_VPN;
     pthread_setspecific(s->key, t);
     return t;

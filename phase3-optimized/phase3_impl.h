@@ -49,6 +49,9 @@ struct p3_lock {
  * regions never share a line. */
 struct p3_region {
     _Alignas(64) struct p3_lock lock;
+    /* Protected by lock: bit i set iff PTE (region start + i) is VALID, so
+     * the clock skips the rest a word at a time. */
+    uint64_t valid;
 };
 
 /* A thread's context: its private frame cache and its fault history.
@@ -73,6 +76,7 @@ struct stage {
     unsigned cache_max;        /* frames a private cache holds (<= MAX) */
     unsigned low_water;        /* free+standby below this: trimmer wakes */
     unsigned high_water;       /* trimmer stops above this */
+    uint64_t slot_reserve;     /* free slots kept for write-back */
     uint64_t nregions;
     struct p3_region *regions;
     struct p3_lock lists[PFN_STATE_COUNT];
@@ -98,6 +102,7 @@ struct stage {
     /* Protected by trim_lock. */
     struct lock trim_lock;
     uint64_t trim_hand;        /* the clock: next virtual page to visit */
+    uint64_t reclaim_hand;     /* next page phase3_reclaim_slots looks at */
 
     /* Atomics, no lock (changed under events, so a waiter cannot miss
      * a change between its check and its wait). */
@@ -128,6 +133,7 @@ extern const struct lockorder_class phase3_trim_class;
 
 /* Regions (phase3.c). */
 struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn);
+void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid);
 void phase3_region_lock(struct stage *s, uint64_t vpn);
 void phase3_region_unlock(struct stage *s, uint64_t vpn);
 bool phase3_opt(const struct stage *s, enum stage_option o);
@@ -149,6 +155,8 @@ void phase3_frames_available(struct stage *s);
 /* Trimming (phase3_trim.c) and writing (phase3_write.c). */
 int phase3_trim(struct stage *s, unsigned max_pages);
 int phase3_write_modified(struct stage *s, unsigned max_pages);
+bool phase3_slot_slack(struct stage *s);
+unsigned phase3_reclaim_slots(struct stage *s, unsigned want);
 
 /* Fault resolution (phase3_fault.c). */
 int phase3_fault(struct stage *s, uint64_t va, bool is_write);

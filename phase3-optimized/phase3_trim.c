@@ -143,7 +143,8 @@ struct lap {
 };
 
 /* Sweep locked region r from the hand to the region's end into the batch
- * while the lap wants pages; without batching each page is finished at
+ * while the lap wants pages, visiting only VALID PTEs (the region's mask,
+ * a 64-bit word: empty stretches cost one shift); without batching each page is finished at
  * once.  Returns the pages visited.  Holds: region r (kept), trim_lock. */
 static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
                       struct lap *lap)
@@ -155,12 +156,18 @@ static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
         end = s->core.config.virtual_pages;
     for (; vpn < end && lap->got + b->n < lap->want &&
            b->n < PAGEFILE_MAX_BATCH; vpn++) {
+        uint64_t bits = s->regions[r].valid >> (vpn % P3_REGION_PAGES);
+        if (bits == 0) {
+            vpn = end;
+            break;
+        }
+        vpn += (uint64_t)__builtin_ctzll(bits);
         pte_cell_t *cell = &s->core.ptes[vpn];
         pte_t pte = pte_load(cell);
-        if (pte_format(pte) != PTE_VALID ||
-            !age_page(s, cell, pte, lap->threshold, lap->count))
+        if (!age_page(s, cell, pte, lap->threshold, lap->count))
             continue;
         pte_store(cell, pte_make_transition(pte_frame(pte)));
+        phase3_set_valid(s, vpn, false);
         b->vpns[b->n] = vpn;
         b->frames[b->n] = pte_frame(pte);
         b->dirty[b->n++] = pte_dirty(pte);

@@ -119,6 +119,58 @@ static int write_run(struct stage *s, struct pfn **ps, unsigned n)
     return (int)got;
 }
 
+/* Does the page file have room for clean pages to keep their slots?  A
+ * clean page in memory that keeps its slot saves a write when it is
+ * trimmed, but the slot is then not available to write-back: keep them
+ * only while more than slot_reserve slots are free. */
+bool phase3_slot_slack(struct stage *s)
+{
+    struct pagefile *pf = s->core.pagefile;
+    return pagefile_capacity(pf) - pagefile_in_use(pf) > s->slot_reserve;
+}
+
+/* Give up the slot of clean read-only page vpn if it has one.  Returns 1
+ * when a slot was freed.  Holds: vpn's region lock. */
+static unsigned drop_slot(struct stage *s, uint64_t vpn)
+{
+    pte_t pte = pte_load(&s->core.ptes[vpn]);
+    if (pte_format(pte) != PTE_VALID || pte_dirty(pte))
+        return 0;
+    struct pfn *p = pfn_get(&s->core.pfns, pte_frame(pte));
+    unsigned freed = 0;
+    phase3_pfn_lock(p);
+    if (p->slot != PAGEFILE_NO_SLOT) {
+        pagefile_free(s->core.pagefile, p->slot);
+        p->slot = PAGEFILE_NO_SLOT;
+        freed = 1;
+    }
+    phase3_pfn_unlock(p);
+    return freed;
+}
+
+/* The page file is full: free up to want slots held by clean pages in
+ * memory (they will be written again if trimmed).  Returns slots freed.
+ * Holds nothing (takes trim_lock, which owns reclaim_hand, then regions). */
+unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
+{
+    uint64_t pages = s->core.config.virtual_pages, seen = 0;
+    unsigned freed = 0;
+    lock_acquire(&s->trim_lock);
+    while (freed < want && seen < pages) {
+        uint64_t vpn = s->reclaim_hand;
+        uint64_t end = (vpn / P3_REGION_PAGES + 1) * P3_REGION_PAGES;
+        if (end > pages)
+            end = pages;
+        phase3_region_lock(s, vpn);
+        for (; vpn < end && freed < want; vpn++, seen++)
+            freed += drop_slot(s, vpn);
+        phase3_region_unlock(s, vpn - 1);
+        s->reclaim_hand = vpn == pages ? 0 : vpn;
+    }
+    lock_release(&s->trim_lock);
+    return freed;
+}
+
 /* stage_ops.write_modified: write up to max_pages modified pages to the
  * page file and move them to standby.  Returns pages written, 0 when none
  * were modified, or -ENOSPC / -EIO when none could be written (the pages
@@ -133,6 +185,8 @@ int phase3_write_modified(struct stage *s, unsigned max_pages)
     int err = 0;
     while (done < n) {
         int r = write_run(s, ps + done, n - done);
+        if (r == -ENOSPC && phase3_reclaim_slots(s, n - done) > 0)
+            r = write_run(s, ps + done, n - done);
         if (r < 0) {
             err = r;
             break;
