@@ -93,10 +93,7 @@ START_TEST(test_rescue_from_modified)
 {
     struct fx fx;
     fx_open_small(&fx, _i);
-    ck_assert_int_eq(fx_write(&fx, 11, fx_stamp(11, 1)), 0);
-    uint64_t frame = assert_pte_valid(&fx, 11, true, true);
-    ck_assert_int_eq(fx.ops->trim(fx.s, 1), 1);
-    assert_pte_transition(&fx, 11, PFN_MODIFIED);
+    uint64_t frame = fx_make_modified(&fx, 11, fx_stamp(11, 1));
     assert_stamp(&fx, 11, fx_stamp(11, 1));
     ck_assert_uint_eq(assert_pte_valid(&fx, 11, ANY, true), frame);
     assert_lists(&fx, FX_FRAMES - 1, 1, 0, 0);
@@ -111,10 +108,7 @@ START_TEST(test_rescue_from_standby)
 {
     struct fx fx;
     fx_open_small(&fx, _i);
-    ck_assert_int_eq(fx_write(&fx, 12, fx_stamp(12, 1)), 0);
-    ck_assert_int_eq(fx.ops->trim(fx.s, 1), 1);
-    ck_assert_int_eq(fx.ops->write_modified(fx.s, 1), 1);
-    uint64_t frame = assert_pte_transition(&fx, 12, PFN_STANDBY);
+    uint64_t frame = fx_make_standby(&fx, 12, fx_stamp(12, 1));
     assert_stamp(&fx, 12, fx_stamp(12, 1));
     ck_assert_uint_eq(assert_pte_valid(&fx, 12, false, false), frame);
     ck_assert_uint_eq(pagefile_in_use(fx.pf), 1);
@@ -130,9 +124,7 @@ START_TEST(test_write_rescue_from_standby_releases_slot)
 {
     struct fx fx;
     fx_open_small(&fx, _i);
-    ck_assert_int_eq(fx_write(&fx, 13, fx_stamp(13, 1)), 0);
-    ck_assert_int_eq(fx.ops->trim(fx.s, 1), 1);
-    ck_assert_int_eq(fx.ops->write_modified(fx.s, 1), 1);
+    fx_make_standby(&fx, 13, fx_stamp(13, 1));
     ck_assert_int_eq(fx_write(&fx, 13, fx_stamp(13, 2)), 0);
     assert_pte_valid(&fx, 13, true, true);
     ck_assert_uint_eq(pagefile_in_use(fx.pf), 0);
@@ -147,10 +139,7 @@ START_TEST(test_trim_clean_with_slot_to_standby)
 {
     struct fx fx;
     fx_open_small(&fx, _i);
-    ck_assert_int_eq(fx_write(&fx, 20, fx_stamp(20, 1)), 0);
-    ck_assert_int_eq(fx.ops->trim(fx.s, 1), 1);
-    ck_assert_int_eq(fx.ops->write_modified(fx.s, 1), 1);
-    uint64_t frame = assert_pte_transition(&fx, 20, PFN_STANDBY);
+    uint64_t frame = fx_make_standby(&fx, 20, fx_stamp(20, 1));
     uint64_t slot = pfn_get(&fx.core->pfns, frame)->slot;
     assert_stamp(&fx, 20, fx_stamp(20, 1));
     assert_pte_valid(&fx, 20, false, false);
@@ -170,10 +159,7 @@ START_TEST(test_repurpose_standby_writes_old_pte_to_disk)
     struct fx fx;
     uint64_t word;
     fx_open_small(&fx, _i);
-    ck_assert_int_eq(fx_write(&fx, 0, fx_stamp(0, 1)), 0);
-    ck_assert_int_eq(fx.ops->trim(fx.s, 1), 1);
-    ck_assert_int_eq(fx.ops->write_modified(fx.s, 1), 1);
-    uint64_t frame = assert_pte_transition(&fx, 0, PFN_STANDBY);
+    uint64_t frame = fx_make_standby(&fx, 0, fx_stamp(0, 1));
     uint64_t slot = pfn_get(&fx.core->pfns, frame)->slot;
     for (uint64_t v = 1; v < FX_FRAMES; v++)
         ck_assert_int_eq(fx_read(&fx, v, &word), 0);

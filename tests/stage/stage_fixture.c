@@ -127,6 +127,20 @@ uint64_t fx_write_all(struct fx *fx)
     return fx_drain(fx, PFN_MODIFIED, fx->ops->write_modified);
 }
 
+uint64_t fx_make_modified(struct fx *fx, uint64_t vpn, uint64_t value)
+{
+    ck_assert_int_eq(fx_write(fx, vpn, value), 0);
+    ck_assert_int_eq(fx->ops->trim(fx->s, 1), 1);
+    return assert_pte_transition(fx, vpn, PFN_MODIFIED);
+}
+
+uint64_t fx_make_standby(struct fx *fx, uint64_t vpn, uint64_t value)
+{
+    fx_make_modified(fx, vpn, value);
+    ck_assert_int_eq(fx->ops->write_modified(fx->s, 1), 1);
+    return assert_pte_transition(fx, vpn, PFN_STANDBY);
+}
+
 uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value)
 {
     uint64_t pages = machine_virtual_pages(fx->m), word;
@@ -250,6 +264,16 @@ void fx_assert_audit_fails(struct fx *fx, const char *file, int line)
     ck_assert_msg(rc == -1 && strlen(msg) > 0,
                   "%s:%d: audit should fail with a reason, gave %d \"%s\"",
                   file, line, rc, msg);
+}
+
+void fx_assert_audit_catches_pte(struct fx *fx, uint64_t vpn, pte_t bad,
+                                 const char *file, int line)
+{
+    pte_t good = fx_pte(fx, vpn);
+    pte_store(&fx->core->ptes[vpn], bad);
+    fx_assert_audit_fails(fx, file, line);
+    pte_store(&fx->core->ptes[vpn], good);
+    fx_assert_audit(fx, file, line);
 }
 
 void fx_assert_stamp(struct fx *fx, uint64_t vpn, uint64_t value,

@@ -61,6 +61,12 @@ int fx_write(struct fx *fx, uint64_t vpn, uint64_t value);
  * must make progress); return the pages moved. */
 uint64_t fx_trim_all(struct fx *fx);
 uint64_t fx_write_all(struct fx *fx);
+/* Write stamp value into page vpn, which must be the only active page,
+ * and trim it: TRANSITION on the modified list.  Returns the frame. */
+uint64_t fx_make_modified(struct fx *fx, uint64_t vpn, uint64_t value);
+/* fx_make_modified, then write it back: TRANSITION on the standby list,
+ * owning a slot.  Returns the frame. */
+uint64_t fx_make_standby(struct fx *fx, uint64_t vpn, uint64_t value);
 /* Make page vpn a DISK page holding stamp value (its frame repurposed by
  * touching other pages); returns its slot. */
 uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value);
@@ -80,6 +86,10 @@ uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value);
 #define assert_audit_clean(fx) fx_assert_audit((fx), __FILE__, __LINE__)
 /* The audit must fail now and say why (a test corrupted the state). */
 #define assert_audit_fails(fx) fx_assert_audit_fails((fx), __FILE__, __LINE__)
+/* Store bad in page vpn's PTE, assert the audit fails, put the PTE back,
+ * assert the audit is clean again. */
+#define assert_audit_catches_pte(fx, vpn, bad) \
+    fx_assert_audit_catches_pte((fx), (vpn), (bad), __FILE__, __LINE__)
 #define assert_stamp(fx, vpn, value) \
     fx_assert_stamp((fx), (vpn), (value), __FILE__, __LINE__)
 
@@ -102,6 +112,8 @@ void fx_assert_io(struct fx *fx, uint64_t rcalls, uint64_t rpages,
                   int line);
 void fx_assert_audit(struct fx *fx, const char *file, int line);
 void fx_assert_audit_fails(struct fx *fx, const char *file, int line);
+void fx_assert_audit_catches_pte(struct fx *fx, uint64_t vpn, pte_t bad,
+                                 const char *file, int line);
 void fx_assert_stamp(struct fx *fx, uint64_t vpn, uint64_t value,
                      const char *file, int line);
 

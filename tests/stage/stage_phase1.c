@@ -27,10 +27,8 @@ START_TEST(test_phase1_audit_catches_modified_frame_with_slot)
     struct fx fx;
     uint64_t slot;
     fx_open_small(&fx, _i);
-    ck_assert_int_eq(fx_write(&fx, 1, fx_stamp(1, 1)), 0);
-    ck_assert_int_eq(fx.ops->trim(fx.s, 1), 1);
     struct pfn *f = pfn_get(&fx.core->pfns,
-                            assert_pte_transition(&fx, 1, PFN_MODIFIED));
+                            fx_make_modified(&fx, 1, fx_stamp(1, 1)));
     ck_assert_int_eq(pagefile_alloc(fx.pf, &slot), 0);
     f->slot = slot;
     assert_audit_fails(&fx);
@@ -48,12 +46,8 @@ START_TEST(test_phase1_audit_catches_dirty_page_with_slot)
     fx_open_small(&fx, _i);
     fx_push_to_disk(&fx, 5, fx_stamp(5, 1));
     ck_assert_int_eq(fx_read(&fx, 5, &word), 0);
-    pte_t clean = fx_pte(&fx, 5);
     assert_pte_valid(&fx, 5, false, false);
-    pte_store(&fx.core->ptes[5], pte_with_dirty(clean, true));
-    assert_audit_fails(&fx);
-    pte_store(&fx.core->ptes[5], clean);
-    assert_audit_clean(&fx);
+    assert_audit_catches_pte(&fx, 5, pte_with_dirty(fx_pte(&fx, 5), true));
     fx_close(&fx);
 }
 END_TEST
