@@ -7,7 +7,8 @@
  * unlink on file systems without it.  With a path, the file is created if
  * it does not exist (and then deleted again by pagefile_destroy); an
  * existing regular file is truncated and reused, and left in place on
- * destroy (it was not ours to delete).  Either way the file is sized to
+ * destroy (it was not ours to delete); anything else there (a directory,
+ * a device, a symbolic link) is refused.  Either way the file is sized to
  * slots * page_size with ftruncate, which keeps it sparse: blocks are only
  * allocated by writes, so a full file system shows up as a pwrite failing
  * with ENOSPC, which comes back as -ENOSPC.  Reading a slot never written
