@@ -3,7 +3,6 @@
  * objects in one thread, block reuse after threads exit, names, limits.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 
 #include "catch_abort.h"
@@ -66,10 +65,9 @@ END_TEST
 
 struct count_arg {
     struct stats *s[2];
-    pthread_barrier_t *barrier;
 };
 
-/* Count COUNT_ADDS events into both objects, then wait for the others. */
+/* Count COUNT_ADDS events into both objects. */
 static void *counter_thread(void *p)
 {
     struct count_arg *a = p;
@@ -77,14 +75,12 @@ static void *counter_thread(void *p)
         stats_inc(a->s[0], STAT_ACCESSES);
         stats_add(a->s[1], STAT_PAGE_READ, 2);
     }
-    if (a->barrier != NULL)
-        pthread_barrier_wait(a->barrier);
     return NULL;
 }
 
 START_TEST(test_threads_sum_without_losing_counts)
 {
-    struct count_arg arg = {{stats_create(), stats_create()}, NULL};
+    struct count_arg arg = {{stats_create(), stats_create()}};
     pthread_t t[COUNT_THREADS];
     for (int i = 0; i < COUNT_THREADS; i++)
         ck_assert_int_eq(pthread_create(&t[i], NULL, counter_thread, &arg), 0);
@@ -140,19 +136,44 @@ START_TEST(test_names_are_snake_case)
 }
 END_TEST
 
-START_TEST(test_too_many_live_threads_abort)
+/* STATS_MAX_THREADS threads that each hold a block until released. */
+struct crowd {
+    struct stats *s;
+    pthread_barrier_t barrier; /* the crowd plus the test's thread */
+};
+
+/* Claim a block, then wait twice: "all claimed" and "you may go". */
+static void *crowd_member(void *p)
 {
-    struct stats *s = stats_create();
-    enum { N = STATS_MAX_THREADS + 1 };
-    static pthread_t t[N];
-    static pthread_barrier_t barrier;
-    pthread_barrier_init(&barrier, NULL, N);
-    struct count_arg arg = {{s, s}, &barrier};
-    /* 129 threads alive at once: one of them cannot get a block */
-    for (int i = 0; i < N; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, counter_thread, &arg), 0);
-    for (int i = 0; i < N; i++)
+    struct crowd *c = p;
+    stats_inc(c->s, STAT_TRIM);
+    pthread_barrier_wait(&c->barrier);
+    pthread_barrier_wait(&c->barrier);
+    return NULL;
+}
+
+static void count_one(void *s) { stats_inc(s, STAT_TRIM); }
+
+START_TEST(test_one_thread_too_many_aborts)
+{
+    static struct crowd c;
+    static pthread_t t[STATS_MAX_THREADS];
+    c.s = stats_create();
+    pthread_barrier_init(&c.barrier, NULL, STATS_MAX_THREADS + 1);
+    for (int i = 0; i < STATS_MAX_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, crowd_member, &c), 0);
+    pthread_barrier_wait(&c.barrier); /* every block is held */
+    bool aborted = catch_abort(count_one, c.s);
+    pthread_barrier_wait(&c.barrier);
+    for (int i = 0; i < STATS_MAX_THREADS; i++)
         pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&c.barrier);
+    ck_assert(aborted);
+    ck_assert_uint_eq(stats_get(c.s, STAT_TRIM), STATS_MAX_THREADS);
+    /* the crowd has gone: its blocks are free again */
+    count_one(c.s);
+    ck_assert_uint_eq(stats_get(c.s, STAT_TRIM), STATS_MAX_THREADS + 1);
+    stats_destroy(c.s);
 }
 END_TEST
 
@@ -184,8 +205,7 @@ static Suite *make_stats_suite(void)
     tcase_add_test(core, test_exited_threads_hand_their_blocks_on);
     tcase_add_test(core, test_names_are_snake_case);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
-    tcase_add_test_raise_signal(limits, test_too_many_live_threads_abort,
-                                SIGABRT);
+    tcase_add_test(limits, test_one_thread_too_many_aborts);
     tcase_add_test(limits, test_bad_counter_id_aborts);
     return s;
 }
