@@ -51,6 +51,7 @@ void machine_die(const char *func, const char *reason)
     abort();
 }
 
+/* enum -> "hw" / "soft" ("unknown" for any other value). */
 const char *machine_mmu_name(enum machine_mmu mmu)
 {
     switch (mmu) {
@@ -220,6 +221,7 @@ void machine_destroy(struct machine *m)
     free(m);
 }
 
+/* Route m's faults to fn(ctx, ...).  Set before any thread accesses. */
 void machine_set_fault_handler(struct machine *m, machine_fault_fn fn,
                                void *ctx)
 {
@@ -227,11 +229,14 @@ void machine_set_fault_handler(struct machine *m, machine_fault_fn fn,
     m->fault_ctx = ctx;
 }
 
+/* soft: the PTE array translation reads (hw keeps it but never reads it).
+ * Set before any thread accesses. */
 void machine_set_page_table(struct machine *m, pte_cell_t *ptes)
 {
     m->ptes = ptes;
 }
 
+/* Test hook (see machine.h); set only while no thread accesses. */
 void machine_set_access_hook(struct machine *m, machine_access_hook_fn fn,
                              void *ctx)
 {
@@ -239,26 +244,31 @@ void machine_set_access_hook(struct machine *m, machine_access_hook_fn fn,
     m->access_hook_ctx = ctx;
 }
 
+/* The backend m was built with. */
 enum machine_mmu machine_mmu(const struct machine *m)
 {
     return m->mmu;
 }
 
+/* Frames of physical memory. */
 uint64_t machine_nframes(const struct machine *m)
 {
     return m->nframes;
 }
 
+/* Pages of the user range. */
 uint64_t machine_virtual_pages(const struct machine *m)
 {
     return m->virtual_pages;
 }
 
+/* Address of virtual page 0. */
 uint64_t machine_va_base(const struct machine *m)
 {
     return (uint64_t)(uintptr_t)m->base;
 }
 
+/* True when va is inside the user range (one unsigned compare). */
 bool machine_va_valid(const struct machine *m, uint64_t va)
 {
     return va - machine_va_base(m) < m->range_len;
@@ -450,6 +460,7 @@ int machine_write64(struct machine *m, uint64_t va, uint64_t value)
     return machine_access(m, va, &value, true);
 }
 
+/* Snapshot of m's counters (each read atomically, not all at once). */
 void machine_counters(const struct machine *m, struct machine_counters *out)
 {
     out->maps = atomic_load_explicit(&m->maps, memory_order_relaxed);

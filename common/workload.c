@@ -82,6 +82,7 @@ static uint64_t workload_splitmix(uint64_t *x)
     return z ^ (z >> 31);
 }
 
+/* Rotate x left by k (0 < k < 64). */
 static uint64_t workload_rotl(uint64_t x, int k)
 {
     return (x << k) | (x >> (64 - k));
@@ -114,6 +115,7 @@ static bool workload_chance(struct workload_thread *t, unsigned percent)
     return workload_below(t, 100) < percent;
 }
 
+/* Fill cfg with the defaults workload.h lists (seed 1). */
 void workload_defaults(struct workload_config *cfg)
 {
     *cfg = (struct workload_config){
@@ -129,6 +131,7 @@ void workload_defaults(struct workload_config *cfg)
     };
 }
 
+/* Pattern -> name ("unknown" out of range). */
 const char *workload_pattern_name(enum workload_pattern p)
 {
     if ((unsigned)p >= WORKLOAD_PATTERN_COUNT)
@@ -179,6 +182,7 @@ struct workload_run *workload_run_create(const struct workload_config *cfg,
     return run;
 }
 
+/* Free a run (NULL is fine).  No thread may still be running it. */
 void workload_run_destroy(struct workload_run *run)
 {
     if (run == NULL)

@@ -45,12 +45,14 @@ struct bench_rig {
     pte_cell_t *ptes;
 };
 
+/* Print one line naming what failed and exit 1. */
 static void bench_die(const char *what, const char *why)
 {
     fprintf(stderr, "bench_floor: %s: %s\n", what, why);
     exit(1);
 }
 
+/* Monotonic time in ns. */
 static uint64_t bench_now(void)
 {
     struct timespec ts;
@@ -87,6 +89,7 @@ static void bench_open(struct bench_rig *r, enum machine_mmu mmu,
         bench_die("machine", "cannot attach");
 }
 
+/* Detach and free a rig. */
 static void bench_close(struct bench_rig *r)
 {
     machine_thread_detach(r->m);
@@ -94,6 +97,7 @@ static void bench_close(struct bench_rig *r)
     free(r->ptes);
 }
 
+/* Address of word 0 of vpn. */
 static uint64_t bench_va(struct bench_rig *r, uint64_t vpn)
 {
     return machine_va_base(r->m) + vpn * MACHINE_PAGE_SIZE;
@@ -122,6 +126,7 @@ static void bench_unmap_range(struct bench_rig *r, uint64_t vpn, uint64_t n)
     }
 }
 
+/* qsort order for doubles. */
 static int bench_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -186,11 +191,13 @@ static double round_unmap(struct bench_env *e, uint64_t stride)
     return (double)ns / (2 * BENCH_PAGES / stride);
 }
 
+/* 16 contiguous pages: one overlay call per batch. */
 static double round_unmap_contiguous(struct bench_env *e)
 {
     return round_unmap(e, 1);
 }
 
+/* 16 pages, none adjacent: sixteen overlay calls per batch. */
 static double round_unmap_scattered(struct bench_env *e)
 {
     return round_unmap(e, 2);
@@ -210,11 +217,13 @@ static double round_pagefile(struct bench_env *e, bool write)
     return (double)(bench_now() - t0) / BENCH_PAGES;
 }
 
+/* One 4 KiB pwrite per slot. */
 static double round_pagefile_write(struct bench_env *e)
 {
     return round_pagefile(e, true);
 }
 
+/* One 4 KiB pread per slot (the write round filled them). */
 static double round_pagefile_read(struct bench_env *e)
 {
     return round_pagefile(e, false);
@@ -266,6 +275,7 @@ static void bench_env_open(struct bench_env *e)
         bench_die("page file", err);
 }
 
+/* Free what bench_env_open built. */
 static void bench_env_close(struct bench_env *e)
 {
     pagefile_destroy(e->pf);
@@ -319,11 +329,13 @@ struct replay {
     uint64_t ns, since;   /* accumulated time; start of the running span */
 };
 
+/* Stop the meter (untimed work follows). */
 static void replay_pause(struct replay *r)
 {
     r->ns += bench_now() - r->since;
 }
 
+/* Start the meter again. */
 static void replay_resume(struct replay *r)
 {
     r->since = bench_now();
@@ -496,6 +508,7 @@ static void replay_open(struct replay *r, const struct replay_spec *spec)
     r->want[OP_WRITE] = spec->writes;
 }
 
+/* Free what replay_open built. */
 static void replay_close(struct replay *r)
 {
     free(r->batch);
@@ -531,6 +544,7 @@ static void replay_run(const struct replay_spec *spec, bool json)
     replay_close(&r);
 }
 
+/* Print the usage line and exit 1. */
 static void bench_usage(void)
 {
     fprintf(stderr, "usage: bench_floor [--json] [--replay faults=N,maps=N,"
@@ -538,6 +552,7 @@ static void bench_usage(void)
     exit(1);
 }
 
+/* Parse the options, run the micro benchmarks or the replay. */
 int main(int argc, char **argv)
 {
     bool json = false;
