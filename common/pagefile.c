@@ -163,6 +163,8 @@ static int pagefile_check_config(const struct pagefile_config *cfg, char *err,
         why = "the page size must be positive";
     else if (cfg->slots > (uint64_t)INT64_MAX / cfg->page_size)
         why = "slots * page size does not fit in a file offset";
+    else if (cfg->path != NULL && cfg->path[0] == '\0')
+        why = "the page file's path is empty";
     if (why == NULL)
         return 0;
     snprintf(err, errlen, "pagefile: %s", why);

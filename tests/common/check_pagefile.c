@@ -486,13 +486,15 @@ START_TEST(test_bad_config_is_refused)
         {.slots = 0, .page_size = PAGE},
         {.slots = 4, .page_size = 0},
         {.slots = UINT64_MAX / 2, .page_size = PAGE},
+        {.slots = 4, .page_size = PAGE, .path = ""},
     };
     const char *msgs[] = {
         "pagefile: the page file needs at least one slot",
         "pagefile: the page size must be positive",
         "pagefile: slots * page size does not fit in a file offset",
+        "pagefile: the page file's path is empty",
     };
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         char err[256] = "";
         struct pagefile *pf = NULL;
         ck_assert_int_eq(pagefile_create(&cfgs[i], &pf, err, sizeof err),
