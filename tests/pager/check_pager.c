@@ -4,8 +4,7 @@
  * return (calls before vm_switch, unknown and duplicate pids, addresses
  * outside the valid arena, arena full, swap full, bad vm_init sizes).
  */
-#include <stdint.h>
-#include <string.h>
+#include <signal.h>
 
 #include "check_util.h"
 #include "simkernel.h"
@@ -256,6 +255,33 @@ START_TEST(test_reinit_frees_every_process)
 }
 END_TEST
 
+#ifdef PAGELAB_DEBUG
+/* Debug builds check every invariant after each call.  These tests
+ * corrupt a PTE behind the pager's back (no files: the process dies). */
+static void start_bare_process(void)
+{
+    vm_init(4, 4);
+    ck_assert_int_eq(simk_spawn(100), 0);
+    ck_assert_ptr_nonnull(vm_map(NULL, 0));
+}
+
+START_TEST(test_checker_aborts_on_writable_zero_page)
+{
+    start_bare_process();
+    page_table_base_register->ptes[0].write_enable = 1;
+    vm_switch(100);
+}
+END_TEST
+
+START_TEST(test_checker_aborts_on_accessible_invalid_page)
+{
+    start_bare_process();
+    page_table_base_register->ptes[3].read_enable = 1;
+    vm_fault(simk_va(0, 0), false);
+}
+END_TEST
+#endif
+
 static Suite *make_pager_suite(void)
 {
     Suite *s = suite_create("pager");
@@ -276,6 +302,13 @@ static Suite *make_pager_suite(void)
     tcase_add_test(limits, test_vm_init_refuses_bad_sizes);
     tcase_add_test(limits, test_zero_page_only_memory_refuses_writes);
     tcase_add_test(limits, test_reinit_frees_every_process);
+#ifdef PAGELAB_DEBUG
+    tcase_add_test_raise_signal(limits, test_checker_aborts_on_writable_zero_page,
+                                SIGABRT);
+    tcase_add_test_raise_signal(limits,
+                                test_checker_aborts_on_accessible_invalid_page,
+                                SIGABRT);
+#endif
     return s;
 }
 

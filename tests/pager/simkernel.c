@@ -17,7 +17,9 @@
 #include "simkernel.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #define SIMK_POISON 0xa5
+#define SIMK_DIR_PREFIX "/tmp/pagelab-simk-"
 #define SIMK_PROBE_PID 999999
 
 /* Physical memory: vm_physmem points here. */
@@ -121,10 +124,12 @@ int file_write(const char *filename, unsigned int block, const void *buf)
     return simk_io(filename, block, (void *)buf, true);
 }
 
-/* Make the world's directory and swap file (invariant 1).  0 or -1. */
+/* Make the world's directory (named after this process, so a later run
+ * can tell when it is stale) and swap file (invariant 1).  0 or -1. */
 static int simk_make_world(unsigned swap_blocks)
 {
-    snprintf(simk.dir, sizeof(simk.dir), "/tmp/pagelab-simk-XXXXXX");
+    snprintf(simk.dir, sizeof(simk.dir), "%s%ld-XXXXXX", SIMK_DIR_PREFIX,
+             (long)getpid());
     if (mkdtemp(simk.dir) == NULL)
         return -1;
     simk.dirfd = open(simk.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -138,23 +143,49 @@ static int simk_make_world(unsigned swap_blocks)
     return 0;
 }
 
+/* Remove directory path and the files in it (best effort). */
+static void simk_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    if (d != NULL)
+        closedir(d);
+    rmdir(path);
+}
+
 /* Remove the world's files and directory; close everything. */
 static void simk_remove_world(void)
 {
     if (simk.dirfd >= 0) {
-        DIR *d = fdopendir(dup(simk.dirfd));
-        struct dirent *e;
-        while (d != NULL && (e = readdir(d)) != NULL)
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                unlinkat(simk.dirfd, e->d_name, 0);
-        if (d != NULL)
-            closedir(d);
         close(simk.dirfd);
-        rmdir(simk.dir);
+        simk_remove_tree(simk.dir);
     }
     if (simk.swapfd >= 0)
         close(simk.swapfd);
     simk.dirfd = simk.swapfd = -1;
+}
+
+/* A failed assertion ends a forked test at once, before simk_stop: remove
+ * the worlds whose process no longer exists. */
+static void simk_sweep_stale_worlds(void)
+{
+    DIR *d = opendir("/tmp");
+    struct dirent *e;
+    size_t skip = strlen("/tmp/");
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300];
+        long pid;
+        snprintf(path, sizeof(path), "/tmp/%s", e->d_name);
+        if (strncmp(path, SIMK_DIR_PREFIX, strlen(SIMK_DIR_PREFIX)) == 0 &&
+            sscanf(path + skip, "pagelab-simk-%ld-", &pid) == 1 &&
+            kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            simk_remove_tree(path);
+    }
+    if (d != NULL)
+        closedir(d);
 }
 
 /* A fresh world, then vm_init (see simkernel.h); 0 or -1. */
@@ -164,6 +195,7 @@ int simk_start(unsigned memory_pages, unsigned swap_blocks)
         fprintf(stderr, "simk_start: at most %u frames\n", SIMK_MAX_FRAMES);
         return -1;
     }
+    simk_sweep_stale_worlds();
     simk_remove_world();
     simk_log_clear();
     simk.fail_in[0] = simk.fail_in[1] = 0;
