@@ -27,8 +27,10 @@
  *   2. A page is RESIDENT iff it holds a frame f > 0; then frames[f].page
  *      is that page and f is on the clock queue.  Free frames hold no page
  *      and are on no queue; nfree counts them.
- *   3. Every PTE of a valid mapping equals what page_sync computes from its
- *      page (state, frame bits, sharers): mappers of a page change together.
+ *   3. Every PTE of a valid mapping equals what page_pte computes from its
+ *      page (state, frame bits, sharers), and page_sync sets all of them
+ *      at once: mappers of a page change together.  Invalid pages have
+ *      no access.
  *   4. A ZERO page owns no frame and no swap block.  An ON_DISK swap page
  *      owns a swap block; so does a clean RESIDENT swap page (its block
  *      holds the same bytes).
@@ -584,7 +586,10 @@ static void check(bool ok, const char *reason)
 /* Invariants 1 and 2. */
 static void check_frames(void)
 {
+    static const char zeros[VM_PAGESIZE];
     unsigned nfree = 0;
+    check(memcmp(frame_addr(0), zeros, VM_PAGESIZE) == 0,
+          "the zero page is not all zeros");
     for (unsigned f = 1; f < pager.nframes; f++)
         nfree += pager.frames[f].page == NULL;
     check(nfree == pager.nfree, "the free frame count is wrong");

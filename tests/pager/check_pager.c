@@ -273,6 +273,14 @@ START_TEST(test_checker_aborts_on_writable_zero_page)
 }
 END_TEST
 
+START_TEST(test_checker_aborts_on_scribbled_zero_page)
+{
+    start_bare_process();
+    ((char *)vm_physmem)[VM_PAGESIZE / 2] = 1;
+    vm_switch(100);
+}
+END_TEST
+
 START_TEST(test_checker_aborts_on_accessible_invalid_page)
 {
     start_bare_process();
@@ -307,6 +315,9 @@ static Suite *make_pager_suite(void)
                                 SIGABRT);
     tcase_add_test_raise_signal(limits,
                                 test_checker_aborts_on_accessible_invalid_page,
+                                SIGABRT);
+    tcase_add_test_raise_signal(limits,
+                                test_checker_aborts_on_scribbled_zero_page,
                                 SIGABRT);
 #endif
     return s;
