@@ -154,6 +154,7 @@ void phase3_frames_available(struct stage *s);
 
 /* Trimming (phase3_trim.c) and writing (phase3_write.c). */
 int phase3_trim(struct stage *s, unsigned max_pages);
+unsigned phase3_trim_locked(struct stage *s, unsigned max_pages);
 int phase3_write_modified(struct stage *s, unsigned max_pages);
 bool phase3_slot_slack(struct stage *s);
 unsigned phase3_reclaim_slots(struct stage *s, unsigned want);

@@ -12,8 +12,11 @@
  *     frames given back) bumps frame_gen and broadcasts frame_cv;
  *   - a write batch that completes bumps write_gen and broadcasts
  *     written_cv (rescues of frames being written wait there).
- * A user thread that finds no frame at all records frame_gen, asks both
- * system threads to work, and sleeps on frame_cv until frame_gen moves.
+ * A user thread that finds no frame at all first does one batch of write
+ * or trim work itself (direct reclaim, as Linux does: it does not depend
+ * on the scheduler running the system threads soon); if that found
+ * nothing, it records frame_gen, asks both system threads to work, and
+ * sleeps on frame_cv until frame_gen moves.
  * The wait re-asks every WATCHDOG_MS in case a pass found nothing to do
  * (e.g. every page had just been touched); it is a watchdog, not the
  * synchronization.  While the system threads are stopped, the user
@@ -108,6 +111,7 @@ static struct timespec watchdog_deadline(void)
  * could be freed. */
 static int reclaim_inline(struct stage *s, uint64_t gen)
 {
+    stats_inc(s->core.stats, STAT_WAIT_FRAME);
     int t = phase3_trim(s, s->core.config.trim_batch);
     int w = phase3_write_modified(s, s->core.config.write_batch);
     if (t > 0 || w > 0 || phase3_frame_gen(s) != gen)
@@ -127,17 +131,35 @@ static int reclaim_inline(struct stage *s, uint64_t gen)
     return 0;
 }
 
+/* Direct reclaim: with the system threads running, a user thread out of
+ * frames first does one batch of their work itself (a write, or a trim if
+ * no other thread is trimming), so it does not sleep while the scheduler
+ * gets round to them.  True when that made frames available. */
+static bool reclaim_direct(struct stage *s)
+{
+    if (phase3_write_modified(s, s->core.config.write_batch) > 0)
+        return true;
+    if (!lock_try(&s->trim_lock))
+        return false;
+    unsigned got = phase3_trim_locked(s, s->core.config.trim_batch);
+    lock_release(&s->trim_lock);
+    return got > 0 && phase3_list_count(s, PFN_STANDBY) > 0;
+}
+
 /* Wait for frames after a refill found none (frame_gen was gen before the
  * attempt).  Returns 0 to retry, or -ENOSPC / -EIO when write-back failed
  * and nothing else changed.  Holds nothing. */
 int phase3_wait_frame(struct stage *s, uint64_t gen)
 {
+    lock_acquire(&s->events);
+    bool running = s->running;
+    lock_release(&s->events);
+    if (!running)
+        return reclaim_inline(s, gen);
+    if (reclaim_direct(s))
+        return 0;
     stats_inc(s->core.stats, STAT_WAIT_FRAME);
     lock_acquire(&s->events);
-    if (!s->running) {
-        lock_release(&s->events);
-        return reclaim_inline(s, gen);
-    }
     s->frame_waiters++;
     int r = 0;
     while (s->running && atomic_load(&s->frame_gen) == gen) {

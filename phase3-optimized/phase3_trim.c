@@ -225,6 +225,13 @@ static unsigned clock_trim(struct stage *s, unsigned max_pages)
     return lap.got;
 }
 
+/* Trim with trim_lock already held (direct reclaim takes it by trylock).
+ * Returns pages trimmed. */
+unsigned phase3_trim_locked(struct stage *s, unsigned max_pages)
+{
+    return max_pages == 0 ? 0 : clock_trim(s, max_pages);
+}
+
 /* stage_ops.trim: move up to max_pages old ACTIVE pages to modified /
  * standby.  Returns the pages trimmed (0 when none could be).  Holds
  * nothing on entry or exit (takes trim_lock: one trim at a time). */
@@ -234,7 +241,7 @@ int phase3_trim(struct stage *s, unsigned max_pages)
     if (max_pages == 0)
         return 0;
     lock_acquire(&s->trim_lock);
-    unsigned got = clock_trim(s, max_pages);
+    unsigned got = phase3_trim_locked(s, max_pages);
     lock_release(&s->trim_lock);
     return (int)got;
 #else
