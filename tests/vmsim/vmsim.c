@@ -205,7 +205,7 @@ static uint64_t vmsim_parse_options(const char *text)
         while (i < VMSIM_OPTION_COUNT && strcmp(tok, vmsim_option_names[i]))
             i++;
         if (i == VMSIM_OPTION_COUNT)
-            vmsim_usage_error("unknown option '%s' (see --help)", tok);
+            vmsim_usage_error("--options: no optimization named '%s'", tok);
         bits |= 1ull << i;
     }
     return bits;
@@ -234,7 +234,7 @@ static const struct stage_ops *vmsim_find_stage(const char *name)
         if (strcmp(vmsim_stages[i]->name, name) == 0)
             return vmsim_stages[i];
     }
-    vmsim_usage_error("no stage '%s' in this build (see --list-stages)", name);
+    vmsim_usage_error("no stage '%s' in this build (vmsim --list-stages)", name);
 }
 
 static void vmsim_list_stages(void)
@@ -328,10 +328,11 @@ static void vmsim_parse(struct vmsim_args *a, int argc, char **argv)
     if (a->ops == NULL)
         vmsim_usage_error("this build has no stage");
     uint64_t v = a->cfg.virtual_pages;
-    if (a->phys_percent > 0)
+    if (a->phys_percent > 0) { /* a share: at least one frame */
         a->cfg.physical_frames = (uint64_t)llround((double)v * a->phys_percent / 100.0);
-    if (a->cfg.physical_frames == 0)
-        a->cfg.physical_frames = 1;
+        if (a->cfg.physical_frames == 0)
+            a->cfg.physical_frames = 1;
+    }
     uint64_t margin = defaults.pagefile_slots -
                       (defaults.virtual_pages - defaults.physical_frames);
     if (!a->slots_given && a->cfg.physical_frames <= v)
