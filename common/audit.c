@@ -24,7 +24,7 @@
  * from their side (their owner is mid-operation), but a PTE naming one is
  * still checked.
  *
- * Locking: none is taken except the page file's own mutex (through
+ * Locking: none is taken except the page file's own lock (through
  * pagefile_slot_in_use); the caller guarantees quiescence.
  */
 #include "audit.h"

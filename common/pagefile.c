@@ -40,16 +40,17 @@
  * kind fail with a chosen error before any I/O; such a call is not counted
  * in the I/O counters.
  *
- * Locking: 'mutex' protects the bitmap, in_use and hint (it is the leaf of
- * every stage's hierarchy: no other lock is taken while it is held).  I/O
- * takes no lock; the counters and the error hook are atomics.
+ * Locking: 'lock' (class "pagefile", rank PAGEFILE_LOCK_RANK, above every
+ * stage lock) protects the bitmap, in_use and hint.  It is the leaf of
+ * every stage's hierarchy: a stage may call in holding any of its locks,
+ * and no other lock is taken while it is held.  I/O takes no lock; the
+ * counters and the error hook are atomics.
  */
 #include "pagefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lock.h"
+
 #define PAGEFILE_WORD_BITS 64
 #define PAGEFILE_OPS 2
+#define PAGEFILE_LOCK_RANK 1000 /* stages rank their locks below 100 */
+
+static const struct lockorder_class pagefile_lock_class = {
+    "pagefile", PAGEFILE_LOCK_RANK, false};
 
 struct pagefile {
     /* Set by pagefile_create, read-only afterwards. */
@@ -69,8 +76,8 @@ struct pagefile {
     uint64_t nwords;
     char *created_path; /* a path we created and delete on destroy, or NULL */
 
-    /* Protected by mutex. */
-    pthread_mutex_t mutex;
+    /* Protected by lock. */
+    struct lock lock;
     uint64_t *bitmap;
     uint64_t in_use;
     uint64_t hint;
@@ -249,7 +256,7 @@ int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
         free(pf);
         return rc;
     }
-    pthread_mutex_init(&pf->mutex, NULL);
+    lock_init(&pf->lock, &pagefile_lock_class);
     *out = pf;
     return 0;
 }
@@ -263,7 +270,7 @@ void pagefile_destroy(struct pagefile *pf)
     if (pf->created_path != NULL)
         unlink(pf->created_path);
     free(pf->created_path);
-    pthread_mutex_destroy(&pf->mutex);
+    lock_destroy(&pf->lock);
     free(pf->bitmap);
     free(pf);
 }
@@ -272,7 +279,7 @@ void pagefile_destroy(struct pagefile *pf)
 
 /* First free slot at or after 'from', wrapping; PAGEFILE_NO_SLOT when every
  * slot is taken.  Looks at nwords + 1 words at most (the first one again,
- * unmasked, at the end).  mutex held. */
+ * unmasked, at the end).  lock held. */
 static uint64_t pagefile_find_free(const struct pagefile *pf, uint64_t from)
 {
     uint64_t w = from / PAGEFILE_WORD_BITS;
@@ -289,7 +296,7 @@ static uint64_t pagefile_find_free(const struct pagefile *pf, uint64_t from)
 }
 
 /* Number of free slots from 'first' on (first is free), at most want,
- * stopping at the first allocated slot or the end.  mutex held. */
+ * stopping at the first allocated slot or the end.  lock held. */
 static size_t pagefile_run_length(const struct pagefile *pf, uint64_t first,
                                   size_t want)
 {
@@ -309,7 +316,7 @@ static size_t pagefile_run_length(const struct pagefile *pf, uint64_t first,
     return got;
 }
 
-/* Set (on) or clear the bits of slots first..first+n-1.  mutex held. */
+/* Set (on) or clear the bits of slots first..first+n-1.  lock held. */
 static void pagefile_mark(struct pagefile *pf, uint64_t first, uint64_t n,
                           bool on)
 {
@@ -329,27 +336,27 @@ static void pagefile_mark(struct pagefile *pf, uint64_t first, uint64_t n,
 
 /* Claim up to want contiguous slots by the next-fit policy.  Returns 0
  * with *first and *got, or -ENOSPC when no slot is free.  Takes and
- * releases mutex. */
+ * releases the lock. */
 static int pagefile_claim(struct pagefile *pf, size_t want, uint64_t *first,
                           size_t *got)
 {
-    pthread_mutex_lock(&pf->mutex);
+    lock_acquire(&pf->lock);
     uint64_t start = pagefile_find_free(pf, pf->hint);
     if (start == PAGEFILE_NO_SLOT) {
-        pthread_mutex_unlock(&pf->mutex);
+        lock_release(&pf->lock);
         return -ENOSPC;
     }
     size_t n = pagefile_run_length(pf, start, want);
     pagefile_mark(pf, start, n, true);
     pf->in_use += n;
     pf->hint = start + n == pf->slots ? 0 : start + n;
-    pthread_mutex_unlock(&pf->mutex);
+    lock_release(&pf->lock);
     *first = start;
     *got = n;
     return 0;
 }
 
-/* Claim one free slot.  0 with *slot, or -ENOSPC.  Takes the mutex. */
+/* Claim one free slot.  0 with *slot, or -ENOSPC.  Takes the lock. */
 int pagefile_alloc(struct pagefile *pf, uint64_t *slot)
 {
     size_t got;
@@ -357,7 +364,7 @@ int pagefile_alloc(struct pagefile *pf, uint64_t *slot)
 }
 
 /* Claim up to want (>= 1, else -EINVAL) contiguous free slots.  0 with
- * *first and *got in 1..want, or -ENOSPC.  Takes the mutex. */
+ * *first and *got in 1..want, or -ENOSPC.  Takes the lock. */
 int pagefile_alloc_run(struct pagefile *pf, size_t want, uint64_t *first,
                        size_t *got)
 {
@@ -374,7 +381,7 @@ static void pagefile_require_slot(const char *func, const struct pagefile *pf,
         pagefile_die(func, "slot beyond the capacity of the page file");
 }
 
-/* Is bit 'slot' set?  mutex held. */
+/* Is bit 'slot' set?  lock held. */
 static bool pagefile_bit(const struct pagefile *pf, uint64_t slot)
 {
     return (pf->bitmap[slot / PAGEFILE_WORD_BITS] >>
@@ -382,36 +389,36 @@ static bool pagefile_bit(const struct pagefile *pf, uint64_t slot)
 }
 
 /* Release an allocated slot; aborts on a slot out of range or not
- * allocated.  Takes the mutex. */
+ * allocated.  Takes the lock. */
 void pagefile_free(struct pagefile *pf, uint64_t slot)
 {
     pagefile_require_slot("pagefile_free", pf, slot);
-    pthread_mutex_lock(&pf->mutex);
+    lock_acquire(&pf->lock);
     if (!pagefile_bit(pf, slot)) {
-        pthread_mutex_unlock(&pf->mutex);
+        lock_release(&pf->lock);
         pagefile_die("pagefile_free", "slot is not allocated");
     }
     pagefile_mark(pf, slot, 1, false);
     pf->in_use--;
-    pthread_mutex_unlock(&pf->mutex);
+    lock_release(&pf->lock);
 }
 
-/* True when slot (< capacity, else abort) is allocated.  Takes the mutex. */
+/* True when slot (< capacity, else abort) is allocated.  Takes the lock. */
 bool pagefile_slot_in_use(struct pagefile *pf, uint64_t slot)
 {
     pagefile_require_slot("pagefile_slot_in_use", pf, slot);
-    pthread_mutex_lock(&pf->mutex);
+    lock_acquire(&pf->lock);
     bool used = pagefile_bit(pf, slot);
-    pthread_mutex_unlock(&pf->mutex);
+    lock_release(&pf->lock);
     return used;
 }
 
-/* Number of allocated slots.  Takes the mutex. */
+/* Number of allocated slots.  Takes the lock. */
 uint64_t pagefile_in_use(struct pagefile *pf)
 {
-    pthread_mutex_lock(&pf->mutex);
+    lock_acquire(&pf->lock);
     uint64_t n = pf->in_use;
-    pthread_mutex_unlock(&pf->mutex);
+    lock_release(&pf->lock);
     return n;
 }
 

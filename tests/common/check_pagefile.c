@@ -17,6 +17,7 @@
 
 #include "catch_abort.h"
 #include "check_util.h"
+#include "lock.h"
 #include "pagefile.h"
 
 #define PAGE 4096
@@ -480,6 +481,26 @@ START_TEST(test_failing_write_returns_the_errno_and_keeps_data)
 }
 END_TEST
 
+START_TEST(test_bitmap_lock_is_the_leaf_of_the_order)
+{
+    /* a stage may call in holding its highest-ranked lock */
+    static const struct lockorder_class stage_sys = {"test sys", 99, false};
+    struct lock sys;
+    lock_init(&sys, &stage_sys);
+    struct pagefile *pf = make_pagefile(8, NULL);
+    lock_acquire(&sys);
+    uint64_t slot;
+    ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
+    ck_assert(pagefile_slot_in_use(pf, slot));
+    pagefile_free(pf, slot);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    lock_release(&sys);
+    ck_assert_uint_eq(lockorder_held(), 0);
+    pagefile_destroy(pf);
+    lock_destroy(&sys);
+}
+END_TEST
+
 START_TEST(test_bad_config_is_refused)
 {
     struct pagefile_config cfgs[] = {
@@ -639,6 +660,7 @@ static Suite *make_pagefile_suite(void)
     tcase_add_test(core, test_file_at_given_path_is_created_and_removed);
     tcase_add_test(core, test_existing_file_is_truncated_and_kept);
     tcase_add_test(core, test_concurrent_allocs_hand_out_distinct_slots);
+    tcase_add_test(core, test_bitmap_lock_is_the_leaf_of_the_order);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_full_bitmap_gives_enospc);
     tcase_add_test(limits, test_injected_read_error_leaves_page_untouched);
