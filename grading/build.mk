@@ -11,7 +11,7 @@
 #   make handout         the student starter kit: build/handout/
 #   make handout-check   the handout builds, fails cleanly, grades low
 #   make autograder      build/autograder/: Gradescope zip, Autolab files
-DEB_PACKAGES += libxml2-dev unifdef zip rsync patch
+DEB_PACKAGES += libxml2-dev unifdef zip unzip rsync patch jq
 
 GRADER_SRCS := $(wildcard grading/*.c)
 GRADER := $(BUILD)/grading/grader

@@ -106,6 +106,19 @@ overlay() {
   done
 }
 
+# rubric_targets: the make targets (under build/) the selected rubrics
+# need: their test binaries and performance programs.
+rubric_targets() {
+  local f id
+  for f in "$RUBRICS"/M*.rubric; do
+    id=$(awk '$1 == "milestone" { print $2 }' "$f")
+    if [ -z "$MILESTONE" ] || [[ ",$MILESTONE," == *",$id,"* ]]; then
+      awk '$1 == "binary" { print "build/tests/" $3 }
+           $1 == "perf" { print "build/" $5 }' "$f"
+    fi
+  done | sort -u
+}
+
 # build_submission: copy the kit, overlay, build.  Prints the build dir.
 build_submission() {
   local sub
@@ -114,7 +127,8 @@ build_submission() {
   rsync -a --delete --exclude /build --exclude /.git "$KIT/" "$TREE/"
   find "$TREE/build" -mindepth 1 -maxdepth 1 ! -name obj -exec rm -rf {} + 2>/dev/null
   overlay "$sub" > "$OUT/build.log" 2>&1
-  (cd "$TREE" && timeout 900 make -k -j"$JOBS" BUILD=build all) >> "$OUT/build.log" 2>&1
+  (cd "$TREE" && timeout 900 make -k -j"$JOBS" BUILD=build $(rubric_targets)) \
+    >> "$OUT/build.log" 2>&1
   echo "$TREE/build"
 }
 
@@ -141,6 +155,8 @@ args=(--rubrics "$RUBRICS" --build "$BUILD_DIR" --ref-build "$REF" --kit "$KIT"
 [ -n "$MILESTONE" ] && args+=(--milestone "$MILESTONE")
 [ -n "${AUTOLAB:-}" ] && [ "${AUTOLAB:-0}" != 0 ] && args+=(--autolab)
 [ -n "${GRADE_STRICT:-}" ] && args+=(--strict)
+[ -n "${GRADE_TIMEOUT_SCALE:-}" ] && args+=(--timeout-scale "$GRADE_TIMEOUT_SCALE")
+[ -n "${GRADE_MEM_MB:-}" ] && args+=(--mem-mb "$GRADE_MEM_MB")
 "$REF/grading/grader" "${args[@]}"
 rc=$?
 if [ $rc -gt 1 ]; then

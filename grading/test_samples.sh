@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# test_samples.sh - 'make grade-samples': grade every sample of
+# grading/samples/ as a real M1 submission and prove none gains anything.
+#
+# Each sample is appended to the starter version of the first file of
+# phase1-single/MANIFEST (its behaviour starts from a constructor, so it
+# works whatever the stage code is).  The baseline is the starter code
+# alone.  A sample passes when grading exits 0, results.json is valid JSON,
+# its score is at most the baseline's, no sandbox process is left, and (for
+# no_compile) a "build" entry carries the compiler's messages.
+#
+# Deadlines are scaled down (GRADE_TIMEOUT_SCALE, default 0.05) so the hang
+# and the fork bomb cost seconds, not minutes; the baseline uses the same
+# scale.  Ends with "N passed, M failed"; exit status 1 on any failure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+REF=${REF_BUILD:-build}
+OUT=${SAMPLES_OUT:-build/grade-samples}
+SCALE=${GRADE_TIMEOUT_SCALE:-0.05}
+FILE=$(head -n 1 phase1-single/MANIFEST)
+rm -rf "$OUT/subs"
+mkdir -p "$OUT/subs/baseline"
+
+# grade NAME: grade $OUT/subs/NAME; prints grade.sh's exit status.
+grade() {
+  SUBMISSION="$OUT/subs/$1" MILESTONE=M1 GRADE_OUT="$OUT/$1" \
+    GRADE_TREE="$OUT/tree" REF_BUILD="$REF" GRADE_TIMEOUT_SCALE="$SCALE" \
+    grading/grade.sh > "$OUT/$1.log" 2>&1
+  echo $?
+}
+
+# leftovers: processes of the sandbox user still alive.
+leftovers() { pgrep -u nobody 2>/dev/null | wc -l; }
+
+pass=0 fail=0
+grade baseline > /dev/null
+base=$(jq -r .score "$OUT/baseline/results.json")
+echo "baseline (starter code): $base"
+for sample in grading/samples/*.c; do
+  name=$(basename "$sample" .c)
+  mkdir -p "$OUT/subs/$name/$(dirname "$FILE")"
+  { unifdef -USOLUTION -x2 "$FILE"; cat "$sample"; } > "$OUT/subs/$name/$FILE"
+  rc=$(grade "$name")
+  score=$(jq -r .score "$OUT/$name/results.json" 2>/dev/null || echo invalid)
+  why=""
+  [ "$rc" = 0 ] || why="grade.sh exited $rc"
+  [ "$score" = invalid ] && why="results.json is not valid JSON"
+  [ -z "$why" ] && awk -v s="$score" -v b="$base" 'BEGIN { exit !(s > b) }' \
+    && why="scored $score, more than the baseline $base"
+  [ -z "$why" ] && [ "$(leftovers)" -gt 0 ] && why="sandbox processes left"
+  if [ -z "$why" ] && [ "$name" = no_compile ] && ! jq -e \
+      '.tests[] | select(.name == "M1 build: build") | .output | test("error")' \
+      "$OUT/$name/results.json" > /dev/null; then
+    why="no build entry with the compiler's messages"
+  fi
+  if [ -z "$why" ]; then
+    pass=$((pass + 1)); printf '%-14s ok    score %s\n' "$name" "$score"
+  else
+    fail=$((fail + 1)); printf '%-14s FAIL  %s (see %s)\n' "$name" "$why" "$OUT/$name.log"
+  fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
