@@ -43,6 +43,8 @@
 #include <errno.h>
 #include <string.h>
 
+#ifdef SOLUTION
+
 /* Frames one page-in fills: [0] the faulting page, then read-ahead. */
 struct fill {
     uint64_t frames[P3_READ_AHEAD];
@@ -299,7 +301,6 @@ static int page_in(struct stage *s, struct p3_thread *t, uint64_t vpn,
  * -EAGAIN when the thread cannot get a context.  Holds nothing. */
 int phase3_fault(struct stage *s, uint64_t va, bool is_write)
 {
-#ifdef SOLUTION
     if (!machine_va_valid(s->core.machine, va))
         return -EFAULT;
     uint64_t vpn = machine_vpn(s->core.machine, va);
@@ -323,9 +324,18 @@ int phase3_fault(struct stage *s, uint64_t va, bool is_write)
         if (r != -EAGAIN)
             return r;
     }
-#else
-    (void)s; (void)va; (void)is_write;
-    (void)snapshot; (void)upgrade; (void)rescue; (void)page_in;
-    return -ENOSYS; /* TODO: resolve the fault (see the design comment) */
-#endif
 }
+
+#else /* !SOLUTION: the starter students begin from */
+
+/* Starter: resolve the fault at va (see the design comment above and the
+ * transition table).  Return 0, -EFAULT, -ENOSPC or -EIO. */
+int phase3_fault(struct stage *s, uint64_t va, bool is_write)
+{
+    (void)s;
+    (void)va;
+    (void)is_write;
+    return -ENOSYS; /* TODO */
+}
+
+#endif /* SOLUTION */

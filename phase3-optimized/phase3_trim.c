@@ -37,6 +37,8 @@
 #include <errno.h>
 #include <string.h>
 
+#ifdef SOLUTION
+
 struct trim_batch {
     uint64_t vpns[PAGEFILE_MAX_BATCH];
     uint64_t frames[PAGEFILE_MAX_BATCH];
@@ -116,11 +118,22 @@ static unsigned flush(struct stage *s, struct trim_batch *b)
     return n;
 }
 
+/* One lap's parameters and progress. */
+struct lap {
+    unsigned want;      /* pages still to trim */
+    unsigned threshold; /* trim pages at least this old */
+    bool count;         /* visits add to the ages */
+    unsigned got;       /* pages trimmed so far */
+    /* Idle pages seen but too young, by age (capped): what a lower
+     * threshold would yield. */
+    unsigned young[P3_AGE_MAX_THRESHOLD + 1];
+};
+
 /* Age the VALID page behind cell (its region locked) and say whether it
- * is old enough to trim now.  'count' says whether this visit adds to the
- * age (the first lap of a call) or only compares (later laps). */
+ * is old enough to trim now.  lap->count says whether this visit adds to
+ * the age (the first lap of a call) or only compares (later laps). */
 static bool age_page(struct stage *s, pte_cell_t *cell, pte_t pte,
-                     unsigned threshold, bool count)
+                     struct lap *lap)
 {
     struct pfn *p = pfn_get(&s->core.pfns, pte_frame(pte));
     if (pte_accessed(pte)) {
@@ -129,18 +142,13 @@ static bool age_page(struct stage *s, pte_cell_t *cell, pte_t pte,
         p->age = 0;
         return false;
     }
-    if (count && p->age < UINT8_MAX)
+    if (lap->count && p->age < UINT8_MAX)
         p->age++;
-    return p->age >= threshold;
+    if (p->age >= lap->threshold)
+        return true;
+    lap->young[p->age < P3_AGE_MAX_THRESHOLD ? p->age : P3_AGE_MAX_THRESHOLD]++;
+    return false;
 }
-
-/* One lap's parameters and progress. */
-struct lap {
-    unsigned want;      /* pages still to trim */
-    unsigned threshold; /* trim pages at least this old */
-    bool count;         /* visits add to the ages */
-    unsigned got;       /* pages trimmed so far */
-};
 
 /* Sweep locked region r from the hand to the region's end into the batch
  * while the lap wants pages, visiting only VALID PTEs (the region's mask,
@@ -164,7 +172,7 @@ static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
         vpn += (uint64_t)__builtin_ctzll(bits);
         pte_cell_t *cell = &s->core.ptes[vpn];
         pte_t pte = pte_load(cell);
-        if (!age_page(s, cell, pte, lap->threshold, lap->count))
+        if (!age_page(s, cell, pte, lap))
             continue;
         pte_store(cell, pte_make_transition(pte_frame(pte)));
         phase3_set_valid(s, vpn, false);
@@ -199,11 +207,27 @@ static void run_lap(struct stage *s, struct lap *lap)
     lap->got += flush(s, &b);
 }
 
-/* The clock: a lap at the aging threshold that ages the pages it visits;
- * if too few were old enough, laps at lower thresholds that only compare;
- * if still short, the second-chance lap (threshold 1, ageing).  The
- * threshold in force rises when the first lap filled the quota and falls
- * to the one that did.  Returns pages trimmed.  Holds: trim_lock. */
+/* The highest threshold below lap->threshold at which the pages the lap
+ * saw would fill the rest of the quota (1 when none would). */
+static unsigned lower_threshold(const struct lap *lap)
+{
+    unsigned need = lap->want - lap->got, have = 0;
+    for (unsigned t = lap->threshold - 1; t > 1; t--) {
+        have += lap->young[t];
+        if (have >= need)
+            return t;
+    }
+    return 1;
+}
+
+/* The clock.  A lap at the aging threshold ages the pages it visits and
+ * trims the old enough ones.  If that fell short, one more lap (no ageing)
+ * at the threshold the first lap's age counts say will fill the quota, so
+ * the oldest pages go first; if still short, the second-chance lap
+ * (threshold 1, ageing).  The threshold in force rises when the first lap
+ * filled the quota and drops to the one that did.  Without aging the
+ * threshold is 1: the first lap is the clock's, the last its second
+ * chance.  Returns pages trimmed.  Holds: trim_lock. */
 static unsigned clock_trim(struct stage *s, unsigned max_pages)
 {
     bool aging = phase3_opt(s, STAGE_OPT_AGING);
@@ -212,16 +236,17 @@ static unsigned clock_trim(struct stage *s, unsigned max_pages)
     run_lap(s, &lap);
     if (aging && lap.got == max_pages && th < P3_AGE_MAX_THRESHOLD)
         atomic_store(&s->age_threshold, th + 1);
-    lap.count = false;
-    while (aging && lap.got < max_pages && lap.threshold > 1) {
-        lap.threshold--;
+    if (aging && lap.got < max_pages && th > 1) {
+        lap.threshold = lower_threshold(&lap);
+        lap.count = false;
         run_lap(s, &lap);
         atomic_store(&s->age_threshold, lap.threshold);
     }
-    lap.count = true;
-    lap.threshold = 1;
-    if (lap.got < max_pages)
+    if (lap.got < max_pages) {
+        lap.threshold = 1;
+        lap.count = true;
         run_lap(s, &lap);
+    }
     return lap.got;
 }
 
@@ -237,15 +262,30 @@ unsigned phase3_trim_locked(struct stage *s, unsigned max_pages)
  * nothing on entry or exit (takes trim_lock: one trim at a time). */
 int phase3_trim(struct stage *s, unsigned max_pages)
 {
-#ifdef SOLUTION
     if (max_pages == 0)
         return 0;
     lock_acquire(&s->trim_lock);
     unsigned got = phase3_trim_locked(s, max_pages);
     lock_release(&s->trim_lock);
     return (int)got;
-#else
-    (void)s; (void)max_pages; (void)clock_trim;
-    return -ENOSYS; /* TODO: the clock (see the design comment) */
-#endif
 }
+
+#else /* !SOLUTION: the starter students begin from */
+
+/* Starter: trim with trim_lock held; returns pages trimmed. */
+unsigned phase3_trim_locked(struct stage *s, unsigned max_pages)
+{
+    (void)s;
+    (void)max_pages;
+    return 0; /* TODO: the clock (see the design comment) */
+}
+
+/* Starter: stage_ops.trim. */
+int phase3_trim(struct stage *s, unsigned max_pages)
+{
+    (void)s;
+    (void)max_pages;
+    return -ENOSYS; /* TODO */
+}
+
+#endif /* SOLUTION */

@@ -25,6 +25,8 @@
 
 #include <errno.h>
 
+#ifdef SOLUTION
+
 /* Take up to want frames off the modified list, flagged WRITING.  Frames
  * whose lock is busy are skipped.  Returns the number taken. */
 static unsigned grab(struct stage *s, struct pfn **ps, unsigned want)
@@ -177,7 +179,6 @@ unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
  * stay modified).  Holds nothing on entry or exit. */
 int phase3_write_modified(struct stage *s, unsigned max_pages)
 {
-#ifdef SOLUTION
     struct pfn *ps[PAGEFILE_MAX_BATCH];
     unsigned want = max_pages < PAGEFILE_MAX_BATCH ? max_pages
                                                    : PAGEFILE_MAX_BATCH;
@@ -203,8 +204,31 @@ int phase3_write_modified(struct stage *s, unsigned max_pages)
     if (done > 0)
         phase3_frames_available(s);
     return done > 0 ? (int)done : err;
-#else
-    (void)s; (void)max_pages; (void)grab; (void)write_run;
-    return -ENOSYS; /* TODO: batched write-back (see the design comment) */
-#endif
 }
+
+#else /* !SOLUTION: the starter students begin from */
+
+/* Starter: may clean pages keep their slots?  (see phase3_slot_slack) */
+bool phase3_slot_slack(struct stage *s)
+{
+    (void)s;
+    return false; /* TODO */
+}
+
+/* Starter: free slots of clean pages in memory; returns slots freed. */
+unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
+{
+    (void)s;
+    (void)want;
+    return 0; /* TODO */
+}
+
+/* Starter: stage_ops.write_modified. */
+int phase3_write_modified(struct stage *s, unsigned max_pages)
+{
+    (void)s;
+    (void)max_pages;
+    return -ENOSYS; /* TODO */
+}
+
+#endif /* SOLUTION */
