@@ -302,8 +302,27 @@ static void vmsim_apply(struct vmsim_args *a, int opt, const char *val)
     }
 }
 
-/* Parse argv into a: defaults first, then each option, then the sizes
- * that depend on others (frames from a percentage, the page file). */
+/* The sizes that depend on other options: frames from a percentage, and
+ * (unless given) a page file of the pages beyond physical memory plus the
+ * default configuration's margin. */
+static void vmsim_derive_sizes(struct vmsim_args *a,
+                               const struct stage_config *defaults)
+{
+    uint64_t v = a->cfg.virtual_pages;
+    if (a->phys_percent > 0) { /* a share: at least one frame */
+        a->cfg.physical_frames =
+            (uint64_t)llround((double)v * a->phys_percent / 100.0);
+        if (a->cfg.physical_frames == 0)
+            a->cfg.physical_frames = 1;
+    }
+    uint64_t margin = defaults->pagefile_slots -
+                      (defaults->virtual_pages - defaults->physical_frames);
+    if (!a->slots_given && a->cfg.physical_frames <= v)
+        a->cfg.pagefile_slots = v - a->cfg.physical_frames + margin;
+}
+
+/* Parse argv into a: defaults first, then each option, then the derived
+ * sizes.  Exits 2 on anything it cannot use. */
 static void vmsim_parse(struct vmsim_args *a, int argc, char **argv)
 {
     struct stage_config defaults;
@@ -327,16 +346,7 @@ static void vmsim_parse(struct vmsim_args *a, int argc, char **argv)
         vmsim_usage_error("unexpected argument '%s'", argv[optind]);
     if (a->ops == NULL)
         vmsim_usage_error("this build has no stage");
-    uint64_t v = a->cfg.virtual_pages;
-    if (a->phys_percent > 0) { /* a share: at least one frame */
-        a->cfg.physical_frames = (uint64_t)llround((double)v * a->phys_percent / 100.0);
-        if (a->cfg.physical_frames == 0)
-            a->cfg.physical_frames = 1;
-    }
-    uint64_t margin = defaults.pagefile_slots -
-                      (defaults.virtual_pages - defaults.physical_frames);
-    if (!a->slots_given && a->cfg.physical_frames <= v)
-        a->cfg.pagefile_slots = v - a->cfg.physical_frames + margin;
+    vmsim_derive_sizes(a, &defaults);
     if (a->accesses < a->cfg.user_threads)
         vmsim_usage_error("--accesses %" PRIu64 " is fewer than one per thread",
                           a->accesses);
