@@ -148,6 +148,7 @@ uint64_t lock_amplifier_seed(void)
     return atomic_load(&amp_seed);
 }
 
+#ifdef PAGELAB_LOCKORDER
 /* Next value of this thread's PRNG (reseeded after each enable). */
 static uint64_t amp_next(void)
 {
@@ -162,6 +163,7 @@ static uint64_t amp_next(void)
     amp_state ^= amp_state << 17;
     return amp_state;
 }
+#endif
 
 /* A perturbation point: usually nothing; sometimes a yield (1 in 8) or a
  * pause of up to 20 us (1 in 64).  Does nothing unless enabled in a test
