@@ -459,34 +459,42 @@ static void vmsim_print_text(const struct vmsim_args *a,
 {
     const struct stage_config *c = &a->cfg;
     char opts[256];
-    printf("vmsim: stage %s, mmu %s, %" PRIu64 " virtual pages (%" PRIu64
+    printf("vmsim:    stage %s, mmu %s, %" PRIu64 " virtual pages (%" PRIu64
            " KiB), %" PRIu64 " frames (%.1f%%), %" PRIu64 " page-file slots\n",
            a->ops->name, machine_mmu_name(c->mmu), c->virtual_pages,
            c->virtual_pages * MACHINE_PAGE_SIZE / 1024, c->physical_frames,
            100.0 * (double)c->physical_frames / (double)c->virtual_pages,
            c->pagefile_slots);
-    printf("       %s pattern, %u thread(s), %" PRIu64 " accesses, seed %"
+    printf("          %s pattern, %u thread(s), %" PRIu64 " accesses, seed %"
            PRIu64 ", trim batch %u, write batch %u, options %s\n",
            workload_pattern_name(a->pattern), c->user_threads,
            vmsim_accesses(r), a->seed, c->trim_batch, c->write_batch,
            vmsim_options_text(c->options, opts, sizeof(opts)));
-    printf("run:     %.3f s wall, %.0f accesses/s, %.0f faults/s, hit rate "
+    printf("run:      %.3f s wall, %.0f accesses/s, %.0f faults/s, hit rate "
            "%.2f%%\n", r->seconds, vmsim_rate(vmsim_accesses(r), r->seconds),
            vmsim_rate(r->mc.faults, r->seconds), 100.0 * vmsim_hit_rate(r));
-    printf("stats:  ");
-    for (int i = 0; i < STAT_COUNT; i++)
-        printf(" %s %" PRIu64 "%s", stats_name(i), r->stats[i],
-               i % 5 == 4 && i + 1 < STAT_COUNT ? "\n        " : "");
-    printf("\nmachine: maps %" PRIu64 ", unmapped pages %" PRIu64 " in %"
+    const uint64_t *st = r->stats;
+    printf("faults:   zero %" PRIu64 ", transition %" PRIu64 " (rescued from "
+           "modified %" PRIu64 ", standby %" PRIu64 "), disk %" PRIu64
+           ", upgrade %" PRIu64 ", spurious %" PRIu64 "\n",
+           st[STAT_FAULT_ZERO], st[STAT_FAULT_TRANSITION],
+           st[STAT_RESCUE_MODIFIED], st[STAT_RESCUE_STANDBY],
+           st[STAT_FAULT_DISK], st[STAT_FAULT_UPGRADE],
+           st[STAT_FAULT_SPURIOUS]);
+    printf("system:   trimmed %" PRIu64 " (%" PRIu64 " clean, straight to "
+           "standby), repurposed %" PRIu64 ", read ahead %" PRIu64
+           ", frame waits %" PRIu64 "\n", st[STAT_TRIM], st[STAT_TRIM_CLEAN],
+           st[STAT_REPURPOSE], st[STAT_READ_AHEAD], st[STAT_WAIT_FRAME]);
+    printf("machine:  maps %" PRIu64 ", unmapped pages %" PRIu64 " in %"
            PRIu64 " calls, faults %" PRIu64 "\n", r->mc.maps,
            r->mc.unmap_pages, r->mc.unmap_calls, r->mc.faults);
     printf("pagefile: reads %" PRIu64 " pages in %" PRIu64 " calls, writes %"
            PRIu64 " pages in %" PRIu64 " calls\n", r->io[0][1], r->io[0][0],
            r->io[1][1], r->io[1][0]);
     if (vmsim_ok(r))
-        printf("result:  ok (every stamp checked out, audit clean)\n");
+        printf("result:   ok (every stamp checked out, audit clean)\n");
     else
-        printf("result:  FAILED: %" PRIu64 " stamp errors, %" PRIu64
+        printf("result:   FAILED: %" PRIu64 " stamp errors, %" PRIu64
                " access errors%s%s; %s\n", r->wl.stamp_errors,
                r->wl.access_errors, r->audit[0] ? "; audit: " : "", r->audit,
                r->wl.first_error);
