@@ -2,7 +2,9 @@
 # measure.sh [VMSIM] - the numbers in README.md, measured side by side in
 # one run: each configuration is run ROUNDS times (default 5), rounds
 # interleaved so background load hits every configuration alike, and the
-# median accesses/s (and hit rate) is printed.  Build first:
+# median run (by accesses/s) is printed with its hit rate and its read,
+# write and unmap calls.  ABLATION=0 skips the option-by-option runs.
+# Build first:
 #   make RELEASE=1 BUILD=build/release build/release/vmsim
 #   phase3-optimized/measure.sh build/release/vmsim
 set -u
@@ -12,16 +14,25 @@ accesses=${ACCESSES:-200000}
 [ -x "$vmsim" ] || { echo "measure.sh: $vmsim is not built" >&2; exit 2; }
 
 # The configurations: a label, then vmsim arguments.
+all=batch_trim,batch_write,frame_cache,spin_locks,lockfree_fast,aging,read_ahead,multi_writer
+# without NAME: every option but NAME
+without() { sed -E "s/(^|,)$1(,|$)/\1/; s/,,/,/; s/,$//" <<<"$all"; }
 configs=(
-  "phase2-soft-uniform-t2|--stage phase2 --mmu soft --threads 2 --pattern uniform"
-  "phase3-soft-uniform-t2|--stage phase3 --mmu soft --threads 2 --pattern uniform --options all"
-  "phase3-soft-uniform-t1|--stage phase3 --mmu soft --threads 1 --pattern uniform --options all"
-  "phase2-soft-hotcold-t1|--stage phase2 --mmu soft --threads 1 --pattern hotcold"
-  "phase3-soft-hotcold-t1|--stage phase3 --mmu soft --threads 1 --pattern hotcold --options all"
-  "phase3-soft-hotcold-noaging|--stage phase3 --mmu soft --threads 1 --pattern hotcold --options batch_trim,batch_write,frame_cache,spin_locks,lockfree_fast,read_ahead,multi_writer"
-  "phase3-soft-walk-t1|--stage phase3 --mmu soft --threads 1 --pattern walk --options all"
-  "phase3-soft-walk-noreadahead|--stage phase3 --mmu soft --threads 1 --pattern walk --options batch_trim,batch_write,frame_cache,spin_locks,lockfree_fast,aging,multi_writer"
+  "phase2 uniform 2t|--stage phase2 --mmu soft --threads 2 --pattern uniform"
+  "phase3 uniform 2t|--stage phase3 --mmu soft --threads 2 --pattern uniform --options all"
+  "phase3 uniform 1t|--stage phase3 --mmu soft --threads 1 --pattern uniform --options all"
+  "phase2 hotcold 12%|--stage phase2 --mmu soft --threads 1 --pattern hotcold --phys 12%"
+  "phase3 hotcold 12%|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 12% --options all"
+  "phase3 hotcold 12% -aging|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 12% --options $(without aging)"
+  "phase3 walk 1M|--stage phase3 --mmu soft --threads 1 --pattern walk --va 1M --phys 10% --accesses 600000 --options all"
+  "phase3 walk 1M -read_ahead|--stage phase3 --mmu soft --threads 1 --pattern walk --va 1M --phys 10% --accesses 600000 --options $(without read_ahead)"
 )
+if [ "${ABLATION:-1}" = 1 ]; then
+  for o in ${all//,/ }; do
+    configs+=("phase3 uniform 2t -$o|--stage phase3 --mmu soft --threads 2 --pattern uniform --options $(without "$o")")
+  done
+  configs+=("phase3 uniform 2t none|--stage phase3 --mmu soft --threads 2 --pattern uniform --options none")
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,19 +42,22 @@ for ((r = 0; r < rounds; r++)); do
     # shellcheck disable=SC2086
     j=$("$vmsim" --json --seed $((7 + r)) --accesses "$accesses" $args 2>/dev/null)
     rc=$?
-    aps=$(sed -nE 's/.*"accesses_per_second": *([0-9.eE+-]+).*/\1/p' <<<"$j" | head -n 1)
-    hit=$(sed -nE 's/.*"hit_rate": *([0-9.eE+-]+).*/\1/p' <<<"$j" | head -n 1)
+    num() { sed -nE "s/.*\"$1\": *([0-9.eE+-]+).*/\1/p" <<<"$j" | head -n 1; }
+    aps=$(num accesses_per_second)
     [ $rc -eq 0 ] || aps=FAIL
-    echo "$aps ${hit:-0}" >>"$tmp/$label"
+    echo "$aps $(num hit_rate) $(num read_calls) $(num write_calls) $(num unmap_calls)" >>"$tmp/$label"
   done
 done
-printf '%-30s %14s %9s  %s\n' configuration "accesses/s" "hit rate" "runs"
+printf '%-30s %12s %8s %9s %9s %9s\n' configuration "accesses/s" "hit" "reads" "writes" "unmaps"
 for c in "${configs[@]}"; do
   label=${c%%|*}
   if grep -q FAIL "$tmp/$label"; then
-    printf '%-30s %14s %9s  %s\n' "$label" FAIL - "$(grep -c FAIL "$tmp/$label") of $rounds failed"
+    printf '%-30s %12s  (%s of %s runs failed)\n' "$label" FAIL "$(grep -c FAIL "$tmp/$label")" "$rounds"
     continue
   fi
-  sort -g "$tmp/$label" | awk -v l="$label" -v n="$rounds" \
-    '{a[NR]=$1; h[NR]=$2} END {m=int((NR+1)/2); printf "%-30s %14.0f %9.4f  %d\n", l, a[m], h[m], n}'
+  # the median run by accesses/s, with its counts
+  sort -g "$tmp/$label" | awk -v l="$label" \
+    '{r[NR]=$0} END {split(r[int((NR+1)/2)], f, " ");
+      printf "%-30s %12.0f %7.2f%% %9d %9d %9d\n", l, f[1], 100*f[2], f[3], f[4], f[5]}'
 done
+echo "(median of $rounds interleaved runs, $accesses accesses each, soft MMU; reads/writes/unmaps: I/O and unmap calls)"
