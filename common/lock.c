@@ -31,9 +31,11 @@
 static atomic_bool amp_enabled;
 static _Atomic uint64_t amp_seed;
 static _Atomic uint64_t amp_epoch;    /* bumped by every enable */
+#ifdef PAGELAB_LOCKORDER
 static _Atomic uint64_t amp_threads;  /* thread numbers handed out */
 static _Thread_local uint64_t amp_state;
 static _Thread_local uint64_t amp_state_epoch;
+#endif
 
 /* Abort with the function name and the pthread error. */
 static void lock_die(const char *func, int err)
