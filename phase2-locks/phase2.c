@@ -105,23 +105,39 @@ void phase2_list_del(struct stage *s, struct pfn *f)
     lock_release(&l->lock);
 }
 
-/* Snapshot list 'state''s head: frame number and owner.  No lock held on
- * entry or exit.  false when the list is empty.  (A frame's vpn does not
- * change while it is on a list, so reading it under the list lock is
- * sound.) */
+/* Snapshot up to max frames of list 'state', after skipping the first
+ * 'skip': their numbers and owners.  No lock held on entry or exit.  Returns how many (0 when
+ * the list is empty).  (A frame's vpn does not change while it is on a
+ * list, so reading it under the list lock is sound; everything else about
+ * the frame must be verified under its own lock.) */
+size_t phase2_list_snapshot(struct stage *s, enum pfn_state state,
+                            uint64_t skip, uint64_t *frames, uint64_t *vpns,
+                            size_t max)
+{
+    struct phase2_list *l = &s->lists[state];
+    struct list *list = &s->core.pfns.lists[state];
+    size_t n = 0;
+    lock_acquire(&l->lock);
+    for (struct list_node *node = list_head(list); node != NULL && n < max;
+         node = list_next(list, node)) {
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        struct pfn *f = list_entry(node, struct pfn, link);
+        frames[n] = pfn_number(&s->core.pfns, f);
+        vpns[n++] = f->vpn;
+    }
+    lock_release(&l->lock);
+    return n;
+}
+
+/* Snapshot the head of list 'state' (see phase2_list_snapshot).  false
+ * when the list is empty. */
 bool phase2_list_peek(struct stage *s, enum pfn_state state, uint64_t *frame,
                       uint64_t *vpn)
 {
-    struct phase2_list *l = &s->lists[state];
-    lock_acquire(&l->lock);
-    struct list_node *n = list_head(&s->core.pfns.lists[state]);
-    if (n != NULL) {
-        struct pfn *f = list_entry(n, struct pfn, link);
-        *frame = pfn_number(&s->core.pfns, f);
-        *vpn = f->vpn;
-    }
-    lock_release(&l->lock);
-    return n != NULL;
+    return phase2_list_snapshot(s, state, 0, frame, vpn, 1) == 1;
 }
 
 /* Last published count of list 'state'. */

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,8 +102,13 @@ struct lock *phase2_frame_lock(struct stage *s, uint64_t frame);
  * del unlinks f from the list of its state.  add wakes frame waiters. */
 void phase2_list_add(struct stage *s, struct pfn *f, enum pfn_state state);
 void phase2_list_del(struct stage *s, struct pfn *f);
-/* Snapshot the head of list 'state': its frame number and owner vpn.
- * false when empty.  No lock held on entry or exit. */
+/* Snapshot up to max frames of list 'state' after skipping 'skip' (frame
+ * numbers and owner vpns); returns how many.  peek: the head only, false
+ * when empty.  No lock held on entry or exit; the caller verifies what it
+ * snapshotted under the frame lock. */
+size_t phase2_list_snapshot(struct stage *s, enum pfn_state state,
+                            uint64_t skip, uint64_t *frames, uint64_t *vpns,
+                            size_t max);
 bool phase2_list_peek(struct stage *s, enum pfn_state state, uint64_t *frame,
                       uint64_t *vpn);
 /* Current count of list 'state' (may be stale by the time it is used). */

@@ -27,12 +27,17 @@
  *      is known good and not stale, so a rescuer never frees it under the
  *      writer.
  *   3. A failed write puts the page back on the modified list: nothing is
- *      lost.
+ *      lost.  A full page file first makes the writer take back the slots
+ *      of clean active pages (they become dirty), so clean frames holding
+ *      slots cannot starve the writer.
  *
  * Locking: region(vpn) -> frame -> list / page file.  The write I/O runs
  * with no lock held.
  */
 #include "phase2_impl.h"
+
+/* Active frames phase2_reclaim_slots looks at when the page file is full. */
+#define PHASE2_RECLAIM_SCAN 32
 
 #ifdef SOLUTION
 /* Unmap the unaccessed active page vpn (frame f, PTE p) and file it as
@@ -139,6 +144,51 @@ static int phase2_write_one(struct stage *s, uint64_t frame, uint64_t vpn)
     lock_release(fl);
     return rc;
 }
+
+/* Take back the slot of active page vpn (frame) if it is clean; it
+ * becomes dirty.  No lock held on entry or exit.  1 when freed, else 0. */
+static unsigned phase2_reclaim_one(struct stage *s, uint64_t frame,
+                                   uint64_t vpn)
+{
+    struct pfn *f = pfn_get(&s->core.pfns, frame);
+    pte_cell_t *cell = &s->core.ptes[vpn];
+    unsigned freed = 0;
+    lock_acquire(phase2_region_lock(s, vpn));
+    lock_acquire(phase2_frame_lock(s, frame));
+    pte_t p = pte_load(cell);
+    if (f->state == PFN_ACTIVE && f->flags == 0 && f->vpn == vpn &&
+        f->slot != PAGEFILE_NO_SLOT && pte_format(p) == PTE_VALID &&
+        pte_frame(p) == frame) {
+        pagefile_free(s->core.pagefile, f->slot);
+        f->slot = PAGEFILE_NO_SLOT;
+        pte_store(cell, pte_with_dirty(p, true));
+        freed = 1;
+    }
+    lock_release(phase2_frame_lock(s, frame));
+    lock_release(phase2_region_lock(s, vpn));
+    return freed;
+}
+
+/* The page file is full: take back the slots of clean active pages,
+ * PHASE2_RECLAIM_SCAN snapshots at a time, until some are freed or the
+ * list is walked.  Those pages become dirty: their next trim sends them to
+ * the writer instead of straight to standby.  No lock held.  Returns the
+ * slots freed. */
+static unsigned phase2_reclaim_slots(struct stage *s)
+{
+    uint64_t frames[PHASE2_RECLAIM_SCAN], vpns[PHASE2_RECLAIM_SCAN];
+    unsigned freed = 0;
+    uint64_t seen = 0;
+    size_t n;
+    do {
+        n = phase2_list_snapshot(s, PFN_ACTIVE, seen, frames, vpns,
+                                 PHASE2_RECLAIM_SCAN);
+        seen += n;
+        for (size_t i = 0; i < n; i++)
+            freed += phase2_reclaim_one(s, frames[i], vpns[i]);
+    } while (freed == 0 && n == PHASE2_RECLAIM_SCAN);
+    return freed;
+}
 #endif
 
 /* Move up to max_pages active pages to modified/standby with a clock over
@@ -163,9 +213,10 @@ int phase2_trim(struct stage *s, unsigned max_pages)
 }
 
 /* Write up to max_pages modified pages to the page file and move them to
- * standby.  No lock held on entry or exit.  Returns the pages written, or
- * -ENOSPC / -EIO when the first page could not be written (it stays
- * modified, nothing is lost). */
+ * standby.  When the page file is full, first take back the slots of
+ * clean active pages (phase2_reclaim_slots).  No lock held on entry or
+ * exit.  Returns the pages written, or -ENOSPC / -EIO when the first page
+ * could not be written (it stays modified, nothing is lost). */
 int phase2_write_modified(struct stage *s, unsigned max_pages)
 {
 #ifdef SOLUTION
@@ -175,6 +226,8 @@ int phase2_write_modified(struct stage *s, unsigned max_pages)
     while (done < max_pages && budget-- > 0 &&
            phase2_list_peek(s, PFN_MODIFIED, &frame, &vpn)) {
         int rc = phase2_write_one(s, frame, vpn);
+        if (rc == -ENOSPC && phase2_reclaim_slots(s) > 0)
+            continue;
         if (rc < 0)
             return done > 0 ? (int)done : rc;
         done += (unsigned)rc;

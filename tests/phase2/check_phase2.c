@@ -67,6 +67,25 @@ static void write_pages(struct p2fx *fx, uint64_t first, uint64_t n)
         p2fx_write(fx, v, 100 + v);
 }
 
+/* Open the PAGES / FRAMES machine with the smallest page file allowed. */
+static void open_tight(struct p2fx *fx, enum machine_mmu mmu)
+{
+    struct stage_config cfg;
+    char err[256];
+    stage_config_defaults(&cfg);
+    cfg.virtual_pages = PAGES;
+    cfg.physical_frames = FRAMES;
+    cfg.pagefile_slots = PAGES - FRAMES;
+    cfg.mmu = mmu;
+    cfg.trim_batch = 4;
+    cfg.write_batch = 4;
+    memset(fx, 0, sizeof(*fx));
+    ck_assert_int_eq(phase2_ops.create(&cfg, &fx->s, err, sizeof(err)), 0);
+    fx->core = phase2_ops.core(fx->s);
+    fx->m = fx->core->machine;
+    ck_assert_int_eq(machine_thread_attach(fx->m), 0);
+}
+
 /* ---- race 1: two faults on the same page ------------------------------- */
 
 /* A second fault on the page lands while the first holds a claimed frame:
@@ -589,19 +608,7 @@ END_TEST
 START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
 {
     struct p2fx fx;
-    struct stage_config cfg;
-    char err[256];
-    stage_config_defaults(&cfg);
-    cfg.virtual_pages = PAGES;
-    cfg.physical_frames = FRAMES;
-    cfg.pagefile_slots = PAGES - FRAMES;
-    cfg.mmu = mmus[_i];
-    cfg.user_threads = 1;
-    memset(&fx, 0, sizeof(fx));
-    ck_assert_int_eq(phase2_ops.create(&cfg, &fx.s, err, sizeof(err)), 0);
-    fx.core = phase2_ops.core(fx.s);
-    fx.m = fx.core->machine;
-    ck_assert_int_eq(machine_thread_attach(fx.m), 0);
+    open_tight(&fx, mmus[_i]);
     ck_assert_int_eq(phase2_ops.start(fx.s), 0);
     write_pages(&fx, 0, PAGES);
     ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), PAGES - FRAMES);
@@ -611,6 +618,39 @@ START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
     phase2_ops.stop(fx.s);
     p2fx_audit(&fx);
     ck_assert_uint_eq(p2fx_read(&fx, PAGES - 1), 100 + PAGES - 1);
+    p2fx_close(&fx);
+}
+END_TEST
+
+/* The page file fills up with the slots of clean pages read back from it;
+ * dirty pages must still be written: the writer takes back the slots of
+ * the clean active pages (which become dirty) instead of failing. */
+START_TEST(test_full_page_file_writer_reclaims_clean_slots)
+{
+    struct p2fx fx;
+    open_tight(&fx, mmus[_i]);
+    write_pages(&fx, 0, PAGES - 4);
+    for (uint64_t v = 0; v < 4; v++)
+        ck_assert_uint_eq(p2fx_read(&fx, v), 100 + v);
+    ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), PAGES - FRAMES);
+    for (uint64_t v = 0; v < 4; v++)
+        ck_assert(!pte_dirty(p2fx_pte(&fx, v)));
+    /* the trimmer trims to its threshold only: the 2 oldest (dirty) pages */
+    ck_assert_int_eq(phase2_ops.start(fx.s), 0);
+    write_pages(&fx, PAGES - 4, 4);
+    phase2_ops.stop(fx.s);
+    for (uint64_t v = 0; v < 4; v++) {
+        pte_t p = p2fx_pte(&fx, v);
+        ck_assert(pte_format(p) != PTE_VALID || pte_dirty(p));
+    }
+    p2fx_audit(&fx);
+    /* every frame now holds a dirty page and every slot a DISK page, so
+     * only the resident pages can be read back */
+    for (uint64_t v = 0; v < PAGES; v++) {
+        if (pte_format(p2fx_pte(&fx, v)) != PTE_DISK)
+            ck_assert_uint_eq(p2fx_read(&fx, v), 100 + v);
+    }
+    ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), PAGES - FRAMES);
     p2fx_close(&fx);
 }
 END_TEST
@@ -665,6 +705,7 @@ static Suite *make_phase2_suite(void)
     tcase_add_loop_test(limits, test_fault_outside_range_is_efault_with_threads, 0, 2);
     tcase_add_loop_test(limits, test_write_error_keeps_page_modified_until_writer_retries, 0, 2);
     tcase_add_loop_test(limits, test_full_page_file_returns_enospc_to_waiting_fault, 0, 2);
+    tcase_add_loop_test(limits, test_full_page_file_writer_reclaims_clean_slots, 0, 2);
     tcase_add_test(limits, test_create_refuses_bad_config);
     tcase_add_test_raise_signal(limits, test_hook_at_bad_point_aborts, SIGABRT);
     tcase_add_test_raise_signal(limits, test_quiesce_twice_aborts, SIGABRT);
