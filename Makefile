@@ -51,6 +51,7 @@ define static_lib
 LIBS += $(1)
 $(1): $(call objs,$(2))
 	@mkdir -p $$(@D)
+	@rm -f $$@
 	$$(AR) rcs $$@ $$^
 endef
 
