@@ -131,12 +131,14 @@ void phase3_drain_caches(struct stage *s)
         phase3_frames_available(s);
 }
 
-/* Move up to want frames from the list of state st into out[], marking
- * them CACHED for t.  Frames whose lock is busy are skipped.  Returns the
- * number taken.  Holds nothing; takes the list lock, trylocks frames. */
-static unsigned take_from_list(struct stage *s, struct p3_thread *t,
-                               enum pfn_state st, uint64_t *out,
-                               unsigned want, uint64_t *left)
+/* Take up to want frames off the list of state st into out[], setting
+ * 'flag' on each and tagging it with 'tag' (pfn->spare).  Frames whose
+ * lock is busy are skipped.  *left gets the frames left on the list.
+ * Returns the number taken.  Holds nothing; takes the list lock and
+ * trylocks frames under it (the one way against the order). */
+unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
+                          uint8_t tag, struct pfn **out, unsigned want,
+                          uint64_t *left)
 {
     struct pfn_db *db = &s->core.pfns;
     struct list *l = &db->lists[st];
@@ -149,13 +151,27 @@ static unsigned take_from_list(struct stage *s, struct p3_thread *t,
         if (!phase3_pfn_trylock(p))
             continue;
         pfn_unlink(db, p);
-        p->flags |= PFN_FLAG_CACHED;
-        p->spare = t->tag;
+        p->flags |= flag;
+        p->spare = tag;
         phase3_pfn_unlock(p);
-        out[n++] = pfn_number(db, p);
+        out[n++] = p;
     }
     *left = pfn_count(db, st);
     phase3_lock_release(&s->lists[st]);
+    return n;
+}
+
+/* Move up to want frames from the list of state st into out[] (frame
+ * numbers), CACHED for t.  Returns the number taken. */
+static unsigned take_from_list(struct stage *s, struct p3_thread *t,
+                               enum pfn_state st, uint64_t *out,
+                               unsigned want, uint64_t *left)
+{
+    struct pfn *ps[P3_CACHE_MAX];
+    unsigned n = phase3_list_grab(s, st, PFN_FLAG_CACHED, t->tag, ps, want,
+                                  left);
+    for (unsigned i = 0; i < n; i++)
+        out[i] = pfn_number(&s->core.pfns, ps[i]);
     return n;
 }
 

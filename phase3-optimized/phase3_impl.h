@@ -149,6 +149,9 @@ void phase3_frame_take(struct stage *s, struct pfn *p);
 void phase3_list_link(struct stage *s, struct pfn *p, enum pfn_state st);
 void phase3_list_unlink(struct stage *s, struct pfn *p);
 uint64_t phase3_list_count(struct stage *s, enum pfn_state st);
+unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
+                          uint8_t tag, struct pfn **out, unsigned want,
+                          uint64_t *left);
 void phase3_drain_caches(struct stage *s);
 void phase3_frames_available(struct stage *s);
 

@@ -31,23 +31,9 @@
  * whose lock is busy are skipped.  Returns the number taken. */
 static unsigned grab(struct stage *s, struct pfn **ps, unsigned want)
 {
-    struct pfn_db *db = &s->core.pfns;
-    struct list *l = &db->lists[PFN_MODIFIED];
-    unsigned n = 0;
-    phase3_lock_acquire(&s->lists[PFN_MODIFIED]);
-    struct list_node *node = list_head(l);
-    while (node != NULL && n < want) {
-        struct pfn *p = list_entry(node, struct pfn, link);
-        node = list_next(l, node);
-        if (!phase3_pfn_trylock(p))
-            continue;
-        pfn_unlink(db, p);
-        p->flags |= PFN_FLAG_WRITING;
-        phase3_pfn_unlock(p);
-        ps[n++] = p;
-    }
-    phase3_lock_release(&s->lists[PFN_MODIFIED]);
-    return n;
+    uint64_t left;
+    return phase3_list_grab(s, PFN_MODIFIED, PFN_FLAG_WRITING, 0, ps, want,
+                            &left);
 }
 
 /* Clear WRITING on p (locked) and list it: standby with slot, or back on

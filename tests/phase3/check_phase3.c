@@ -110,6 +110,49 @@ static void settle_all(struct p3 *x)
         ;
 }
 
+/* Write version 'version' of pages first..first+n-1. */
+static void put_range(struct p3 *x, uint64_t first, uint64_t n,
+                      unsigned version)
+{
+    for (uint64_t v = first; v < first + n; v++)
+        put(x, v, stamp(v, version));
+}
+
+/* Assert pages first..first+n-1 hold version 'version'. */
+static void check_range(struct p3 *x, uint64_t first, uint64_t n,
+                        unsigned version)
+{
+    for (uint64_t v = first; v < first + n; v++)
+        ck_assert_uint_eq(get(x, v), stamp(v, version));
+}
+
+/* Write version 'version' of pages 0..n-1, then trim until none is active
+ * (dirty pages end on the modified list). */
+static void dirty_and_trim(struct p3 *x, uint64_t n, unsigned version)
+{
+    for (uint64_t v = 0; v < n; v++)
+        put(x, v, stamp(v, version));
+    while (phase3_ops.trim(x->s, 8) > 0)
+        ;
+}
+
+/* Allocate every free slot (so the page file is full); returns how many.
+ * Used on a page file whose allocated slots are 0..k-1. */
+static uint64_t fill_pagefile(struct p3 *x)
+{
+    uint64_t slot, n = 0;
+    while (pagefile_alloc(x->core->pagefile, &slot) == 0)
+        n++;
+    return n;
+}
+
+/* Free slots first..first+n-1. */
+static void free_slots(struct p3 *x, uint64_t first, uint64_t n)
+{
+    for (uint64_t s = first; s < first + n; s++)
+        pagefile_free(x->core->pagefile, s);
+}
+
 /* ---- stress ------------------------------------------------------------ */
 
 /* Run a workload of pattern with nthreads user threads and the system
@@ -169,8 +212,7 @@ START_TEST(test_trim_batch_spans_region_boundary)
     bool batching = _i % 2 == 0;
     p3_open(&x, 256, 32, 256, _i / 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
             batching ? STAGE_OPT_BATCH_TRIM : 0, 1);
-    for (uint64_t v = 60; v < 68; v++)
-        put(&x, v, stamp(v, 1));
+    put_range(&x, 60, 8, 1);
     struct machine_counters before, after;
     machine_counters(x.m, &before);
     ck_assert_int_eq(phase3_ops.trim(x.s, 8), 8);
@@ -185,8 +227,7 @@ START_TEST(test_trim_batch_spans_region_boundary)
                          PFN_MODIFIED);
     }
     ck_assert_uint_eq(stat(&x, STAT_TRIM), 8);
-    for (uint64_t v = 60; v < 68; v++)
-        ck_assert_uint_eq(get(&x, v), stamp(v, 1));
+    check_range(&x, 60, 8, 1);
     p3_close(&x);
 }
 END_TEST
@@ -202,15 +243,10 @@ START_TEST(test_write_runs_from_fragmented_bitmap)
     struct p3 x;
     p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT,
             STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1);
-    for (uint64_t v = 0; v < 8; v++)
-        put(&x, v, stamp(v, 2));
-    while (phase3_ops.trim(x.s, 8) > 0)
-        ;
+    dirty_and_trim(&x, 8, 2);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
     struct pagefile *pf = x.core->pagefile;
-    uint64_t slot;
-    while (pagefile_alloc(pf, &slot) == 0)
-        ;
+    ck_assert_uint_eq(fill_pagefile(&x), 64);
     for (size_t i = 0; i < 8; i++)
         pagefile_free(pf, holes[i]);
     uint64_t calls = pagefile_io_calls(pf, PAGEFILE_OP_WRITE);
@@ -241,8 +277,7 @@ END_TEST
  * n other (zero) pages from 'other' on. */
 static void to_disk(struct p3 *x, uint64_t first, unsigned n, uint64_t other)
 {
-    for (uint64_t v = first; v < first + n; v++)
-        put(x, v, stamp(v, 3));
+    put_range(x, first, n, 3);
     settle_all(x);
     phase3_cache_drain(x->s);
     for (uint64_t v = other; v < other + x->core->config.physical_frames; v++)
@@ -259,15 +294,13 @@ START_TEST(test_read_ahead_in_sequential_walk)
     p3_open(&x, 128, 16, 128, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
             STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
                 STAGE_OPT_BATCH_TRIM, 1);
-    for (uint64_t v = 0; v < 16; v++)
-        put(&x, v, stamp(v, 3));
+    put_range(&x, 0, 16, 3);
     settle_all(&x);
     for (uint64_t v = 64; v < 80; v++)
         (void)get(&x, v);
     uint64_t hard = stat(&x, STAT_FAULT_DISK);
     uint64_t reads = pagefile_io_calls(x.core->pagefile, PAGEFILE_OP_READ);
-    for (uint64_t v = 0; v < 16; v++)
-        ck_assert_uint_eq(get(&x, v), stamp(v, 3));
+    check_range(&x, 0, 16, 3);
     ck_assert_uint_gt(stat(&x, STAT_READ_AHEAD), 0);
     ck_assert_uint_lt(stat(&x, STAT_FAULT_DISK) - hard, 16);
     ck_assert_uint_lt(
@@ -284,14 +317,12 @@ START_TEST(test_read_ahead_stops_at_end_of_range_and_file)
     p3_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
             STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
                 STAGE_OPT_BATCH_TRIM, 1);
-    struct pagefile *pf = x.core->pagefile;
     uint64_t slot;
     for (int i = 0; i < 56; i++)
-        ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
+        ck_assert_int_eq(pagefile_alloc(x.core->pagefile, &slot), 0);
     to_disk(&x, 56, 8, 0);
     ck_assert_uint_eq(pte_slot(pte_of(&x, 63)), 63);
-    for (uint64_t s = 0; s < 56; s++)
-        pagefile_free(pf, s);
+    free_slots(&x, 0, 56);
     ck_assert_uint_eq(get(&x, 60), stamp(60, 3));
     ck_assert_uint_eq(stat(&x, STAT_READ_AHEAD), 0);
     ck_assert_uint_eq(get(&x, 61), stamp(61, 3));
@@ -322,8 +353,7 @@ START_TEST(test_read_ahead_error_loses_nothing)
     ck_assert_int_eq(pte_format(pte_of(&x, 9)), PTE_DISK);
     ck_assert_int_eq(pte_format(pte_of(&x, 10)), PTE_DISK);
     assert_audit(&x);
-    for (uint64_t p = 9; p < 16; p++)
-        ck_assert_uint_eq(get(&x, p), stamp(p, 3));
+    check_range(&x, 9, 7, 3);
     p3_close(&x);
 }
 END_TEST
@@ -334,8 +364,7 @@ END_TEST
 static void all_standby(struct p3 *x)
 {
     uint64_t frames = x->core->config.physical_frames;
-    for (uint64_t v = 0; v < frames; v++)
-        put(x, v, stamp(v, 4));
+    put_range(x, 0, frames, 4);
     settle_all(x);
     phase3_cache_drain(x->s);
     ck_assert_uint_eq(pfn_count(&x->core->pfns, PFN_STANDBY), frames);
@@ -462,8 +491,7 @@ START_TEST(test_aging_trims_idle_pages_first)
 {
     struct p3 x;
     p3_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
-    for (uint64_t v = 0; v < 16; v++)
-        put(&x, v, stamp(v, 5));
+    put_range(&x, 0, 16, 5);
     ck_assert_uint_eq(phase3_age_threshold(x.s), 2);
     ck_assert_int_eq(phase3_ops.trim(x.s, 1), 1); /* a lap to sample */
     for (int round = 0; round < 8; round++) {
@@ -541,8 +569,7 @@ START_TEST(test_fault_path_allocates_nothing)
     struct p3 x;
     p3_open(&x, 512, 32, 512, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
             STAGE_OPT_ALL, 1);
-    for (uint64_t v = 0; v < 512; v++)
-        put(&x, v, stamp(v, 1));
+    put_range(&x, 0, 512, 1);
     uint64_t bad = 0, word;
     atomic_store(&allocations, 0);
     atomic_store(&counting, true); /* no check assertion in here: they allocate */
@@ -577,10 +604,8 @@ START_TEST(test_multi_writer_runs_two_writers)
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
     ck_assert_uint_eq(phase3_writer_threads(x.s), _i ? 2 : 1);
-    for (uint64_t v = 0; v < 64; v++)
-        put(&x, v, stamp(v, 6));
-    for (uint64_t v = 0; v < 64; v++)
-        ck_assert_uint_eq(get(&x, v), stamp(v, 6));
+    put_range(&x, 0, 64, 6);
+    check_range(&x, 0, 64, 6);
     phase3_ops.stop(x.s);
     phase3_ops.stop(x.s);
     ck_assert_uint_eq(phase3_writer_threads(x.s), 0);
@@ -622,21 +647,13 @@ START_TEST(test_full_pagefile_keeps_pages_modified)
 {
     struct p3 x;
     p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
-    for (uint64_t v = 0; v < 8; v++)
-        put(&x, v, stamp(v, 7));
-    while (phase3_ops.trim(x.s, 8) > 0)
-        ;
-    struct pagefile *pf = x.core->pagefile;
-    uint64_t slot, n = 0;
-    while (pagefile_alloc(pf, &slot) == 0)
-        n++;
+    dirty_and_trim(&x, 8, 7);
+    uint64_t n = fill_pagefile(&x);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -ENOSPC);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
-    for (uint64_t s = 0; s < n; s++)
-        pagefile_free(pf, s);
+    free_slots(&x, 0, n);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
-    for (uint64_t v = 0; v < 8; v++)
-        ck_assert_uint_eq(get(&x, v), stamp(v, 7));
+    check_range(&x, 0, 8, 7);
     p3_close(&x);
 }
 END_TEST
@@ -646,18 +663,14 @@ START_TEST(test_write_error_keeps_pages_modified)
 {
     struct p3 x;
     p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
-    for (uint64_t v = 0; v < 8; v++)
-        put(&x, v, stamp(v, 8));
-    while (phase3_ops.trim(x.s, 8) > 0)
-        ;
+    dirty_and_trim(&x, 8, 8);
     pagefile_inject_error(x.core->pagefile, PAGEFILE_OP_WRITE, 1, -EIO);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -EIO);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
     ck_assert_uint_eq(pagefile_in_use(x.core->pagefile), 0);
     assert_audit(&x);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
-    for (uint64_t v = 0; v < 8; v++)
-        ck_assert_uint_eq(get(&x, v), stamp(v, 8));
+    check_range(&x, 0, 8, 8);
     p3_close(&x);
 }
 END_TEST
@@ -668,23 +681,16 @@ START_TEST(test_fault_with_no_reclaimable_frame_is_enospc)
 {
     struct p3 x;
     p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
-    for (uint64_t v = 0; v < 8; v++)
-        put(&x, v, stamp(v, 9));
-    struct pagefile *pf = x.core->pagefile;
-    uint64_t slot, n = 0;
-    while (pagefile_alloc(pf, &slot) == 0)
-        n++;
-    uint64_t v;
+    put_range(&x, 0, 8, 9);
+    uint64_t n = fill_pagefile(&x), v;
     ck_assert_int_eq(machine_read64(x.m, va_of(&x, 20), &v), -ENOSPC);
     if (_i) {
         ck_assert_int_eq(phase3_ops.start(x.s), 0);
         ck_assert_int_eq(machine_read64(x.m, va_of(&x, 21), &v), -ENOSPC);
         phase3_ops.stop(x.s);
     }
-    for (uint64_t s = 0; s < n; s++)
-        pagefile_free(pf, s);
-    for (uint64_t p = 0; p < 8; p++)
-        ck_assert_uint_eq(get(&x, p), stamp(p, 9));
+    free_slots(&x, 0, n);
+    check_range(&x, 0, 8, 9);
     ck_assert_uint_eq(get(&x, 20), 0);
     p3_close(&x);
 }
