@@ -79,23 +79,34 @@ static int fault_entry(void *ctx, uint64_t va, bool is_write)
     return phase3_fault(ctx, va, is_write);
 }
 
-/* Sizes that follow from the configuration: the cache holds a share of the
- * frames small enough that every user thread's cache together takes at
- * most a quarter of memory; the trimmer keeps an eighth available. */
+/* min(a, b), and at least 1. */
+static uint64_t cap(uint64_t a, uint64_t b)
+{
+    uint64_t m = a < b ? a : b;
+    return m > 0 ? m : 1;
+}
+
+/* Sizes that follow from the configuration.  The page file's slack (slots
+ * beyond virtual - physical) bounds how many frames may be free, on
+ * standby, being written or clean with a slot at once: each of those
+ * leaves one more page holding a slot, and write-back needs the rest.  So
+ * the trimmer keeps at most half the slack (and a quarter of memory)
+ * available, and all private caches together hold at most a quarter of
+ * either.  Clean pages keep their slots only while more than a write
+ * batch of slots is free. */
 static void size_stage(struct stage *s, const struct stage_config *cfg)
 {
     uint64_t frames = cfg->physical_frames;
-    uint64_t per = frames / (4 * (uint64_t)cfg->user_threads);
-    if (!phase3_opt(s, STAGE_OPT_FRAME_CACHE) || per < 1)
+    uint64_t slack = cfg->pagefile_slots -
+                     (cfg->virtual_pages - cfg->physical_frames);
+    uint64_t users = cfg->user_threads;
+    uint64_t per = cap(frames / (4 * users), slack / (4 * users));
+    if (!phase3_opt(s, STAGE_OPT_FRAME_CACHE))
         per = 1;
-    s->cache_max = per > P3_CACHE_MAX ? P3_CACHE_MAX : (unsigned)per;
-    uint64_t low = frames / 8 > 2 ? frames / 8 : 2;
-    uint64_t high = frames / 4 > 2 * low ? frames / 4 : 2 * low;
-    s->low_water = (unsigned)(low < frames ? low : frames);
-    s->high_water = (unsigned)(high < frames ? high : frames);
-    uint64_t reserve = cfg->write_batch;
-    s->slot_reserve = reserve < cfg->pagefile_slots / 2 ? reserve
-                                                         : cfg->pagefile_slots / 2;
+    s->cache_max = (unsigned)cap(per, P3_CACHE_MAX);
+    s->high_water = (unsigned)cap(frames / 4, slack / 2 > 2 ? slack / 2 : 2);
+    s->low_water = (unsigned)cap(frames / 8, s->high_water / 2);
+    s->slot_reserve = cap(cfg->write_batch, cfg->pagefile_slots / 2);
     s->nregions = (cfg->virtual_pages + P3_REGION_PAGES - 1) / P3_REGION_PAGES;
     atomic_init(&s->age_threshold, phase3_opt(s, STAGE_OPT_AGING) ? 2 : 1);
 }
