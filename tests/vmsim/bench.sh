@@ -3,7 +3,8 @@
 # the release build).  Writes into build/bench/:
 #   stages.csv       stage x mmu (hw, soft) x threads (1, 2) x pattern
 #                    (uniform, walk, hotcold): accesses/s, faults/s, hit rate
-#                    (accesses that found their page valid / accesses)
+#                    (accesses that found their page valid / accesses), and
+#                    the CPU seconds of the run (steadier on a busy machine)
 #   stages.txt       the same as a table, with each figure's ratio to phase2
 #                    (to phase1 when there is no phase2)
 #   throughput.svg   accesses/s against user threads, one line per stage and
@@ -38,7 +39,7 @@ run_vmsim() {
 
 # The matrix.
 csv=$out/stages.csv
-echo "stage,mmu,threads,pattern,accesses_per_s,faults_per_s,hit_rate,status" >"$csv"
+echo "stage,mmu,threads,pattern,accesses_per_s,faults_per_s,hit_rate,status,cpu_seconds" >"$csv"
 for stage in $stages; do
   for mmu in hw soft; do
     for threads in 1 2; do
@@ -53,7 +54,7 @@ for stage in $stages; do
         if [ "$status" = n/a ]; then
           echo "$stage,$mmu,$threads,$pattern,,,,$status" >>"$csv"
         else
-          echo "$stage,$mmu,$threads,$pattern,$(json_num accesses_per_second "$j"),$(json_num faults_per_second "$j"),$(json_num hit_rate "$j"),$status" >>"$csv"
+          echo "$stage,$mmu,$threads,$pattern,$(json_num accesses_per_second "$j"),$(json_num faults_per_second "$j"),$(json_num hit_rate "$j"),$status,$(json_num cpu_seconds "$j")" >>"$csv"
         fi
         printf 'bench: %-7s %-4s %s thread(s) %-8s %s\n' "$stage" "$mmu" "$threads" "$pattern" "$status" >&2
       done
