@@ -13,7 +13,11 @@ LIBVMAPP := $(BUILD)/lib/libvmapp.a
 # Objects for app-side code: own tree, no sanitizer flags.
 app_objs = $(patsubst %.c,$(O)/app/%.o,$(1))
 APP_CFLAGS = $(filter-out -fsanitize%,$(CFLAGS)) -Ipager-cow -Ipager-cow/infra
-APP_LDFLAGS = $(filter-out -fsanitize%,$(LDFLAGS))
+# --coverage: pull in __gcov_dump, which the app library calls (weakly)
+# before an app dies without exit.
+APP_LDFLAGS = $(filter-out -fsanitize%,$(LDFLAGS)) \
+  $(if $(findstring --coverage,$(LDFLAGS)),-Wl$(comma)--undefined=__gcov_dump)
+comma := ,
 APP_LDLIBS := -ldl
 
 $(call objs,$(INFRA_SRCS)): CFLAGS += -Ipager-cow -Ipager-cow/infra

@@ -26,6 +26,8 @@
  *   5. The server returns when an app has connected and none is left.
  *   6. An app whose fault was rejected stays the runner until its
  *      connection closes (it prints its message first), then is destroyed.
+ *   7. Each wake-up serves the waiting apps before the runner, so an app
+ *      that died while waiting is destroyed before the runner goes on.
  */
 #include "infra_server.h"
 
@@ -480,9 +482,15 @@ static int infra_poll_once(void)
             fprintf(stderr, "pager: poll: %s\n", strerror(errno));
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        if (pfd[i + 1].revents != 0 && snap[i]->state != APP_DEAD)
-            infra_serve(snap[i]);
+    /* Waiting apps first (their news is an arrival or a death), then the
+     * runner: a death is settled before the runner's next request. */
+    for (int runner_pass = 0; runner_pass < 2; runner_pass++)
+        for (size_t i = 0; i < n; i++)
+            if (pfd[i + 1].revents != 0 && snap[i]->state != APP_DEAD &&
+                (snap[i] == srv.running) == runner_pass) {
+                pfd[i + 1].revents = 0;
+                infra_serve(snap[i]);
+            }
     rc = 0;
     if ((pfd[0].revents & POLLIN) && infra_accept() != 0)
         fprintf(stderr, "pager: accept: %s\n", strerror(errno));
