@@ -78,12 +78,13 @@ static char *read_file(const char *path)
     return buf;
 }
 
-/* Collect the names of the apps (every <name>.trace), sorted. */
+/* qsort order of app names. */
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(a, b);
 }
 
+/* Collect the names of the apps (every <name>.trace), sorted. */
 static void list_apps(void)
 {
     DIR *d = opendir(APPS_SRC_DIR);
@@ -668,6 +669,16 @@ static int raw_closed(int fd)
     return recv(fd, buf, sizeof buf, 0) == 0;
 }
 
+/* What the pager says about the bad clients of the next test. */
+static const char bad_clients_trace[] =
+    "Pager started with 4 physical memory pages\n"
+    "vm_create\t(1, 424242)\nvm_create returned 0\nvm_switch\t(424242)\n"
+    "\t\t\t\t\treturning to (424242) with pages:\nvm_destroy\t(424242)\n";
+static const char bad_clients_stderr[] =
+    "pager: refused a second process with pid 424242\n"
+    "pager: malformed message from process 0\n"
+    "pager: protocol error from process 424242 (request 99)\n";
+
 START_TEST(test_pager_drops_bad_clients_and_serves_on)
 {
     struct app_run run = { .dir = "" };
@@ -699,15 +710,8 @@ START_TEST(test_pager_drops_bad_clients_and_serves_on)
     ck_assert(short_dropped && bad_dropped);
     ck_assert_int_eq(rc, 0);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    ck_assert_str_eq(got_trace, "Pager started with 4 physical memory pages\n"
-                     "vm_create\t(1, 424242)\nvm_create returned 0\n"
-                     "vm_switch\t(424242)\n"
-                     "\t\t\t\t\treturning to (424242) with pages:\n"
-                     "vm_destroy\t(424242)\n");
-    ck_assert_str_eq(got_err,
-                     "pager: refused a second process with pid 424242\n"
-                     "pager: malformed message from process 0\n"
-                     "pager: protocol error from process 424242 (request 99)\n");
+    ck_assert_str_eq(got_trace, bad_clients_trace);
+    ck_assert_str_eq(got_err, bad_clients_stderr);
     free(got_trace);
     free(got_err);
 }
