@@ -126,6 +126,7 @@ static int init_sync(struct stage *s)
     for (uint64_t r = 0; r < s->nregions; r++) {
         phase3_lock_init(&s->regions[r].lock, &phase3_region_class, spin);
         s->regions[r].valid = 0;
+        atomic_init(&s->regions[r].disk_seq, 0);
     }
     for (int l = 0; l < PFN_STATE_COUNT; l++)
         phase3_lock_init(&s->lists[l], &phase3_list_class, spin);

@@ -28,7 +28,11 @@
  *   1. A PTE becomes VALID only after the frame is mapped (hw) and linked
  *      ACTIVE, under the page's region lock.
  *   2. A frame is published only if the PTE still equals the snapshot the
- *      preparation was based on.
+ *      preparation was based on, and no DISK PTE of its region was
+ *      consumed since the snapshot (region disk_seq unchanged).  Equal
+ *      words are not enough for DISK entries: the page may have been read
+ *      in, dirtied, written back to the very same (freed and reused) slot
+ *      and pushed out again while a lock-free read fetched the old bytes.
  *   3. A page read in (or rescued from standby) by a read is mapped
  *      read-only and keeps its page-file slot while the page file has
  *      slack (phase3_slot_slack), so trimming it needs no write; a page
@@ -242,6 +246,8 @@ static int commit(struct stage *s, uint64_t vpn, pte_t snap, bool is_write,
     p->age = 0;
     if (disk && !keep)
         pagefile_free(s->core.pagefile, pte_slot(snap));
+    if (disk)
+        atomic_fetch_add(&phase3_region_of(s, vpn)->disk_seq, 1);
     phase3_list_link(s, p, PFN_ACTIVE);
     f->frames[0] = PFN_NO_VPN;
     unsigned ahead = 0;
@@ -277,6 +283,12 @@ static int page_in(struct stage *s, struct p3_thread *t, uint64_t vpn,
     int r = phase3_frame_get(s, t, &f.frames[0]);
     if (r < 0)
         return r;
+    _Atomic uint64_t *seq = &phase3_region_of(s, vpn)->disk_seq;
+    uint64_t seen = atomic_load(seq);
+    if (pte_load(&s->core.ptes[vpn]) != snap) {
+        put_unused(s, t, &f);
+        return -EAGAIN;
+    }
     if (pte_format(snap) == PTE_DISK)
         plan_ahead(s, t, vpn, snap, &f);
     bool early = phase3_opt(s, STAGE_OPT_LOCKFREE_FAST);
@@ -284,7 +296,7 @@ static int page_in(struct stage *s, struct p3_thread *t, uint64_t vpn,
         r = fill_frames(s, snap, &f);
     if (r == 0) {
         phase3_region_lock(s, vpn);
-        if (pte_load(&s->core.ptes[vpn]) != snap)
+        if (pte_load(&s->core.ptes[vpn]) != snap || atomic_load(seq) != seen)
             r = -EAGAIN;
         else if (!early)
             r = fill_frames(s, snap, &f);

@@ -52,6 +52,11 @@ struct p3_region {
     /* Protected by lock: bit i set iff PTE (region start + i) is VALID, so
      * the clock skips the rest a word at a time. */
     uint64_t valid;
+    /* Changed under lock, read without: bumped each time a DISK PTE of the
+     * region is consumed, so a lock-free reader can tell that the DISK
+     * entry it read was consumed and recreated meanwhile (ABA: the same
+     * slot number, reused for newer data). */
+    _Atomic uint64_t disk_seq;
 };
 
 /* A thread's context: its private frame cache and its fault history.
