@@ -603,8 +603,8 @@ START_TEST(test_write_error_keeps_page_modified_until_writer_retries)
 END_TEST
 
 /* A genuinely full page file: a fault that needs a frame while every
- * frame is dirty and every slot taken gets -ENOSPC from the waiting path,
- * and nothing is lost. */
+ * frame is dirty and every slot taken gets -ENOSPC, from the waiting path
+ * (threads running) and from the inline path (stopped); nothing is lost. */
 START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
 {
     struct p2fx fx;
@@ -616,6 +616,9 @@ START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
     ck_assert_int_eq(machine_read64(fx.m, p2fx_va(&fx, 0), &v), -ENOSPC);
     ck_assert_int_eq(pte_format(p2fx_pte(&fx, 0)), PTE_DISK);
     phase2_ops.stop(fx.s);
+    /* the same fault doing the work inline gets the same answer */
+    ck_assert_int_eq(machine_read64(fx.m, p2fx_va(&fx, 0), &v), -ENOSPC);
+    ck_assert_int_eq(pte_format(p2fx_pte(&fx, 0)), PTE_DISK);
     p2fx_audit(&fx);
     ck_assert_uint_eq(p2fx_read(&fx, PAGES - 1), 100 + PAGES - 1);
     p2fx_close(&fx);
