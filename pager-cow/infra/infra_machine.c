@@ -49,26 +49,29 @@ static struct {
     unsigned memory_pages;
 } machine = { .memfd = -1, .swapfd = -1 };
 
+/* Print "pager: what: <errno text>" and return -1. */
+static int infra_fail(const char *what)
+{
+    fprintf(stderr, "pager: %s: %s\n", what, strerror(errno));
+    return -1;
+}
+
 /* Map the memfd over the static area and fence off the rest.  Returns 0 or
  * -1 (message printed). */
 static int infra_map_physmem(size_t bytes)
 {
     if (mmap(vm_physmem, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-             machine.memfd, 0) == MAP_FAILED) {
-        fprintf(stderr, "pager: mmap of physical memory: %s\n", strerror(errno));
-        return -1;
-    }
+             machine.memfd, 0) == MAP_FAILED)
+        return infra_fail("mmap of physical memory");
     if (bytes < INFRA_PHYSMEM_BYTES &&
         mprotect(infra_physmem_area + bytes, INFRA_PHYSMEM_BYTES - bytes,
-                 PROT_NONE) != 0) {
-        fprintf(stderr, "pager: mprotect: %s\n", strerror(errno));
-        return -1;
-    }
+                 PROT_NONE) != 0)
+        return infra_fail("mprotect past physical memory");
     return 0;
 }
 
-/* Create the unlinked swap file of swap_blocks blocks.  Returns its fd or
- * -1 (message printed). */
+/* Create the unlinked swap file of swap_blocks blocks (fd into
+ * machine.swapfd).  Returns 0 or -1 (message printed). */
 static int infra_open_swap(unsigned swap_blocks)
 {
     const char *dir = getenv("TMPDIR");
@@ -76,46 +79,36 @@ static int infra_open_swap(unsigned swap_blocks)
         dir = "/tmp";
     char path[4096];
     snprintf(path, sizeof path, "%s/pagelab-swap-XXXXXX", dir);
-    int fd = mkostemp(path, O_CLOEXEC);
-    if (fd < 0) {
+    machine.swapfd = mkostemp(path, O_CLOEXEC);
+    if (machine.swapfd < 0) {
         fprintf(stderr, "pager: cannot create the swap file in %s: %s\n", dir,
                 strerror(errno));
         return -1;
     }
     unlink(path);
-    if (ftruncate(fd, (off_t)swap_blocks * VM_PAGESIZE) != 0) {
-        fprintf(stderr, "pager: swap file size: %s\n", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
+    if (ftruncate(machine.swapfd, (off_t)swap_blocks * VM_PAGESIZE) != 0)
+        return infra_fail("swap file size");
+    return 0;
 }
 
 /* Set up memory and swap (see infra_machine.h). */
 int infra_machine_init(unsigned memory_pages, unsigned swap_blocks)
 {
     size_t bytes = (size_t)memory_pages * VM_PAGESIZE;
+    int rc = 0;
     machine.memfd = memfd_create("pagelab-physmem", MFD_CLOEXEC);
-    if (machine.memfd < 0) {
-        fprintf(stderr, "pager: memfd_create: %s\n", strerror(errno));
-        return -1;
-    }
-    if (ftruncate(machine.memfd, (off_t)bytes) != 0) {
-        fprintf(stderr, "pager: physical memory size: %s\n", strerror(errno));
+    if (machine.memfd < 0)
+        rc = infra_fail("memfd_create");
+    else if (ftruncate(machine.memfd, (off_t)bytes) != 0)
+        rc = infra_fail("physical memory size");
+    machine.memory_pages = rc == 0 ? memory_pages : 0;
+    if (rc == 0)
+        rc = infra_map_physmem(bytes);
+    if (rc == 0)
+        rc = infra_open_swap(swap_blocks);
+    if (rc != 0)
         infra_machine_fini();
-        return -1;
-    }
-    machine.memory_pages = memory_pages;
-    if (infra_map_physmem(bytes) != 0) {
-        infra_machine_fini();
-        return -1;
-    }
-    machine.swapfd = infra_open_swap(swap_blocks);
-    if (machine.swapfd < 0) {
-        infra_machine_fini();
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 /* Close memory and swap; the static area becomes plain zeroed memory
