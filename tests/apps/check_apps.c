@@ -670,11 +670,29 @@ static int raw_closed(int fd)
 static const char bad_clients_trace[] =
     "Pager started with 4 physical memory pages\n"
     "vm_create\t(1, 424242)\nvm_create returned 0\nvm_switch\t(424242)\n"
-    "\t\t\t\t\treturning to (424242) with pages:\nvm_destroy\t(424242)\n";
+    "\t\t\t\t\treturning to (424242) with pages:\n"
+    "vm_create\t(1, 434343)\nvm_create returned 0\n"
+    "vm_switch\t(434343)\nvm_destroy\t(434343)\n"
+    "vm_switch\t(424242)\nvm_destroy\t(424242)\n";
 static const char bad_clients_stderr[] =
     "pager: refused a second process with pid 424242\n"
     "pager: malformed message from process 0\n"
+    "pager: protocol error from process 434343 (request 4)\n"
     "pager: protocol error from process 424242 (request 99)\n";
+
+/* A waiting app (queued behind a runner) that sends a request out of turn:
+ * returns whether the pager dropped it.  *fd_out keeps the connection. */
+static int raw_out_of_turn(const char *sock, int *fd_out)
+{
+    struct vmproto_request hello = { .op = VMPROTO_HELLO, .pid = 434343,
+                                     .parent = 1 };
+    struct vmproto_request map = { .op = VMPROTO_MAP };
+    *fd_out = raw_connect(sock);
+    return *fd_out >= 0 &&
+           vmproto_send(*fd_out, &hello, sizeof hello, -1) == 0 &&
+           vmproto_send(*fd_out, &map, sizeof map, -1) == 0 &&
+           raw_closed(*fd_out);
+}
 
 START_TEST(test_pager_drops_bad_clients_and_serves_on)
 {
@@ -692,19 +710,20 @@ START_TEST(test_pager_drops_bad_clients_and_serves_on)
     uint32_t twin = raw_hello(sock, 424242, &b);
     c = raw_connect(sock);
     int short_dropped = c >= 0 && send(c, "abcd", 4, 0) == 4 && raw_closed(c);
+    int d, eager_dropped = raw_out_of_turn(sock, &d);
     uint32_t bogus = 99;
     struct vmproto_request rq = { .op = bogus };
     int bad_dropped = vmproto_send(a, &rq, sizeof rq, -1) == 0 && raw_closed(a);
     int st = 0;
     int rc = pager > 0 ? wait_all(&pager, &st, 1, APP_DEADLINE_MS) : -1;
-    for (int *fd = (int[]){ a, b, c }, i = 0; i < 3; i++)
+    for (int *fd = (int[]){ a, b, c, d }, i = 0; i < 4; i++)
         if (fd[i] >= 0)
             close(fd[i]);
     char *got_trace = read_file(trace), *got_err = read_file(err);
     remove_run_dir(&run);
     ck_assert_uint_eq(first, VMPROTO_RUN);
     ck_assert_uint_eq(twin, VMPROTO_REFUSED);
-    ck_assert(short_dropped && bad_dropped);
+    ck_assert(short_dropped && eager_dropped && bad_dropped);
     ck_assert_int_eq(rc, 0);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     ck_assert_str_eq(got_trace, bad_clients_trace);
