@@ -90,24 +90,18 @@ static int phase2_claim_free(struct stage *s, uint64_t *out)
 static bool phase2_repurpose(struct stage *s, uint64_t frame, uint64_t vpn)
 {
     struct pfn *f = pfn_get(&s->core.pfns, frame);
-    pte_cell_t *cell = &s->core.ptes[vpn];
-    lock_acquire(phase2_region_lock(s, vpn));
-    lock_acquire(phase2_frame_lock(s, frame));
-    pte_t p = pte_load(cell);
-    bool ok = f->state == PFN_STANDBY && f->flags == 0 && f->vpn == vpn &&
-              pte_format(p) == PTE_TRANSITION && pte_frame(p) == frame;
-    if (ok) {
-        phase2_list_del(s, f);
-        pte_store(cell, pte_make_disk(f->slot));
-        f->slot = PAGEFILE_NO_SLOT;
-        f->vpn = PFN_NO_VPN;
-        f->state = PFN_FREE;
-        s->frames[frame].claimed = true;
-        stats_inc(s->core.stats, STAT_REPURPOSE);
-    }
-    lock_release(phase2_frame_lock(s, frame));
-    lock_release(phase2_region_lock(s, vpn));
-    return ok;
+    pte_t p;
+    if (!phase2_lock_owner(s, frame, vpn, PFN_STANDBY, &p))
+        return false;
+    phase2_list_del(s, f);
+    pte_store(&s->core.ptes[vpn], pte_make_disk(f->slot));
+    f->slot = PAGEFILE_NO_SLOT;
+    f->vpn = PFN_NO_VPN;
+    f->state = PFN_FREE;
+    s->frames[frame].claimed = true;
+    stats_inc(s->core.stats, STAT_REPURPOSE);
+    phase2_unlock_owner(s, frame, vpn);
+    return true;
 }
 
 /* Claim a frame: the free list first, else repurpose the standby head.

@@ -140,6 +140,33 @@ bool phase2_list_peek(struct stage *s, enum pfn_state state, uint64_t *frame,
     return phase2_list_snapshot(s, state, 0, frame, vpn, 1) == 1;
 }
 
+/* Lock the owner's region, then the frame, and VERIFY a snapshot (frame,
+ * vpn) taken from list 'state': the frame is still in that state with no
+ * flags, owned by vpn, and vpn's PTE (VALID for ACTIVE, TRANSITION for
+ * MODIFIED / STANDBY) names it.  No lock held on entry.  true: both locks
+ * held and *pte is the PTE; false: no lock held (the snapshot was stale). */
+bool phase2_lock_owner(struct stage *s, uint64_t frame, uint64_t vpn,
+                       enum pfn_state state, pte_t *pte)
+{
+    struct pfn *f = pfn_get(&s->core.pfns, frame);
+    enum pte_format want = state == PFN_ACTIVE ? PTE_VALID : PTE_TRANSITION;
+    lock_acquire(phase2_region_lock(s, vpn));
+    lock_acquire(phase2_frame_lock(s, frame));
+    *pte = pte_load(&s->core.ptes[vpn]);
+    if (f->state == state && f->flags == 0 && f->vpn == vpn &&
+        pte_format(*pte) == want && pte_frame(*pte) == frame)
+        return true;
+    phase2_unlock_owner(s, frame, vpn);
+    return false;
+}
+
+/* Release what a successful phase2_lock_owner took. */
+void phase2_unlock_owner(struct stage *s, uint64_t frame, uint64_t vpn)
+{
+    lock_release(phase2_frame_lock(s, frame));
+    lock_release(phase2_region_lock(s, vpn));
+}
+
 /* Last published count of list 'state'. */
 uint64_t phase2_count(struct stage *s, enum pfn_state state)
 {

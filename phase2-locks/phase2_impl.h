@@ -111,6 +111,13 @@ size_t phase2_list_snapshot(struct stage *s, enum pfn_state state,
                             size_t max);
 bool phase2_list_peek(struct stage *s, enum pfn_state state, uint64_t *frame,
                       uint64_t *vpn);
+/* Snapshot-then-verify for a frame found on list 'state' (the frame's
+ * owner is vpn): lock region(vpn), then the frame, and check the snapshot
+ * still holds.  true: both held, *pte is vpn's PTE; false: none held.
+ * unlock_owner releases both. */
+bool phase2_lock_owner(struct stage *s, uint64_t frame, uint64_t vpn,
+                       enum pfn_state state, pte_t *pte);
+void phase2_unlock_owner(struct stage *s, uint64_t frame, uint64_t vpn);
 /* Current count of list 'state' (may be stale by the time it is used). */
 uint64_t phase2_count(struct stage *s, enum pfn_state state);
 

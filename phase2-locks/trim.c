@@ -65,24 +65,19 @@ static void phase2_trim_page(struct stage *s, uint64_t vpn, struct pfn *f,
 static int phase2_trim_one(struct stage *s, uint64_t frame, uint64_t vpn)
 {
     struct pfn *f = pfn_get(&s->core.pfns, frame);
-    pte_cell_t *cell = &s->core.ptes[vpn];
+    pte_t p;
+    if (!phase2_lock_owner(s, frame, vpn, PFN_ACTIVE, &p))
+        return 0;
     int trimmed = 0;
-    lock_acquire(phase2_region_lock(s, vpn));
-    lock_acquire(phase2_frame_lock(s, frame));
-    pte_t p = pte_load(cell);
-    if (f->state == PFN_ACTIVE && f->flags == 0 && f->vpn == vpn &&
-        pte_format(p) == PTE_VALID && pte_frame(p) == frame) {
-        if (pte_accessed(p)) {
-            pte_store(cell, pte_with_accessed(p, false));
-            phase2_list_del(s, f);
-            phase2_list_add(s, f, PFN_ACTIVE);
-        } else {
-            phase2_trim_page(s, vpn, f, p);
-            trimmed = 1;
-        }
+    if (pte_accessed(p)) {
+        pte_store(&s->core.ptes[vpn], pte_with_accessed(p, false));
+        phase2_list_del(s, f);
+        phase2_list_add(s, f, PFN_ACTIVE);
+    } else {
+        phase2_trim_page(s, vpn, f, p);
+        trimmed = 1;
     }
-    lock_release(phase2_frame_lock(s, frame));
-    lock_release(phase2_region_lock(s, vpn));
+    phase2_unlock_owner(s, frame, vpn);
     return trimmed;
 }
 
@@ -151,21 +146,17 @@ static unsigned phase2_reclaim_one(struct stage *s, uint64_t frame,
                                    uint64_t vpn)
 {
     struct pfn *f = pfn_get(&s->core.pfns, frame);
-    pte_cell_t *cell = &s->core.ptes[vpn];
+    pte_t p;
+    if (!phase2_lock_owner(s, frame, vpn, PFN_ACTIVE, &p))
+        return 0;
     unsigned freed = 0;
-    lock_acquire(phase2_region_lock(s, vpn));
-    lock_acquire(phase2_frame_lock(s, frame));
-    pte_t p = pte_load(cell);
-    if (f->state == PFN_ACTIVE && f->flags == 0 && f->vpn == vpn &&
-        f->slot != PAGEFILE_NO_SLOT && pte_format(p) == PTE_VALID &&
-        pte_frame(p) == frame) {
+    if (f->slot != PAGEFILE_NO_SLOT) {
         pagefile_free(s->core.pagefile, f->slot);
         f->slot = PAGEFILE_NO_SLOT;
-        pte_store(cell, pte_with_dirty(p, true));
+        pte_store(&s->core.ptes[vpn], pte_with_dirty(p, true));
         freed = 1;
     }
-    lock_release(phase2_frame_lock(s, frame));
-    lock_release(phase2_region_lock(s, vpn));
+    phase2_unlock_owner(s, frame, vpn);
     return freed;
 }
 

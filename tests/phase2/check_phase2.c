@@ -71,19 +71,8 @@ static void write_pages(struct p2fx *fx, uint64_t first, uint64_t n)
 static void open_tight(struct p2fx *fx, enum machine_mmu mmu)
 {
     struct stage_config cfg;
-    char err[256];
-    stage_config_defaults(&cfg);
-    cfg.virtual_pages = PAGES;
-    cfg.physical_frames = FRAMES;
-    cfg.pagefile_slots = PAGES - FRAMES;
-    cfg.mmu = mmu;
-    cfg.trim_batch = 4;
-    cfg.write_batch = 4;
-    memset(fx, 0, sizeof(*fx));
-    ck_assert_int_eq(phase2_ops.create(&cfg, &fx->s, err, sizeof(err)), 0);
-    fx->core = phase2_ops.core(fx->s);
-    fx->m = fx->core->machine;
-    ck_assert_int_eq(machine_thread_attach(fx->m), 0);
+    p2fx_config(&cfg, PAGES, FRAMES, PAGES - FRAMES, mmu);
+    p2fx_open_config(fx, &cfg);
 }
 
 /* ---- race 1: two faults on the same page ------------------------------- */

@@ -18,26 +18,39 @@
 #include "lock.h"
 #include "lockorder.h"
 
-/* Create the stage (see p2_fixture.h). */
-void p2fx_open(struct p2fx *fx, uint64_t pages, uint64_t frames,
-               enum machine_mmu mmu)
+/* Create the stage of cfg and attach the calling thread. */
+void p2fx_open_config(struct p2fx *fx, const struct stage_config *cfg)
 {
-    struct stage_config cfg;
     char err[256] = "";
-    stage_config_defaults(&cfg);
-    cfg.virtual_pages = pages;
-    cfg.physical_frames = frames;
-    cfg.pagefile_slots = pages;
-    cfg.mmu = mmu;
-    cfg.trim_batch = 4;
-    cfg.write_batch = 4;
-    cfg.user_threads = 4;
     memset(fx, 0, sizeof(*fx));
-    int rc = phase2_ops.create(&cfg, &fx->s, err, sizeof(err));
+    int rc = phase2_ops.create(cfg, &fx->s, err, sizeof(err));
     ck_assert_msg(rc == 0, "create: %s", err);
     fx->core = phase2_ops.core(fx->s);
     fx->m = fx->core->machine;
     ck_assert_int_eq(machine_thread_attach(fx->m), 0);
+}
+
+/* The small machines of the suite (see p2_fixture.h). */
+void p2fx_config(struct stage_config *cfg, uint64_t pages, uint64_t frames,
+                 uint64_t slots, enum machine_mmu mmu)
+{
+    stage_config_defaults(cfg);
+    cfg->virtual_pages = pages;
+    cfg->physical_frames = frames;
+    cfg->pagefile_slots = slots;
+    cfg->mmu = mmu;
+    cfg->trim_batch = 4;
+    cfg->write_batch = 4;
+    cfg->user_threads = 4;
+}
+
+/* Create a stage with a page file of 'pages' slots. */
+void p2fx_open(struct p2fx *fx, uint64_t pages, uint64_t frames,
+               enum machine_mmu mmu)
+{
+    struct stage_config cfg;
+    p2fx_config(&cfg, pages, frames, pages, mmu);
+    p2fx_open_config(fx, &cfg);
 }
 
 /* Tear down after asserting the stage is sound. */

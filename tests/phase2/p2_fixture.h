@@ -22,8 +22,13 @@ struct p2fx {
     uint64_t seed; /* race amplifier seed, 0 when it is off */
 };
 
-/* Create a stage of pages / frames (page file of 'pages' slots, batches
- * of 4, up to 4 user threads) on mmu, attach the calling thread. */
+/* A configuration of pages / frames / slots on mmu, batches of 4, up to
+ * 4 user threads. */
+void p2fx_config(struct stage_config *cfg, uint64_t pages, uint64_t frames,
+                 uint64_t slots, enum machine_mmu mmu);
+/* Create the stage of cfg and attach the calling thread to its machine. */
+void p2fx_open_config(struct p2fx *fx, const struct stage_config *cfg);
+/* p2fx_open_config of p2fx_config(pages, frames, slots = pages, mmu). */
 void p2fx_open(struct p2fx *fx, uint64_t pages, uint64_t frames,
                enum machine_mmu mmu);
 /* Stop the threads, assert a clean audit and no lock held, detach,
