@@ -513,19 +513,7 @@ START_TEST(test_pager_refuses_a_socket_path_too_long)
 }
 END_TEST
 
-/* Wait (up to the deadline) until path exists.  Returns 0 or -1. */
-static int wait_for_path(const char *path)
-{
-    long end = now_ms() + APP_DEADLINE_MS;
-    struct stat st;
-    while (stat(path, &st) != 0) {
-        if (now_ms() > end)
-            return -1;
-        struct timespec ts = { .tv_nsec = 2 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-    return 0;
-}
+static int raw_connect(const char *path);
 
 START_TEST(test_second_pager_refused_and_sigterm_stops_the_first)
 {
@@ -537,7 +525,8 @@ START_TEST(test_second_pager_refused_and_sigterm_stops_the_first)
     snprintf(err, sizeof err, "%s/first-stderr.txt", run.dir);
     char *argv[] = { (char *)APPS_PAGER, NULL };
     pid_t first = spawn_in(run.dir, argv, trace, err);
-    int ready = first > 0 ? wait_for_path(sock) : -1;
+    int probe = first > 0 ? raw_connect(sock) : -1; /* listening, not just bound */
+    int ready = probe >= 0 ? close(probe) : -1;
     const char *none[] = { NULL };
     int rc = ready == 0 ? run_pager_only(&run, none) : -1;
     first_line_of(&run, "pager-stderr.txt", line, sizeof line);
