@@ -143,6 +143,7 @@ START_TEST(test_trim_clean_with_slot_to_standby)
     uint64_t slot = pfn_get(&fx.core->pfns, frame)->slot;
     assert_stamp(&fx, 20, fx_stamp(20, 1));
     assert_pte_valid(&fx, 20, false, false);
+    assert_audit_clean(&fx);
     ck_assert_int_eq(fx.ops->trim(fx.s, 1), 1);
     ck_assert_uint_eq(assert_pte_transition(&fx, 20, PFN_STANDBY), frame);
     ck_assert_uint_eq(pfn_get(&fx.core->pfns, frame)->slot, slot);
@@ -164,6 +165,7 @@ START_TEST(test_repurpose_standby_writes_old_pte_to_disk)
     for (uint64_t v = 1; v < FX_FRAMES; v++)
         ck_assert_int_eq(fx_read(&fx, v, &word), 0);
     assert_lists(&fx, 0, FX_FRAMES - 1, 0, 1);
+    assert_audit_clean(&fx);
     ck_assert_int_eq(fx_read(&fx, 40, &word), 0);
     ck_assert_uint_eq(word, 0);
     ck_assert_uint_eq(assert_pte_disk(&fx, 0), slot);
@@ -203,8 +205,10 @@ START_TEST(test_disk_write_fault_releases_slot)
     assert_pte_valid(&fx, 4, true, true);
     ck_assert(!pagefile_slot_in_use(fx.pf, slot));
     assert_stamp(&fx, 4, fx_stamp(4, 2));
+    assert_audit_clean(&fx);
     fx_trim_all(&fx);
     assert_pte_transition(&fx, 4, PFN_MODIFIED);
+    assert_audit_clean(&fx);
     fx_write_all(&fx);
     fx_push_to_disk(&fx, 4, fx_stamp(4, 3));
     assert_stamp(&fx, 4, fx_stamp(4, 3));
@@ -219,6 +223,7 @@ START_TEST(test_write_upgrades_read_only_page)
     fx_open_small(&fx, _i);
     assert_stamp(&fx, 30, 0);
     uint64_t frame = assert_pte_valid(&fx, 30, false, ANY);
+    assert_audit_clean(&fx);
     ck_assert_int_eq(fx_write(&fx, 30, fx_stamp(30, 1)), 0);
     ck_assert_uint_eq(assert_pte_valid(&fx, 30, true, true), frame);
     ck_assert_uint_eq(stats_get(fx.core->stats, STAT_FAULT_UPGRADE), 1);
@@ -237,6 +242,7 @@ START_TEST(test_write_upgrade_releases_stale_slot)
     uint64_t slot = fx_push_to_disk(&fx, 6, fx_stamp(6, 1));
     assert_stamp(&fx, 6, fx_stamp(6, 1));
     assert_pte_valid(&fx, 6, false, ANY);
+    assert_audit_clean(&fx);
     ck_assert_int_eq(fx_write(&fx, 6, fx_stamp(6, 2)), 0);
     assert_pte_valid(&fx, 6, true, true);
     ck_assert(!pagefile_slot_in_use(fx.pf, slot));

@@ -131,6 +131,7 @@ uint64_t fx_make_modified(struct fx *fx, uint64_t vpn, uint64_t value)
 {
     ck_assert_int_eq(fx_write(fx, vpn, value), 0);
     ck_assert_int_eq(fx->ops->trim(fx->s, 1), 1);
+    assert_audit_clean(fx);
     return assert_pte_transition(fx, vpn, PFN_MODIFIED);
 }
 
@@ -138,6 +139,7 @@ uint64_t fx_make_standby(struct fx *fx, uint64_t vpn, uint64_t value)
 {
     fx_make_modified(fx, vpn, value);
     ck_assert_int_eq(fx->ops->write_modified(fx->s, 1), 1);
+    assert_audit_clean(fx);
     return assert_pte_transition(fx, vpn, PFN_STANDBY);
 }
 
@@ -147,12 +149,14 @@ uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value)
     ck_assert_int_eq(fx_write(fx, vpn, value), 0);
     fx_trim_all(fx);
     fx_write_all(fx);
+    assert_audit_clean(fx);
     for (uint64_t other = 0; other < pages; other++) {
         if (pte_format(fx_pte(fx, vpn)) == PTE_DISK)
             break;
         if (other != vpn)
             ck_assert_int_eq(fx_read(fx, other, &word), 0);
     }
+    assert_audit_clean(fx);
     return assert_pte_disk(fx, vpn);
 }
 
