@@ -109,6 +109,7 @@ static void size_stage(struct stage *s, const struct stage_config *cfg)
     s->slot_reserve = cap(cfg->write_batch, cfg->pagefile_slots / 2);
     s->nregions = (cfg->virtual_pages + P3_REGION_PAGES - 1) / P3_REGION_PAGES;
     atomic_init(&s->age_threshold, phase3_opt(s, STAGE_OPT_AGING) ? 2 : 1);
+    atomic_init(&s->keep_slots, cfg->pagefile_slots > s->slot_reserve);
 }
 
 /* Initialise the locks, condition variables, key and thread contexts.

@@ -115,6 +115,7 @@ struct stage {
     _Atomic uint64_t write_gen;    /* bumped when a write batch completes */
     /* Atomics, no lock. */
     _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
+    _Atomic bool keep_slots;       /* clean pages may keep their slots */
 
     struct p3_thread threads[P3_MAX_THREADS];
 };

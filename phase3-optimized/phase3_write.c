@@ -110,11 +110,20 @@ static int write_run(struct stage *s, struct pfn **ps, unsigned n)
 /* Does the page file have room for clean pages to keep their slots?  A
  * clean page in memory that keeps its slot saves a write when it is
  * trimmed, but the slot is then not available to write-back: keep them
- * only while more than slot_reserve slots are free. */
+ * only while more than slot_reserve slots are free.  Faults read the
+ * answer write-back last computed (keep_slots), so the fault path never
+ * takes the page file's lock for it. */
 bool phase3_slot_slack(struct stage *s)
 {
+    return atomic_load_explicit(&s->keep_slots, memory_order_relaxed);
+}
+
+/* Recompute keep_slots after write-back moved slots. */
+static void update_slack(struct stage *s)
+{
     struct pagefile *pf = s->core.pagefile;
-    return pagefile_capacity(pf) - pagefile_in_use(pf) > s->slot_reserve;
+    bool slack = pagefile_capacity(pf) - pagefile_in_use(pf) > s->slot_reserve;
+    atomic_store_explicit(&s->keep_slots, slack, memory_order_relaxed);
 }
 
 /* Give up the slot of clean read-only page vpn if it has one.  Returns 1
@@ -183,6 +192,7 @@ int phase3_write_modified(struct stage *s, unsigned max_pages)
     }
     if (done < n)
         settle(s, ps + done, n - done, PAGEFILE_NO_SLOT);
+    update_slack(s);
     stats_add(s->core.stats, STAT_PAGE_WRITE, done);
     stats_add(s->core.stats, STAT_WRITE_CALLS, calls);
     if (n > 0)
