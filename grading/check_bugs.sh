@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check_bugs.sh [STAGE...] - 'make check-bugs': prove the kit's own tests
+# check_bugs.sh [STAGE|PATCH...] - 'make check-bugs': prove the kit's own tests
 # catch every planted bug in grading/bugs/<stage>/NN-name.patch.
 #
 # A private copy of the kit (BUGS_TREE, default build/bugs-tree) gets each
@@ -72,6 +72,9 @@ rsync -a --delete --exclude /build --exclude /.git "$KIT/" "$TREE/"
 mkdir -p "$LOGS"
 stages=${*:-$(ls grading/bugs)}
 for stage in $stages; do
+  if [ -f "$stage" ]; then # one patch: grading/bugs/<stage>/NN-name.patch
+    try_bug "$(basename "$(dirname "$stage")")" "$stage"; continue
+  fi
   if [ ! -f "$stage/MANIFEST" ]; then
     echo "skip $stage: not in the kit yet"; continue
   fi
