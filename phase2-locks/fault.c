@@ -38,6 +38,7 @@
 #include "phase2_impl.h"
 
 #define PHASE2_NONE UINT64_MAX
+#define PHASE2_POISON_FREE 0xdf /* debug: bytes of a frame given back */
 
 /* Resolve a fault at va; see stage_ops.fault.  No lock held on entry or
  * exit.  0, -EFAULT (outside the range), -ENOSPC / -EIO (nothing lost). */
@@ -122,10 +123,15 @@ static int phase2_claim_frame(struct stage *s, uint64_t *out)
     return rc;
 }
 
-/* Give back a claimed frame the fault did not use.  No lock held. */
+/* Give back a claimed frame the fault did not use (debug builds poison
+ * its bytes, so a stale read of a free frame shows).  No lock held. */
 static void phase2_unclaim(struct stage *s, uint64_t frame)
 {
     struct pfn *f = pfn_get(&s->core.pfns, frame);
+#ifdef PAGELAB_DEBUG
+    memset(machine_frame(s->core.machine, frame), PHASE2_POISON_FREE,
+           MACHINE_PAGE_SIZE);
+#endif
     lock_acquire(phase2_frame_lock(s, frame));
     s->frames[frame].claimed = false;
     f->vpn = PFN_NO_VPN;

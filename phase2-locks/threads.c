@@ -124,6 +124,7 @@ static void phase2_worker_loop(struct stage *s, enum phase2_worker w)
     }
 }
 
+/* pthread entry points of the two workers; arg is the stage. */
 static void *phase2_trimmer_main(void *arg)
 {
     phase2_worker_loop(arg, PHASE2_TRIMMER);
