@@ -538,6 +538,7 @@ START_TEST(test_second_create_destroy_after_running_threads)
         p2fx_audit(&fx);
         machine_thread_detach(fx.m);
         phase2_ops.destroy(fx.s); /* threads still running */
+        ck_assert_int_eq(p2fx_open_fds(), fx.fds_before);
     }
 }
 END_TEST

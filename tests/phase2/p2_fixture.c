@@ -10,6 +10,7 @@
 #include "p2_fixture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,11 +19,21 @@
 #include "lock.h"
 #include "lockorder.h"
 
+/* Open file descriptors of the process (probing the first 1024). */
+int p2fx_open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
 /* Create the stage of cfg and attach the calling thread. */
 void p2fx_open_config(struct p2fx *fx, const struct stage_config *cfg)
 {
     char err[256] = "";
     memset(fx, 0, sizeof(*fx));
+    fx->fds_before = p2fx_open_fds();
     int rc = phase2_ops.create(cfg, &fx->s, err, sizeof(err));
     ck_assert_msg(rc == 0, "create: %s", err);
     fx->core = phase2_ops.core(fx->s);
@@ -61,6 +72,7 @@ void p2fx_close(struct p2fx *fx)
     ck_assert_uint_eq(lockorder_held(), 0);
     machine_thread_detach(fx->m);
     phase2_ops.destroy(fx->s);
+    ck_assert_int_eq(p2fx_open_fds(), fx->fds_before);
     if (fx->seed != 0)
         lock_amplifier_disable();
     fx->s = NULL;

@@ -20,7 +20,11 @@ struct p2fx {
     struct stage_core *core;
     struct machine *m;
     uint64_t seed; /* race amplifier seed, 0 when it is off */
+    int fds_before; /* open descriptors before the stage existed */
 };
+
+/* Open file descriptors of the process right now. */
+int p2fx_open_fds(void);
 
 /* A configuration of pages / frames / slots on mmu, batches of 4, up to
  * 4 user threads. */
@@ -32,7 +36,8 @@ void p2fx_open_config(struct p2fx *fx, const struct stage_config *cfg);
 void p2fx_open(struct p2fx *fx, uint64_t pages, uint64_t frames,
                enum machine_mmu mmu);
 /* Stop the threads, assert a clean audit and no lock held, detach,
- * destroy, switch the race amplifier off. */
+ * destroy, assert every descriptor the stage opened is closed, switch the
+ * race amplifier off. */
 void p2fx_close(struct p2fx *fx);
 /* Turn the race amplifier on; its seed is in fx->seed (and in messages). */
 void p2fx_amplify(struct p2fx *fx);
