@@ -13,12 +13,23 @@ LANE_X=(40 380)   # left edge of each lane's boxes
 BOX_W=300
 ROW_H=46
 
+# legend INDEX FILL STROKE LABEL EXTRA: one key of the legend, top right
+legend() {
+  local x=$((420 + $1 * 72))
+  printf '<rect x="%d" y="30" width="12" height="10" fill="%s" stroke="%s"%s/>\n' "$x" "$2" "$3" "$5"
+  printf '<text x="%d" y="39" font-size="10">%s</text>\n' $((x + 15)) "$4"
+}
+
 # header TITLE LANE0 LANE1 ROWS
 header() {
   local h=$((90 + $4 * ROW_H + 20))
   printf '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">\n' "$W" "$h"
   printf '<rect width="100%%" height="100%%" fill="white"/>\n'
   printf '<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>\n' 20 "$1"
+  legend 0 "#dbe9f6" "#3a6ea5" "holds locks" ""
+  legend 1 "#f4f4f4" "#888" "no lock" ""
+  legend 2 "#fff8dc" "#b8860b" "waits" ' stroke-dasharray="5 3"'
+  legend 3 "#fde2e2" "#c0392b" "race decided" ""
   for i in 0 1; do
     local lx=${LANE_X[$i]} name
     if [ "$i" = 0 ]; then name=$2; else name=$3; fi
