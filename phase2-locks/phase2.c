@@ -13,7 +13,8 @@
  *         |             at most one held)
  *         +-- page-file bitmap lock (inside common/pagefile; the leaf)
  *   sys lock (rank 90: thread control, wake-ups, the quiesce gate; a
- *             leaf: no lock is ever taken while it is held)
+ *             leaf: it may be taken under any lock above, and no lock is
+ *             ever taken while it is held)
  *
  * Where the order must be broken.  A list hands out a frame before we know
  * (or hold) its owner's PTE region; a frame found on a list is locked
