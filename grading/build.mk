@@ -32,7 +32,8 @@ grade:
 	  AUTOLAB="$(AUTOLAB)" grading/grade.sh
 
 grade-tests:
-	@grading/grade_tests.sh
+	@STUDENT_TESTS="$(STUDENT_TESTS)" MILESTONE="$(MILESTONE)" \
+	  BUGS_FOR_FULL="$(BUGS_FOR_FULL)" REF_BUILD="$(BUILD)" grading/grade_tests.sh
 
 grade-samples:
 	@grading/test_samples.sh
@@ -47,7 +48,7 @@ handout-check:
 	@grading/handout.sh --check
 
 autograder:
-	@grading/package.sh
+	@MILESTONE="$(MILESTONE)" grading/package.sh
 
 # The program the grader times for performance items, one per stage:
 # $(BUILD)/grading/perf_<phase> (see grading/perf/perf_stage.c).
@@ -61,3 +62,8 @@ $(BUILD)/grading/perf_$(1): $(O)/grading/perf-$(1)/perf_stage.o $(LIB_$(1)) $(LI
 	$$(CC) $$(LDFLAGS) -o $$@ $$< $(LIB_$(1)) $(LIBCOMMON) $$(LDLIBS)
 endef
 $(foreach s,$(STAGES),$(eval $(call grading_perf,$(s))))
+
+# The Debian packages the kit needs, one line (for setup.sh).
+.PHONY: print-deb-packages
+print-deb-packages:
+	@echo $(sort $(DEB_PACKAGES))

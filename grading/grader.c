@@ -6,6 +6,7 @@
  *          [--milestone M1[,M2...]] [--build-log FILE] [--autolab]
  *          [--strict] [--mem-mb N] [--nproc N] [--timeout-scale X]
  *   grader --list BINARY     (print a rubric line for each test it runs)
+ *   grader --run BINARY      (run one suite sandboxed; 0 when all passed)
  *
  * For each milestone rubric (DIR/M*.rubric, weights in DIR/weights):
  *   1. not available (no <stage>/MANIFEST in the kit, or the reference
@@ -534,12 +535,50 @@ static int list_tests(const char *binary)
     return 0;
 }
 
+/* grader --run BINARY: run one check suite binary in the sandbox (as the
+ * grader runs a submission's tests) and judge it the same way.  Prints
+ * "BINARY: N tests, M failed" (or why the log was rejected) and returns 0
+ * only when the log is trusted and every test passed. */
+static int run_suite(const char *binary)
+{
+    char path[PATH_MAX], why[512];
+    if (realpath(binary, path) == NULL) {
+        fprintf(stderr, "grader: %s: %s\n", binary, strerror(errno));
+        return 2;
+    }
+    char *argv[] = { path, NULL };
+    char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", "CK_FORK=yes", NULL };
+    struct runner_limits lim = { .wall_seconds = 600, .cpu_seconds = 2400,
+                                 .mem_mb = 8192, .fsize_mb = 512,
+                                 .nproc = 512 };
+    struct runner_result res;
+    struct ckxml_log log = { 0 };
+    runner_init();
+    if (runner_run(argv, envp, &lim, &res) != 0) {
+        printf("%s: could not be started\n", binary);
+        return 2;
+    }
+    int ok = judge(&res, &log, why, sizeof why);
+    size_t failed = 0;
+    for (size_t i = 0; ok && i < log.ntests; i++)
+        failed += log.tests[i].result != CKXML_PASS;
+    if (ok)
+        printf("%s: %zu tests, %zu failed\n", binary, log.ntests, failed);
+    else
+        printf("%s: %s\n", binary, why);
+    ckxml_free(&log);
+    runner_result_free(&res);
+    return ok && failed == 0 ? 0 : 1;
+}
+
 /* See the design comment. */
 int main(int argc, char **argv)
 {
     static struct grading g;
     if (argc == 3 && strcmp(argv[1], "--list") == 0)
         return list_tests(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--run") == 0)
+        return run_suite(argv[2]);
     if (parse_args(argc, argv, &g.opt) != 0 || absolute_dirs(&g.opt) != 0
         || load_rubrics(&g) != 0)
         return 1;
