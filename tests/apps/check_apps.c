@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -194,9 +195,13 @@ static void remove_run_dir(const struct app_run *run)
 static pid_t spawn_in(const char *dir, char **argv, const char *out,
                       const char *err)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* Die with the test: a killed test leaves no pager waiting forever. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(126);
     char sock[300];
     snprintf(sock, sizeof sock, "%s/sock", dir);
     int o = open(out, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
@@ -398,6 +403,11 @@ START_TEST(test_app_matches_expected_trace_and_output)
 {
     ck_assert_int_lt(_i, app_count);
     const char *name = app_names[_i];
+    char bin[512];
+    snprintf(bin, sizeof bin, "%s/%s", APPS_BIN_DIR, name);
+    ck_assert_msg(access(bin, X_OK) == 0 && access(APPS_PAGER, X_OK) == 0,
+                  "app %s: %s or %s is not built (run make)", name, bin,
+                  APPS_PAGER);
     struct app_run run;
     memset(&run, 0, sizeof run);
     int rc = run_app(name, &run);
