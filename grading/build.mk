@@ -7,6 +7,8 @@
 #   make grade-tests STUDENT_TESTS=dir [MILESTONE=M1] [BUGS_FOR_FULL=n]
 #              grade a student's own tests against the planted bugs
 #   make grade-samples   grade the hostile samples; prove none gains
+#   make grade-coverage [MILESTONE=M1] [STUDENT_TESTS=dir]
+#              line/branch coverage of the stage code (lcov HTML + summary)
 #   make check-bugs      prove the kit's tests catch every planted bug
 #   make handout         the student starter kit: build/handout/
 #   make handout-check   the handout builds, fails cleanly, grades low
@@ -29,7 +31,7 @@ $(GRADER): $(call objs,$(GRADER_SRCS))
 
 grade:
 	@REF_BUILD="$(BUILD)" SUBMISSION="$(SUBMISSION)" MILESTONE="$(MILESTONE)" \
-	  AUTOLAB="$(AUTOLAB)" grading/grade.sh
+	  AUTOLAB="$(AUTOLAB)" COVERAGE="$(COVERAGE)" grading/grade.sh
 
 grade-tests:
 	@STUDENT_TESTS="$(STUDENT_TESTS)" MILESTONE="$(MILESTONE)" \
@@ -67,3 +69,7 @@ $(foreach s,$(STAGES),$(eval $(call grading_perf,$(s))))
 .PHONY: print-deb-packages
 print-deb-packages:
 	@echo $(sort $(DEB_PACKAGES))
+
+.PHONY: grade-coverage
+grade-coverage:
+	@MILESTONE="$(MILESTONE)" STUDENT_TESTS="$(STUDENT_TESTS)" grading/coverage.sh

@@ -159,6 +159,13 @@ args=(--rubrics "$RUBRICS" --build "$BUILD_DIR" --ref-build "$REF" --kit "$KIT"
 [ -n "${GRADE_MEM_MB:-}" ] && args+=(--mem-mb "$GRADE_MEM_MB")
 "$REF/grading/grader" "${args[@]}"
 rc=$?
+# COVERAGE=1: coverage of the stage code by the public tests (runs the
+# tests outside the sandbox: for the reference or trusted code only).
+if [ "${COVERAGE:-0}" != 0 ]; then
+  tree=$KIT; [ -n "$SUBMISSION" ] && tree=$(cd "$TREE" && pwd)
+  COV_TREE=$tree COV_OUT=$OUT/coverage MILESTONE=${MILESTONE:-M1} \
+    grading/coverage.sh
+fi
 if [ $rc -gt 1 ]; then
   placeholder "the grader stopped with status $rc"
   exit 1

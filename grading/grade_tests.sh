@@ -77,6 +77,7 @@ find "$DIR" -maxdepth 1 -type f ! -type l \( -name '*.c' -o -name '*.h' \) \
 student_buildmk > "$TREE/tests/student/build.mk"
 ls "$TREE"/tests/student/check_*.c > /dev/null 2>&1 \
   || { echo "grade-tests: no check_*.c in $DIR" >&2; exit 1; }
+[ -n "${GRADE_TESTS_SETUP_ONLY:-}" ] && exit 0 # (coverage.sh: tree only)
 patches=(grading/bugs/"$STAGE"/*.patch)
 full=${BUGS_FOR_FULL:-$(( ${#patches[@]} < 8 ? ${#patches[@]} : 8 ))}
 entries=()
