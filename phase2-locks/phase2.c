@@ -85,7 +85,7 @@ struct lock *phase2_frame_lock(struct stage *s, uint64_t frame)
 }
 
 /* Link f (on no list, frame lock held) onto list 'state' and set its
- * state.  Wakes threads waiting for a frame. */
+ * state; then wake who can use it (phase2_list_gained). */
 void phase2_list_add(struct stage *s, struct pfn *f, enum pfn_state state)
 {
     struct phase2_list *l = &s->lists[state];
@@ -93,7 +93,7 @@ void phase2_list_add(struct stage *s, struct pfn *f, enum pfn_state state)
     pfn_link(&s->core.pfns, f, state);
     atomic_store(&l->count, pfn_count(&s->core.pfns, state));
     lock_release(&l->lock);
-    phase2_wake_waiters(s);
+    phase2_list_gained(s, state);
 }
 
 /* Unlink f (frame lock held) from the list of its state. */

@@ -81,7 +81,8 @@ struct stage {
     uint64_t error_gen;           /* bumped with each reported error */
 
     /* -- atomics (sequentially consistent), read without sys -- */
-    atomic_uint waiters;          /* user threads waiting for a frame */
+    atomic_uint waiters;          /* user threads waiting for the workers */
+    atomic_uint inline_waiters;   /* ... for a frame held by another fault */
     atomic_uint write_waiters;    /* faults waiting for a write to end */
     atomic_bool idle[PHASE2_WORKERS]; /* worker is (about to be) waiting */
     atomic_uint in_flight;        /* faults and passes inside the gate */
@@ -99,7 +100,7 @@ struct lock *phase2_frame_lock(struct stage *s, uint64_t frame);
 
 /* phase2.c: list operations; the frame's lock is held on entry and exit,
  * the list lock is taken inside.  add links f as 'state' (f on no list);
- * del unlinks f from the list of its state.  add wakes frame waiters. */
+ * del unlinks f from the list of its state.  add calls phase2_list_gained. */
 void phase2_list_add(struct stage *s, struct pfn *f, enum pfn_state state);
 void phase2_list_del(struct stage *s, struct pfn *f);
 /* Snapshot up to max frames of list 'state' after skipping 'skip' (frame
@@ -150,8 +151,9 @@ int phase2_wait_for_frame(struct stage *s);
 uint64_t phase2_write_wait_begin(struct stage *s);
 void phase2_write_wait_end(struct stage *s, uint64_t gen);
 void phase2_write_finished(struct stage *s);
-/* A list gained a frame: wake user threads waiting for one (and the
- * workers, whose thresholds may now say there is work). */
-void phase2_wake_waiters(struct stage *s);
+/* List 'state' gained a frame: wake the user threads that can use it
+ * (waiters for a frame when it is FREE or STANDBY; inline waiters always)
+ * and kick a worker whose threshold now says there is work. */
+void phase2_list_gained(struct stage *s, enum pfn_state state);
 
 #endif

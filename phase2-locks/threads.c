@@ -15,8 +15,7 @@
  *     sets idle then reads the counts, the fault changes a count then reads
  *     idle, so one of them always sees the other (no lost wake-up);
  *   - a user thread that found no frame (it kicks both, then waits);
- *   - any list gaining a frame while a user thread waits
- *     (phase2_wake_waiters).
+ *   - a frame becoming ACTIVE or MODIFIED (phase2_list_gained kicks).
  * A pass that achieved nothing marks the worker stalled at the current
  * kick generation; it sleeps until the next kick instead of spinning.
  * A failed pass (page file full, I/O error) is reported to the waiting
@@ -171,12 +170,12 @@ static int phase2_work_inline(struct stage *s)
     if (written < 0)
         return written;
     lock_acquire(&s->sys);
-    atomic_fetch_add(&s->waiters, 1);
+    atomic_fetch_add(&s->inline_waiters, 1);
     while (!s->running && phase2_available(s) == 0 &&
            phase2_count(s, PFN_ACTIVE) == 0 &&
            phase2_count(s, PFN_MODIFIED) == 0)
         lock_wait(&s->sys, &s->frame_cv);
-    atomic_fetch_sub(&s->waiters, 1);
+    atomic_fetch_sub(&s->inline_waiters, 1);
     lock_release(&s->sys);
     return 0;
 }
@@ -250,19 +249,27 @@ void phase2_write_finished(struct stage *s)
     lock_release(&s->sys);
 }
 
-/* A list gained a frame: if user threads wait, wake them and the workers.
- * Any lock but sys may be held. */
-void phase2_wake_waiters(struct stage *s)
+/* List 'state' gained a frame.  Waiters for the workers can only use a
+ * FREE or STANDBY frame; inline waiters wait for any list to gain one.  A
+ * frame becoming ACTIVE or MODIFIED may give a worker work.  Any lock but
+ * sys may be held.  (Lost wake-ups: a waiter counts itself, then reads the
+ * list counts; this runs after the count changed, then reads the waiter
+ * counts; both sequentially consistent, so one sees the other.) */
+void phase2_list_gained(struct stage *s, enum pfn_state state)
 {
 #ifdef SOLUTION
-    if (atomic_load(&s->waiters) == 0)
-        return;
-    lock_acquire(&s->sys);
-    pthread_cond_broadcast(&s->frame_cv);
-    phase2_kick_locked(s);
-    lock_release(&s->sys);
+    bool usable = state == PFN_FREE || state == PFN_STANDBY;
+    if ((usable && atomic_load(&s->waiters) > 0) ||
+        atomic_load(&s->inline_waiters) > 0) {
+        lock_acquire(&s->sys);
+        pthread_cond_broadcast(&s->frame_cv);
+        lock_release(&s->sys);
+    }
+    if (!usable)
+        phase2_kick(s);
 #else
-    (void)s; /* TODO: wake the user threads waiting for a frame */
+    (void)s;
+    (void)state; /* TODO: wake the threads that can use the frame */
 #endif
 }
 
