@@ -42,6 +42,10 @@ CLEAN_EXTRA :=
 .PHONY: all deps test grade coverage coverage-run asan tsan bench bench-run clean
 all: $(BUILD)/.built
 
+# Keep intermediate objects (app objects, per-stage test objects) so a
+# second make has nothing to redo.
+.SECONDARY:
+
 # --- helpers ---------------------------------------------------------------
 # $(call objs,SOURCES) -> object files under $(O)
 objs = $(patsubst %.c,$(O)/%.o,$(1))

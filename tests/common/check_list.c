@@ -1,9 +1,9 @@
 /*
  * check_list.c - the intrusive list: order, counts, ring soundness, misuse.
  */
-#include <signal.h>
 #include <stdlib.h>
 
+#include "catch_abort.h"
 #include "check_util.h"
 #include "list.h"
 
@@ -82,6 +82,23 @@ START_TEST(test_check_detects_bad_count)
 }
 END_TEST
 
+struct list_and_node {
+    struct list *list;
+    struct list_node *node;
+};
+
+static void remove_node(void *arg)
+{
+    struct list_and_node *ln = arg;
+    list_remove(ln->list, ln->node);
+}
+
+static void push_node(void *arg)
+{
+    struct list_and_node *ln = arg;
+    list_push_tail(ln->list, ln->node);
+}
+
 START_TEST(test_remove_unlinked_node_aborts)
 {
     struct item items[1];
@@ -89,7 +106,22 @@ START_TEST(test_remove_unlinked_node_aborts)
     make_list(&l, items, 1);
     struct item stray;
     list_node_init(&stray.link);
-    list_remove(&l, &stray.link);
+    struct list_and_node ln = {&l, &stray.link};
+    ck_assert(catch_abort(remove_node, &ln));
+    ck_assert_uint_eq(list_count(&l), 1);
+    ck_assert_int_eq(list_check(&l), 0);
+}
+END_TEST
+
+START_TEST(test_remove_from_empty_list_aborts)
+{
+    struct list l, other;
+    struct item items[1];
+    make_list(&other, items, 1);
+    list_init(&l);
+    struct list_and_node ln = {&l, &items[0].link};
+    ck_assert(catch_abort(remove_node, &ln));
+    ck_assert_int_eq(list_check(&other), 0);
 }
 END_TEST
 
@@ -98,7 +130,10 @@ START_TEST(test_double_insert_aborts)
     struct item items[1];
     struct list l;
     make_list(&l, items, 1);
-    list_push_tail(&l, &items[0].link);
+    struct list_and_node ln = {&l, &items[0].link};
+    ck_assert(catch_abort(push_node, &ln));
+    ck_assert_uint_eq(list_count(&l), 1);
+    ck_assert_int_eq(list_check(&l), 0);
 }
 END_TEST
 
@@ -111,8 +146,9 @@ static Suite *make_list_suite(void)
     tcase_add_test(core, test_empty_list_has_no_head_or_tail);
     TCase *limits = check_util_tcase(s, "limits", "public", 0);
     tcase_add_test(limits, test_check_detects_bad_count);
-    tcase_add_test_raise_signal(limits, test_remove_unlinked_node_aborts, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_double_insert_aborts, SIGABRT);
+    tcase_add_test(limits, test_remove_unlinked_node_aborts);
+    tcase_add_test(limits, test_remove_from_empty_list_aborts);
+    tcase_add_test(limits, test_double_insert_aborts);
     return s;
 }
 

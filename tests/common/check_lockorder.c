@@ -5,10 +5,10 @@
  * seeded and replayable.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "catch_abort.h"
 #include "check_util.h"
 #include "lock.h"
 #include "lockorder.h"
@@ -160,80 +160,130 @@ START_TEST(test_amplifier_seed_is_reported_and_settable)
 }
 END_TEST
 
-/* --- limits: each violation aborts ------------------------------------ */
+/* --- limits: each violation aborts -------------------------------------
+ * Each runs the offending call through catch_abort (so it also runs without
+ * fork), asserts the abort, then releases what the test still holds. */
+
+struct two_locks {
+    struct lock *first;  /* taken legally before the offending call */
+    struct lock *second; /* the offending acquisition */
+};
+
+static void acquire_second(void *arg)
+{
+    lock_acquire(((struct two_locks *)arg)->second);
+}
+
+/* Hold first, try to take second: must abort; leaves nothing held. */
+static void assert_second_acquire_aborts(const struct lockorder_class *c1,
+                                         const struct lockorder_class *c2,
+                                         bool second_below_first)
+{
+    struct lock pair[2];
+    struct lock *first = second_below_first ? &pair[1] : &pair[0];
+    struct lock *second = second_below_first ? &pair[0] : &pair[1];
+    lock_init(first, c1);
+    lock_init(second, c2);
+    lock_acquire(first);
+    struct two_locks t = {first, second};
+    ck_assert(catch_abort(acquire_second, &t));
+    ck_assert_uint_eq(lockorder_held(), 1); /* the refused lock was not recorded */
+    lock_release(first);
+    lock_destroy(first);
+    lock_destroy(second);
+}
 
 START_TEST(test_inverted_acquisition_aborts)
 {
-    struct lock pfn, list;
-    lock_init(&pfn, &cls_pfn);
-    lock_init(&list, &cls_list);
-    lock_acquire(&list);
-    lock_acquire(&pfn); /* rank 2 while holding rank 3 */
+    assert_second_acquire_aborts(&cls_list, &cls_pfn, false);
 }
 END_TEST
 
 START_TEST(test_equal_rank_classes_abort)
 {
-    struct lock a, b;
-    lock_init(&a, &cls_list);
-    lock_init(&b, &cls_list2);
-    lock_acquire(&a);
-    lock_acquire(&b);
+    assert_second_acquire_aborts(&cls_list, &cls_list2, false);
 }
 END_TEST
 
 START_TEST(test_nestable_in_decreasing_address_aborts)
 {
-    struct lock regions[2];
-    lock_init(&regions[0], &cls_region);
-    lock_init(&regions[1], &cls_region);
-    lock_acquire(&regions[1]);
-    lock_acquire(&regions[0]);
+    assert_second_acquire_aborts(&cls_region, &cls_region, true);
 }
 END_TEST
 
 START_TEST(test_same_class_not_nestable_aborts)
 {
-    struct lock a, b;
-    lock_init(&a, &cls_pfn);
-    lock_init(&b, &cls_pfn);
-    lock_acquire(&a);
-    lock_acquire(&b);
+    assert_second_acquire_aborts(&cls_pfn, &cls_pfn, false);
 }
 END_TEST
+
+static void reacquire(void *arg)
+{
+    lockorder_acquire(&cls_region, arg);
+}
 
 START_TEST(test_reacquire_aborts)
 {
     struct lock a;
     lock_init(&a, &cls_region);
     lock_acquire(&a);
-    lockorder_acquire(&cls_region, &a); /* would self-deadlock */
+    ck_assert(catch_abort(reacquire, &a)); /* would self-deadlock */
+    ck_assert_uint_eq(lockorder_held(), 1);
+    lock_release(&a);
+    lock_destroy(&a);
 }
 END_TEST
+
+static void release_unheld(void *arg)
+{
+    lockorder_release(&cls_pfn, arg);
+}
 
 START_TEST(test_release_not_held_aborts)
 {
     struct lock a;
     lock_init(&a, &cls_pfn);
-    lockorder_release(&cls_pfn, &a);
+    ck_assert(catch_abort(release_unheld, &a));
+    ck_assert_uint_eq(lockorder_held(), 0);
+    lock_destroy(&a);
 }
 END_TEST
+
+static void assert_held(void *arg)
+{
+    lockorder_assert_held(&cls_pfn, arg);
+}
 
 START_TEST(test_assert_held_aborts_when_not_held)
 {
     struct lock a;
     lock_init(&a, &cls_pfn);
-    lockorder_assert_held(&cls_pfn, &a);
+    ck_assert(catch_abort(assert_held, &a));
+    lock_destroy(&a);
 }
 END_TEST
 
+static struct lock many[LOCKORDER_MAX_HELD + 1];
+
+static void acquire_many(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i <= LOCKORDER_MAX_HELD; i++)
+        lock_acquire(&many[i]); /* increasing addresses: legal order */
+}
+
 START_TEST(test_too_many_held_aborts)
 {
-    static struct lock many[LOCKORDER_MAX_HELD + 1];
-    for (int i = 0; i <= LOCKORDER_MAX_HELD; i++) {
+    for (int i = 0; i <= LOCKORDER_MAX_HELD; i++)
         lock_init(&many[i], &cls_region);
-        lock_acquire(&many[i]); /* increasing addresses: legal order */
+    ck_assert(catch_abort(acquire_many, NULL));
+    ck_assert_uint_eq(lockorder_held(), LOCKORDER_MAX_HELD);
+    for (int i = LOCKORDER_MAX_HELD; i >= 0; i--) {
+        if (i < LOCKORDER_MAX_HELD) /* the last was refused before locking */
+            lock_release(&many[i]);
+        lock_destroy(&many[i]);
     }
+    ck_assert_uint_eq(lockorder_held(), 0);
 }
 END_TEST
 
@@ -249,14 +299,14 @@ static Suite *make_lockorder_suite(void)
     tcase_add_test(core, test_wait_returns_when_signalled);
     tcase_add_test(core, test_amplifier_seed_is_reported_and_settable);
     TCase *limits = check_util_tcase(s, "limits", "public", 10);
-    tcase_add_test_raise_signal(limits, test_inverted_acquisition_aborts, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_equal_rank_classes_abort, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_nestable_in_decreasing_address_aborts, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_same_class_not_nestable_aborts, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_reacquire_aborts, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_release_not_held_aborts, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_assert_held_aborts_when_not_held, SIGABRT);
-    tcase_add_test_raise_signal(limits, test_too_many_held_aborts, SIGABRT);
+    tcase_add_test(limits, test_inverted_acquisition_aborts);
+    tcase_add_test(limits, test_equal_rank_classes_abort);
+    tcase_add_test(limits, test_nestable_in_decreasing_address_aborts);
+    tcase_add_test(limits, test_same_class_not_nestable_aborts);
+    tcase_add_test(limits, test_reacquire_aborts);
+    tcase_add_test(limits, test_release_not_held_aborts);
+    tcase_add_test(limits, test_assert_held_aborts_when_not_held);
+    tcase_add_test(limits, test_too_many_held_aborts);
     return s;
 }
 
