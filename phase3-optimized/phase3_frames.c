@@ -18,8 +18,9 @@
  *      (popped, not yet mapped or given back); a cached frame is on no list.
  *   2. A cache array may hold stale entries (frames rescued meanwhile); an
  *      entry counts only if the frame is still CACHED with the array's tag.
- *      Only the owner thread adds entries, and only into an empty array,
- *      so a frame never appears twice in one array.
+ *      Only the owner thread adds entries: refill, only into an empty
+ *      array, and frame_put, of a frame from its own hands (so in no
+ *      array); a frame therefore never appears twice in one array.
  *   3. A frame in hand is FREE (unowned) before it is mapped.
  *
  * Lock order: region -> pfn -> list -> cache (phase3_impl.h).  Refill holds

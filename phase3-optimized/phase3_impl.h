@@ -33,7 +33,7 @@
 #define P3_CACHE_MAX 32           /* frames one private cache holds */
 #define P3_READ_AHEAD 8           /* most pages one hard fault reads */
 #define P3_MAX_WRITERS 2          /* writer threads with MULTI_WRITER */
-#define P3_TRIM_MAX_REGIONS 8     /* region locks one trim batch holds */
+#define P3_TRIM_MAX_REGIONS 16    /* region locks one trim batch holds */
 #define P3_AGE_MAX_THRESHOLD 6    /* aging: highest trim threshold */
 
 /* A lock that is either a pthread mutex (struct lock) or a test-and-set

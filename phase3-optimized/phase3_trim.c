@@ -124,6 +124,7 @@ struct lap {
     unsigned threshold; /* trim pages at least this old */
     bool count;         /* visits add to the ages */
     unsigned got;       /* pages trimmed so far */
+    uint64_t seen;      /* VALID pages visited */
     /* Idle pages seen but too young, by age (capped): what a lower
      * threshold would yield. */
     unsigned young[P3_AGE_MAX_THRESHOLD + 1];
@@ -136,6 +137,7 @@ static bool age_page(struct stage *s, pte_cell_t *cell, pte_t pte,
                      struct lap *lap)
 {
     struct pfn *p = pfn_get(&s->core.pfns, pte_frame(pte));
+    lap->seen++;
     if (pte_accessed(pte)) {
         pte_t expect = pte;
         pte_cas(cell, &expect, pte_with_accessed(pte, false));
@@ -225,7 +227,9 @@ static unsigned lower_threshold(const struct lap *lap)
  * at the threshold the first lap's age counts say will fill the quota, so
  * the oldest pages go first; if still short, the second-chance lap
  * (threshold 1, ageing).  The threshold in force rises when the first lap
- * filled the quota and drops to the one that did.  Without aging the
+ * filled the quota within a quarter of memory's pages (old pages are
+ * plentiful) and drops to the one that worked when it fell short.
+ * Without aging the
  * threshold is 1: the first lap is the clock's, the last its second
  * chance.  Returns pages trimmed.  Holds: trim_lock. */
 static unsigned clock_trim(struct stage *s, unsigned max_pages)
@@ -234,7 +238,8 @@ static unsigned clock_trim(struct stage *s, unsigned max_pages)
     unsigned th = aging ? atomic_load(&s->age_threshold) : 1;
     struct lap lap = {.want = max_pages, .threshold = th, .count = true};
     run_lap(s, &lap);
-    if (aging && lap.got == max_pages && th < P3_AGE_MAX_THRESHOLD)
+    if (aging && lap.got == max_pages && th < P3_AGE_MAX_THRESHOLD &&
+        lap.seen * 4 < s->core.config.physical_frames)
         atomic_store(&s->age_threshold, th + 1);
     if (aging && lap.got < max_pages && th > 1) {
         lap.threshold = lower_threshold(&lap);
