@@ -48,10 +48,13 @@ struct trim_batch {
     unsigned nregions;
 };
 
-/* Move the batch's unflagged frames from the active list to modified /
- * standby: one lock round trip per list.  Holds: the batch's regions. */
-static void relist(struct stage *s, struct pfn **ps, bool *dirty, unsigned n)
+/* Move the batch's frames from the active list to modified / standby: one
+ * lock round trip per list.  Returns the modified list's length after.
+ * Holds: the batch's regions. */
+static uint64_t relist(struct stage *s, struct pfn **ps, bool *dirty,
+                       unsigned n)
 {
+    uint64_t modified = 0;
     struct pfn_db *db = &s->core.pfns;
     phase3_lock_acquire(&s->lists[PFN_ACTIVE]);
     for (unsigned i = 0; i < n; i++)
@@ -63,13 +66,18 @@ static void relist(struct stage *s, struct pfn **ps, bool *dirty, unsigned n)
         for (unsigned i = 0; i < n; i++)
             if (dirty[i] == (bool)d)
                 pfn_link(db, ps[i], st);
+        if (d)
+            modified = pfn_count(db, st);
         phase3_lock_release(&s->lists[st]);
     }
+    return modified;
 }
 
 /* Settle the batch's frames after the unmap; returns how many went to
- * standby.  Holds: the batch's regions. */
-static unsigned settle(struct stage *s, struct trim_batch *b)
+ * standby, and in *modified the modified list's length.  Holds: the
+ * batch's regions. */
+static unsigned settle(struct stage *s, struct trim_batch *b,
+                       uint64_t *modified)
 {
     struct pfn *ps[PAGEFILE_MAX_BATCH];
     bool dirty[PAGEFILE_MAX_BATCH];
@@ -85,11 +93,12 @@ static unsigned settle(struct stage *s, struct trim_batch *b)
         ps[i] = p;
         clean += !dirty[i];
     }
-    relist(s, ps, dirty, b->n);
+    *modified = relist(s, ps, dirty, b->n);
     return clean;
 }
 
-/* Unmap and settle the batch's pages, count them, wake who needs them.
+/* Unmap and settle the batch's pages, count them, wake who needs them
+ * (the writer once a write batch of pages is modified).
  * Returns the pages trimmed.  Holds: the batch's regions (kept). */
 static unsigned finish(struct stage *s, struct trim_batch *b)
 {
@@ -99,11 +108,13 @@ static unsigned finish(struct stage *s, struct trim_batch *b)
     uint64_t vpns[PAGEFILE_MAX_BATCH];
     memcpy(vpns, b->vpns, n * sizeof vpns[0]);
     machine_unmap_batch(s->core.machine, vpns, n);
-    unsigned clean = settle(s, b);
+    uint64_t modified;
+    unsigned clean = settle(s, b, &modified);
     b->n = 0;
     stats_add(s->core.stats, STAT_TRIM, n);
     stats_add(s->core.stats, STAT_TRIM_CLEAN, clean);
-    phase3_wake_system(s, false, n > clean);
+    if (modified >= s->core.config.write_batch)
+        phase3_wake_system(s, false, true);
     if (clean > 0)
         phase3_frames_available(s);
     return n;
