@@ -497,15 +497,17 @@ static int write_outputs(struct grading *g)
     return (g->opt.strict && g->rubric_errors > 0) || err != 0;
 }
 
-/* grader --list BINARY: run a suite binary in the sandbox and print one
- * rubric line (1 point, public) per test its log reports.  Returns the
- * exit status. */
-static int list_tests(const char *binary)
+/* Run one suite binary on its own in the sandbox, as the grader runs a
+ * submission's tests (no case selection), and judge its log.  Returns 1
+ * with *log filled, 0 with the reason in why, -1 when it could not be run
+ * (message printed). */
+static int run_alone(const char *binary, struct ckxml_log *log, char *why,
+                     size_t len)
 {
     char path[PATH_MAX];
     if (realpath(binary, path) == NULL) {
         fprintf(stderr, "grader: %s: %s\n", binary, strerror(errno));
-        return 1;
+        return -1;
     }
     char *argv[] = { path, NULL };
     char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", "CK_FORK=yes", NULL };
@@ -513,17 +515,26 @@ static int list_tests(const char *binary)
                                  .mem_mb = 8192, .fsize_mb = 512,
                                  .nproc = 512 };
     struct runner_result res;
-    struct ckxml_log log;
-    char err[256];
     runner_init();
-    if (runner_run(argv, envp, &lim, &res) != 0
-        || ckxml_parse(res.xml, res.xml_len, &log, err, sizeof err) != 0) {
-        fprintf(stderr, "grader: %s gave no usable log (%s)\n%s", binary,
-                err, res.output ? res.output : "");
-        runner_result_free(&res);
-        return 1;
+    if (runner_run(argv, envp, &lim, &res) != 0) {
+        fprintf(stderr, "grader: %s could not be started\n", binary);
+        return -1;
     }
-    for (size_t i = 0; i < log.ntests; i++) {
+    int ok = judge(&res, log, why, len);
+    runner_result_free(&res);
+    return ok;
+}
+
+/* grader --list BINARY: print one rubric line (1 point, public) per test
+ * the binary's log reports.  Returns the exit status. */
+static int list_tests(const char *binary)
+{
+    struct ckxml_log log = { 0 };
+    char why[512];
+    int ok = run_alone(binary, &log, why, sizeof why);
+    if (ok == 0)
+        fprintf(stderr, "grader: %s: %s\n", binary, why);
+    for (size_t i = 0; ok == 1 && i < log.ntests; i++) {
         const struct ckxml_test *t = &log.tests[i];
         printf("1 %s/%s/%s", t->suite, t->tcase, t->id);
         if (t->iteration != 0)
@@ -531,44 +542,26 @@ static int list_tests(const char *binary)
         printf(" public\n");
     }
     ckxml_free(&log);
-    runner_result_free(&res);
-    return 0;
+    return ok == 1 ? 0 : 1;
 }
 
-/* grader --run BINARY: run one check suite binary in the sandbox (as the
- * grader runs a submission's tests) and judge it the same way.  Prints
- * "BINARY: N tests, M failed" (or why the log was rejected) and returns 0
- * only when the log is trusted and every test passed. */
+/* grader --run BINARY: prints "BINARY: N tests, M failed" (or why the log
+ * was rejected); returns 0 only when the log is trusted and every test
+ * passed. */
 static int run_suite(const char *binary)
 {
-    char path[PATH_MAX], why[512];
-    if (realpath(binary, path) == NULL) {
-        fprintf(stderr, "grader: %s: %s\n", binary, strerror(errno));
-        return 2;
-    }
-    char *argv[] = { path, NULL };
-    char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", "CK_FORK=yes", NULL };
-    struct runner_limits lim = { .wall_seconds = 600, .cpu_seconds = 2400,
-                                 .mem_mb = 8192, .fsize_mb = 512,
-                                 .nproc = 512 };
-    struct runner_result res;
     struct ckxml_log log = { 0 };
-    runner_init();
-    if (runner_run(argv, envp, &lim, &res) != 0) {
-        printf("%s: could not be started\n", binary);
-        return 2;
-    }
-    int ok = judge(&res, &log, why, sizeof why);
+    char why[512];
+    int ok = run_alone(binary, &log, why, sizeof why);
     size_t failed = 0;
-    for (size_t i = 0; ok && i < log.ntests; i++)
+    for (size_t i = 0; ok == 1 && i < log.ntests; i++)
         failed += log.tests[i].result != CKXML_PASS;
-    if (ok)
+    if (ok == 1)
         printf("%s: %zu tests, %zu failed\n", binary, log.ntests, failed);
-    else
+    else if (ok == 0)
         printf("%s: %s\n", binary, why);
     ckxml_free(&log);
-    runner_result_free(&res);
-    return ok && failed == 0 ? 0 : 1;
+    return ok == 1 && failed == 0 ? 0 : ok < 0 ? 2 : 1;
 }
 
 /* See the design comment. */

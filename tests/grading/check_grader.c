@@ -215,49 +215,49 @@ START_TEST(test_escaped_daemon_is_killed)
 }
 END_TEST
 
-START_TEST(test_rubric_naming_missing_test_fails_strict)
+/* Grade the honest fixture in a world changed by 'extra' rubric lines /
+ * no manifest / an empty submission build, with grader options; assert
+ * the exit status and that the output names 'text'. */
+static void expect_outcome(const char *extra, int without_manifest,
+                           int empty_build, const char *options, int status,
+                           const char *text)
 {
     struct world w;
-    world_make(&w, "fixture_honest", "1 fixture/core/test_no_such public\n",
-               0);
-    world_grade(&w, FIXTURE_BUILD, "--strict");
-    ck_assert_int_eq(w.status, 1);
-    ck_assert_ptr_nonnull(strstr(w.out, "test_no_such"));
+    world_make(&w, "fixture_honest", extra, without_manifest);
+    world_grade(&w, empty_build ? w.dir : FIXTURE_BUILD, options);
+    ck_assert_msg(w.status == status, "exit %d, expected %d:\n%s", w.status,
+                  status, w.out);
+    ck_assert_msg(strstr(w.out, text) != NULL, "no '%s' in:\n%s", text,
+                  w.out);
+    if (empty_build)
+        ck_assert(w.score == 0);
     world_destroy(&w);
+}
+
+START_TEST(test_rubric_naming_missing_test_fails_strict)
+{
+    expect_outcome("1 fixture/core/test_no_such public\n", 0, 0, "--strict",
+                   1, "test_no_such");
 }
 END_TEST
 
 START_TEST(test_malformed_rubric_is_refused)
 {
-    struct world w;
-    world_make(&w, "fixture_honest", "two fixture/core/x public\n", 0);
-    world_grade(&w, FIXTURE_BUILD, "");
-    ck_assert_int_eq(w.status, 1);
-    ck_assert_ptr_nonnull(strstr(w.out, "M1.rubric:11:"));
-    world_destroy(&w);
+    expect_outcome("two fixture/core/x public\n", 0, 0, "", 1,
+                   "M1.rubric:11:");
 }
 END_TEST
 
 START_TEST(test_missing_manifest_reports_not_available)
 {
-    struct world w;
-    world_make(&w, "fixture_honest", "", 1);
-    world_grade(&w, FIXTURE_BUILD, "");
-    ck_assert_int_eq(w.status, 0);
-    ck_assert_ptr_nonnull(strstr(w.out, "milestone not available"));
-    world_destroy(&w);
+    expect_outcome("", 1, 0, "", 0, "milestone not available");
 }
 END_TEST
 
 START_TEST(test_missing_binary_gives_build_entry)
 {
-    struct world w;
-    world_make(&w, "fixture_honest", "", 0);
-    world_grade(&w, w.dir, ""); /* a "submission build" with no tests/ */
-    ck_assert_int_eq(w.status, 0);
-    ck_assert(w.score == 0);
-    ck_assert_ptr_nonnull(strstr(w.out, "did not build"));
-    world_destroy(&w);
+    /* the world itself is the "submission build": it has no tests/ */
+    expect_outcome("", 0, 1, "", 0, "did not build");
 }
 END_TEST
 
