@@ -62,7 +62,6 @@ struct stage {
     uint64_t low_water;           /* free+standby below this: trim, write */
     uint64_t high_water;          /* trim until free+standby+modified >= */
     uint64_t write_threshold;     /* modified pages that wake the writer */
-    struct phase2_hook hooks[PHASE2_HOOK_COUNT];
 
     /* -- protected by sys (a leaf: nothing is taken while it is held) -- */
     struct lock sys;
@@ -87,6 +86,7 @@ struct stage {
     atomic_bool idle[PHASE2_WORKERS]; /* worker is (about to be) waiting */
     atomic_uint in_flight;        /* faults and passes inside the gate */
     atomic_bool quiescing;        /* the gate is closed */
+    struct phase2_hook hooks[PHASE2_HOOK_COUNT]; /* test-only */
 };
 
 /* phase2.c: abort with "func: reason" (an invariant was violated). */
