@@ -24,8 +24,14 @@ configs=(
   "phase2 hotcold 12%|--stage phase2 --mmu soft --threads 1 --pattern hotcold --phys 12%"
   "phase3 hotcold 12%|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 12% --options all"
   "phase3 hotcold 12% -aging|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 12% --options $(without aging)"
-  "phase3 walk 1M|--stage phase3 --mmu soft --threads 1 --pattern walk --va 1M --phys 10% --accesses 600000 --options all"
-  "phase3 walk 1M -read_ahead|--stage phase3 --mmu soft --threads 1 --pattern walk --va 1M --phys 10% --accesses 600000 --options $(without read_ahead)"
+  "phase2 hotcold 5%|--stage phase2 --mmu soft --threads 1 --pattern hotcold --phys 5%"
+  "phase3 hotcold 5%|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 5% --options all"
+  "phase3 hotcold 5% -aging|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 5% --options $(without aging)"
+  "phase2 phases 5%|--stage phase2 --mmu soft --threads 1 --pattern phases --phys 5%"
+  "phase3 phases 5%|--stage phase3 --mmu soft --threads 1 --pattern phases --phys 5% --options all"
+  "phase3 phases 5% -aging|--stage phase3 --mmu soft --threads 1 --pattern phases --phys 5% --options $(without aging)"
+  "phase3 walk 1M|--stage phase3 --mmu soft --threads 1 --pattern walk --va 1M --phys 10% --accesses 6000000 --options all"
+  "phase3 walk 1M -read_ahead|--stage phase3 --mmu soft --threads 1 --pattern walk --va 1M --phys 10% --accesses 6000000 --options $(without read_ahead)"
 )
 if [ "${ABLATION:-1}" = 1 ]; then
   for o in ${all//,/ }; do
@@ -51,13 +57,16 @@ done
 printf '%-30s %12s %8s %9s %9s %9s\n' configuration "accesses/s" "hit" "reads" "writes" "unmaps"
 for c in "${configs[@]}"; do
   label=${c%%|*}
-  if grep -q FAIL "$tmp/$label"; then
-    printf '%-30s %12s  (%s of %s runs failed)\n' "$label" FAIL "$(grep -c FAIL "$tmp/$label")" "$rounds"
+  failed=$(grep -c FAIL "$tmp/$label")
+  if [ "$failed" -eq "$rounds" ]; then
+    printf '%-30s %12s  (all %s runs failed)\n' "$label" FAIL "$rounds"
     continue
   fi
+  [ "$failed" -gt 0 ] && note=" ($failed of $rounds runs failed)" || note=""
+  grep -v FAIL "$tmp/$label" >"$tmp/$label.ok"
   # the median run by accesses/s, with its counts
-  sort -g "$tmp/$label" | awk -v l="$label" \
+  sort -g "$tmp/$label.ok" | awk -v l="$label" -v note="$note" \
     '{r[NR]=$0} END {split(r[int((NR+1)/2)], f, " ");
-      printf "%-30s %12.0f %7.2f%% %9d %9d %9d\n", l, f[1], 100*f[2], f[3], f[4], f[5]}'
+      printf "%-30s %12.0f %7.2f%% %9d %9d %9d%s\n", l, f[1], 100*f[2], f[3], f[4], f[5], note}'
 done
 echo "(median of $rounds interleaved runs, $accesses accesses each, soft MMU; reads/writes/unmaps: I/O and unmap calls)"
