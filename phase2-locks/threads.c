@@ -2,12 +2,13 @@
  * threads.c - the system threads (trimmer, modified-page writer) and how
  * user threads wait for frames.
  *
- * Thresholds (phase2.c sets them from the frame count):
- *   the trimmer works while free + standby + modified < high_water and
- *     the active list is not empty;
- *   the writer works while the modified list is not empty and it is long
- *     (>= write_threshold), or free + standby < low_water, or a user thread
- *     waits for a frame.
+ * Thresholds (phase2.c sets them from the frame count), with hysteresis
+ * (phase2_work_needed):
+ *   the trimmer wakes when free + standby + modified < high_water / 2 and
+ *     works until it reaches high_water (or the active list is empty);
+ *   the writer wakes when the modified list is long (>= write_threshold),
+ *     or free + standby < low_water, or a user thread waits for a frame,
+ *     and works until the modified list is empty.
  * A worker sleeps on its condition variable until its threshold says
  * there is work.  Who wakes it:
  *   - a fault that claimed a frame (phase2_kick), checked against the
@@ -42,14 +43,26 @@ static uint64_t phase2_available(struct stage *s)
     return phase2_count(s, PFN_FREE) + phase2_count(s, PFN_STANDBY);
 }
 
-/* Does worker w's threshold say there is work?  Lock-free (a hint). */
-static bool phase2_work_needed(struct stage *s, enum phase2_worker w)
+/* Does worker w's threshold say there is work?  Lock-free (a hint).
+ * Hysteresis: an idle worker starts at the 'wake' threshold and, once
+ * busy, keeps going until the 'continue' one is met, so it sleeps and
+ * wakes once per several pages instead of once per page:
+ *   trimmer  wake: free + standby + modified < high_water / 2
+ *            continue: ... < high_water (and the active list not empty);
+ *   writer   wake: modified >= write_threshold, or modified and
+ *            (free + standby < low_water or a user thread waits)
+ *            continue: modified not empty. */
+static bool phase2_work_needed(struct stage *s, enum phase2_worker w,
+                               bool busy)
 {
     uint64_t avail = phase2_available(s);
     uint64_t modified = phase2_count(s, PFN_MODIFIED);
-    if (w == PHASE2_TRIMMER)
-        return phase2_count(s, PFN_ACTIVE) > 0 &&
-               avail + modified < s->high_water;
+    if (w == PHASE2_TRIMMER) {
+        uint64_t mark = busy ? s->high_water : (s->high_water + 1) / 2;
+        return phase2_count(s, PFN_ACTIVE) > 0 && avail + modified < mark;
+    }
+    if (busy)
+        return modified > 0;
     return modified > 0 &&
            (modified >= s->write_threshold || avail < s->low_water ||
             atomic_load(&s->waiters) > 0);
@@ -63,17 +76,21 @@ static void phase2_kick_locked(struct stage *s)
         pthread_cond_signal(&s->work_cv[w]);
 }
 
-/* Sleep until worker w has work (true) or must exit (false).  No lock held
- * on entry or exit; *gen gets the kick generation the pass starts at. */
+/* Sleep until worker w has work (true) or must exit (false); 'busy': the
+ * last pass moved pages, so the 'continue' threshold applies until the
+ * worker first waits.  No lock held on entry or exit; *gen gets the kick
+ * generation the pass starts at. */
 static bool phase2_worker_sleep(struct stage *s, enum phase2_worker w,
-                                uint64_t *gen)
+                                bool busy, uint64_t *gen)
 {
     lock_acquire(&s->sys);
     atomic_store(&s->idle[w], true);
     while (!s->stopping &&
-           (!phase2_work_needed(s, w) ||
-            (s->stalled[w] && s->stalled_gen[w] == s->kick_gen)))
+           (!phase2_work_needed(s, w, busy) ||
+            (s->stalled[w] && s->stalled_gen[w] == s->kick_gen))) {
         lock_wait(&s->sys, &s->work_cv[w]);
+        busy = false;
+    }
     atomic_store(&s->idle[w], false);
     bool go = !s->stopping;
     *gen = s->kick_gen;
@@ -117,8 +134,9 @@ static void phase2_worker_after(struct stage *s, enum phase2_worker w,
 static void phase2_worker_loop(struct stage *s, enum phase2_worker w)
 {
     uint64_t gen;
-    while (phase2_worker_sleep(s, w, &gen)) {
-        int n = phase2_worker_pass(s, w);
+    int n = 0;
+    while (phase2_worker_sleep(s, w, n > 0, &gen)) {
+        n = phase2_worker_pass(s, w);
         phase2_worker_after(s, w, n, gen);
     }
 }
@@ -202,7 +220,7 @@ void phase2_kick(struct stage *s)
 {
 #ifdef SOLUTION
     for (int w = 0; w < PHASE2_WORKERS; w++) {
-        if (atomic_load(&s->idle[w]) && phase2_work_needed(s, w)) {
+        if (atomic_load(&s->idle[w]) && phase2_work_needed(s, w, false)) {
             lock_acquire(&s->sys);
             phase2_kick_locked(s);
             lock_release(&s->sys);
