@@ -17,7 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "catch_abort.h"
@@ -809,6 +813,467 @@ START_TEST(test_frame_out_of_range_aborts)
 }
 END_TEST
 
+/* --- more limits: refusals, resource exhaustion, misuse ------------------ */
+
+START_TEST(test_unknown_mmu_value_is_named_unknown)
+{
+    ck_assert_str_eq(machine_mmu_name((enum machine_mmu)7), "unknown");
+    machine_destroy(NULL); /* a no-op, like free(NULL) */
+}
+END_TEST
+
+START_TEST(test_unaddressable_sizes_refused_with_a_sentence)
+{
+    struct machine_config cfg = {.nframes = PTE_NUMBER_MAX + 1,
+                                 .virtual_pages = 8, .mmu = MACHINE_MMU_SOFT};
+    struct machine *m = NULL;
+    char err[256] = "";
+    ck_assert_int_eq(machine_create(&cfg, &m, err, sizeof(err)), -EINVAL);
+    ck_assert_str_eq(err, "machine_create: nframes is too large to address");
+    cfg.nframes = 8;
+    cfg.virtual_pages = 1ull << 60; /* 2^72 bytes: past any size_t */
+    ck_assert_int_eq(machine_create(&cfg, &m, err, sizeof(err)), -EINVAL);
+    ck_assert_str_eq(err,
+                     "machine_create: virtual_pages is too large to address");
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
+/* A resource limit that makes one step of machine_create fail. */
+struct squeeze {
+    int resource;              /* RLIMIT_... */
+    int expect;                /* the negative errno machine_create returns */
+    const char *step;          /* the step err must name */
+    uint64_t nframes;
+};
+
+static const struct squeeze squeezes[] = {
+    {RLIMIT_NOFILE, -EMFILE, "memfd_create failed", 4},
+    {RLIMIT_FSIZE, -EFBIG, "ftruncate of the frame memfd failed", 4},
+    {RLIMIT_AS, -ENOMEM, "mmap of the kernel window failed", 16384},
+};
+
+/* Virtual size of the process in bytes (VmSize). */
+static uint64_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    ck_assert_uint_gt(kb, 0);
+    return (uint64_t)kb << 10;
+}
+
+/* The soft limit that starves sq's step: no free descriptor, a file size
+ * of one page, or 16 MiB of address space to spare. */
+static rlim_t squeeze_limit(const struct squeeze *sq)
+{
+    if (sq->resource == RLIMIT_NOFILE) {
+        int lowest = open("/dev/null", O_RDONLY); /* lowest free fd */
+        ck_assert_int_ge(lowest, 0);
+        close(lowest);
+        return (rlim_t)lowest;
+    }
+    if (sq->resource == RLIMIT_FSIZE)
+        return PAGE;
+    return vm_size() + (16u << 20);
+}
+
+/* machine_create under sq's limit (restored before returning). */
+static int create_squeezed(const struct squeeze *sq, enum machine_mmu mmu,
+                           struct machine **m, char *err, size_t errlen)
+{
+    struct machine_config cfg = {.nframes = sq->nframes, .virtual_pages = 8,
+                                 .mmu = mmu};
+    struct rlimit saved, low;
+    ck_assert_int_eq(getrlimit(sq->resource, &saved), 0);
+    low = (struct rlimit){squeeze_limit(sq), saved.rlim_max};
+    void (*xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(sq->resource, &low), 0);
+    int rc = machine_create(&cfg, m, err, errlen);
+    int restored = setrlimit(sq->resource, &saved);
+    signal(SIGXFSZ, xfsz);
+    ck_assert_int_eq(restored, 0);
+    return rc;
+}
+
+START_TEST(test_starved_create_undoes_every_step)
+{
+    const struct squeeze *sq = &squeezes[_i / 2];
+    enum machine_mmu mmu = rig_mmus[_i % 2];
+    struct sigaction before, after;
+    ck_assert_int_eq(sigaction(SIGSEGV, NULL, &before), 0);
+    unsigned fds = count_fds();
+    uint64_t size = vm_size();
+    struct machine *m = NULL;
+    char err[256] = "";
+    int rc = create_squeezed(sq, mmu, &m, err, sizeof(err));
+    ck_assert_msg(rc == sq->expect, "rc %d: %s", rc, err);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(err, sq->step) != NULL, "%s", err);
+    ck_assert_msg(strstr(err, strerror(-sq->expect)) != NULL, "%s", err);
+    ck_assert_uint_eq(count_fds(), fds);      /* the memfd was closed */
+    ck_assert_uint_le(vm_size(), size + (8u << 20)); /* nothing left mapped */
+    ck_assert_int_eq(sigaction(SIGSEGV, NULL, &after), 0);
+    ck_assert_ptr_eq((void *)after.sa_sigaction, (void *)before.sa_sigaction);
+    struct rig r; /* and the same machine builds once the limit is gone */
+    rig_open(&r, mmu);
+    rig_close(&r);
+}
+END_TEST
+
+#define MANY 256 /* more machines than any limit of one kind */
+
+START_TEST(test_hw_machines_past_the_registry_are_eagain)
+{
+    struct sigaction before, after;
+    ck_assert_int_eq(sigaction(SIGSEGV, NULL, &before), 0);
+    static struct machine *ms[MANY];
+    struct machine_config cfg = {.nframes = 1, .virtual_pages = 1,
+                                 .mmu = MACHINE_MMU_HW};
+    char err[256] = "";
+    int n = 0, rc = 0;
+    while (n < MANY && (rc = machine_create(&cfg, &ms[n], err,
+                                            sizeof(err))) == 0)
+        n++;
+    int registry = -1;
+    sscanf(err, "machine_create: more than %d hw machines alive at once",
+           &registry);
+    struct machine *again = NULL;
+    machine_destroy(ms[--n]); /* one slot free: one more fits */
+    int rc_again = machine_create(&cfg, &again, err, sizeof(err));
+    machine_destroy(again);
+    while (n > 0)
+        machine_destroy(ms[--n]);
+    ck_assert_int_eq(rc, -EAGAIN);
+    ck_assert_int_gt(registry, 1);
+    ck_assert_int_eq(rc_again, 0);
+    ck_assert_int_eq(sigaction(SIGSEGV, NULL, &after), 0);
+    ck_assert_ptr_eq((void *)after.sa_sigaction, (void *)before.sa_sigaction);
+}
+END_TEST
+
+START_TEST(test_thread_attached_to_too_many_machines_gets_eagain)
+{
+    static struct machine *ms[MANY];
+    struct machine_config cfg = {.nframes = 1, .virtual_pages = 1,
+                                 .mmu = MACHINE_MMU_SOFT};
+    char err[256];
+    int n = 0, rc = 0;
+    for (; n < MANY; n++) {
+        ck_assert_int_eq(machine_create(&cfg, &ms[n], err, sizeof(err)), 0);
+        if ((rc = machine_thread_attach(ms[n])) != 0)
+            break;
+    }
+    ck_assert_int_lt(n, MANY);
+    ck_assert_int_eq(rc, -EAGAIN);
+    machine_thread_detach(ms[0]); /* one record free: the last one fits */
+    int rc_last = machine_thread_attach(ms[n]);
+    for (int i = 1; i <= n; i++)
+        if (i < n || rc_last == 0)
+            machine_thread_detach(ms[i]);
+    for (int i = 0; i <= n; i++)
+        machine_destroy(ms[i]);
+    ck_assert_int_eq(rc_last, 0);
+}
+END_TEST
+
+/* A thread that leaves a machine without detaching keeps a stale record;
+ * it must not count as an attachment to a new machine, even one at the
+ * same address.  Run in its own thread so the stale record dies with it. */
+struct stale {
+    bool same_address;
+    int attach_rc;
+    bool extra_detach_aborted;
+};
+
+static void detach_machine(void *m)
+{
+    machine_thread_detach(m);
+}
+
+static void *stale_main(void *arg)
+{
+    struct stale *st = arg;
+    struct machine_config cfg = {.nframes = 2, .virtual_pages = 4,
+                                 .mmu = MACHINE_MMU_SOFT};
+    struct machine *a, *b;
+    char err[256];
+    if (machine_create(&cfg, &a, err, sizeof(err)) != 0 ||
+        machine_thread_attach(a) != 0)
+        return NULL;
+    machine_destroy(a); /* still attached: the record goes stale */
+    if (machine_create(&cfg, &b, err, sizeof(err)) != 0)
+        return NULL;
+    st->same_address = a == b;
+    st->attach_rc = machine_thread_attach(b);
+    machine_thread_detach(b);
+    st->extra_detach_aborted = catch_abort(detach_machine, b);
+    machine_destroy(b);
+    return NULL;
+}
+
+START_TEST(test_stale_attachment_does_not_match_a_new_machine)
+{
+    struct stale st = {.attach_rc = 1};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, stale_main, &st), 0);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(st.attach_rc, 0);
+    ck_assert_msg(st.extra_detach_aborted, "one detach undid an attach %s",
+                  st.same_address ? "and a stale record at the same address"
+                                  : "twice");
+}
+END_TEST
+
+static void call_vpn_past_end(void *arg)
+{
+    struct rig *r = arg;
+    machine_vpn(r->m, rig_va(r, RIG_PAGES, 0));
+}
+
+static void call_unmap_past_end(void *arg)
+{
+    struct rig *r = arg;
+    uint64_t vpns[] = {5, RIG_PAGES};
+    machine_unmap_batch(r->m, vpns, 2);
+}
+
+START_TEST(test_vpn_of_address_outside_range_aborts)
+{
+    struct rig r;
+    rig_open(&r, rig_mmus[_i]);
+    ck_assert(catch_abort(call_vpn_past_end, &r));
+    ck_assert_uint_eq(machine_vpn(r.m, rig_va(&r, RIG_PAGES - 1, 511)),
+                      RIG_PAGES - 1);
+    rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_batch_with_a_vpn_out_of_range_aborts_before_unmapping)
+{
+    struct rig r;
+    rig_open(&r, rig_mmus[_i]);
+    ck_assert_int_eq(rig_map(&r, 5, 5, true), 0);
+    ck_assert(catch_abort(call_unmap_past_end, &r));
+    struct machine_counters c = rig_counters(&r);
+    ck_assert_uint_eq(c.unmap_pages, 0);
+    ck_assert_uint_eq(c.unmap_calls, 0);
+    uint64_t v; /* page 5 is still mapped: no fault */
+    ck_assert_int_eq(machine_read64(r.m, rig_va(&r, 5, 0), &v), 0);
+    ck_assert_uint_eq(atomic_load(&r.calls), 0);
+    rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_soft_access_without_page_table_aborts)
+{
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_SOFT);
+    machine_set_page_table(r.m, NULL);
+    ck_assert(catch_abort(call_read, &r));
+    ck_assert_uint_eq(rig_counters(&r).faults, 0);
+    machine_set_page_table(r.m, r.ptes);
+    uint64_t v;
+    ck_assert_int_eq(machine_read64(r.m, rig_va(&r, 0, 0), &v), 0);
+    rig_close(&r);
+}
+END_TEST
+
+/* A plain load, as user code outside the accessors would do it. */
+static void call_raw_load(void *arg)
+{
+    struct rig *r = arg;
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)rig_va(r, 9, 0);
+    uint64_t v = *p;
+    (void)v;
+}
+
+START_TEST(test_hw_failed_fault_outside_accessors_aborts)
+{
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_HW);
+    atomic_store(&r.fail_with, -EIO);
+    ck_assert(catch_abort(call_raw_load, &r));
+    ck_assert_uint_eq(atomic_load(&r.calls), 1);
+    ck_assert_uint_eq(atomic_load(&r.last_va), rig_va(&r, 9, 0));
+    atomic_store(&r.fail_with, 0); /* the machine still resolves faults */
+    call_raw_load(&r);
+    ck_assert_uint_eq(atomic_load(&r.calls), 2);
+    rig_close(&r);
+}
+END_TEST
+
+/* A previous handler that fixes the fault and returns: the faulting
+ * instruction must retry and succeed.  _i: 0 an SA_SIGINFO handler, 1 a
+ * plain one. */
+static char *volatile fix_guard;
+static volatile sig_atomic_t fix_hits;
+
+static void fix_plain(int sig)
+{
+    (void)sig;
+    fix_hits++;
+    mprotect(fix_guard, PAGE, PROT_READ | PROT_WRITE);
+}
+
+static void fix_siginfo(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    char *addr = si->si_addr;
+    if (addr >= fix_guard && addr < fix_guard + PAGE)
+        fix_plain(sig);
+}
+
+START_TEST(test_foreign_fault_retries_after_previous_handler_returns)
+{
+    struct sigaction sa, saved;
+    memset(&sa, 0, sizeof(sa));
+    if (_i == 0) {
+        sa.sa_sigaction = fix_siginfo;
+        sa.sa_flags = SA_SIGINFO;
+    } else {
+        sa.sa_handler = fix_plain;
+    }
+    ck_assert_int_eq(sigaction(SIGSEGV, &sa, &saved), 0);
+    fix_guard = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    ck_assert(fix_guard != MAP_FAILED);
+    fix_hits = 0;
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_HW);
+    fix_guard[100] = 42; /* faults once, fixed by the previous handler */
+    ck_assert_int_eq(fix_guard[100], 42);
+    ck_assert_int_eq(fix_hits, 1);
+    ck_assert_uint_eq(atomic_load(&r.calls), 0);
+    rig_close(&r);
+    ck_assert_int_eq(sigaction(SIGSEGV, &saved, NULL), 0);
+    munmap(fix_guard, PAGE);
+}
+END_TEST
+
+/* Run fn in a forked child (alarm as a deadlock guard); returns its wait
+ * status.  The child exits with fn's result and never returns to check;
+ * exit, not _exit, so a coverage build records what the child ran. */
+static int in_child(int (*fn)(void *), void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        alarm(20);
+        exit(fn(arg));
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+/* Child: with SIG_DFL or SIG_IGN installed before the machine, a stray
+ * access outside it must kill the process with SIGSEGV, as without us. */
+static int stray_access_child(void *arg)
+{
+    signal(SIGSEGV, *(void (**)(int))arg);
+    struct machine_config cfg = {.nframes = 1, .virtual_pages = 1,
+                                 .mmu = MACHINE_MMU_HW};
+    struct machine *m;
+    char err[256];
+    if (machine_create(&cfg, &m, err, sizeof(err)) != 0)
+        return 2;
+    char *guard = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    if (guard == MAP_FAILED)
+        return 3;
+    *(volatile char *)guard = 1;
+    return 4; /* the write went through: wrong */
+}
+
+START_TEST(test_foreign_fault_with_default_action_kills)
+{
+    void (*prev)(int) = _i == 0 ? SIG_DFL : SIG_IGN;
+    int status = in_child(stray_access_child, &prev);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+                  "child status 0x%x, not killed by SIGSEGV", status);
+}
+END_TEST
+
+/* Child: use up vm.max_map_count with a run of split mappings, then map a
+ * frame into the middle of the range (arg: vm.max_map_count).  Returns 0
+ * when the map fails with -ENOMEM, leaves the page unusable (the fault
+ * gets -EFAULT from a machine with no handler) and no hole in the range,
+ * and works again once mappings are free; else the failing step. */
+static int map_count_child(void *arg)
+{
+    const uint64_t *limit = arg;
+    struct machine_config cfg = {.nframes = 2, .virtual_pages = 16,
+                                 .mmu = MACHINE_MMU_HW};
+    struct machine *m;
+    char err[256];
+    if (machine_create(&cfg, &m, err, sizeof(err)) != 0 ||
+        machine_thread_attach(m) != 0)
+        return 2;
+    size_t pages = 2 * (size_t)*limit + 2;
+    char *junk = (char *)syscall(SYS_mmap, NULL, pages * PAGE, PROT_NONE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                                 -1, 0);
+    if (junk == MAP_FAILED)
+        return 3;
+    size_t i = 0;
+    while (i < pages &&
+           syscall(SYS_mprotect, junk + i * PAGE, PAGE, PROT_READ) == 0)
+        i += 2;
+    if (i >= pages || errno != ENOMEM)
+        return 4; /* the limit was never reached */
+    int rc = machine_map(m, 7, 1, true);
+    uint64_t va = machine_va_base(m) + 7 * PAGE, v = 0;
+    int read_rc = machine_read64(m, va, &v);
+    syscall(SYS_munmap, junk, pages * PAGE);
+    if (rc != -ENOMEM)
+        return 5;
+    if (read_rc != -EFAULT)
+        return 6;
+    void *hole = mmap((void *)(uintptr_t)va, PAGE, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                      -1, 0);
+    if (hole != MAP_FAILED)
+        return 8; /* the range had a hole a stranger could take */
+    if (machine_map(m, 7, 1, true) != 0 || machine_write64(m, va, 99) != 0 ||
+        ((uint64_t *)machine_frame(m, 1))[0] != 99)
+        return 7;
+    machine_thread_detach(m);
+    machine_destroy(m);
+    return 0;
+}
+
+/* AddressSanitizer's runtime maps memory on demand (allocator regions,
+ * shadow) and dies once vm.max_map_count is used up, so ASan builds leave
+ * the map-count test out (ThreadSanitizer copes: the test uses raw system
+ * calls it does not shadow). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+START_TEST(test_hw_map_failure_returns_errno_and_leaves_no_hole)
+{
+    uint64_t limit = max_map_count();
+    int status = in_child(map_count_child, &limit);
+    ck_assert_msg(WIFEXITED(status), "child died (status 0x%x)", status);
+    ck_assert_msg(WEXITSTATUS(status) == 0, "child failed at step %d",
+                  WEXITSTATUS(status));
+}
+END_TEST
+
 static Suite *make_machine_suite(void)
 {
     Suite *s = suite_create("machine");
@@ -846,6 +1311,27 @@ static Suite *make_machine_suite(void)
     tcase_add_loop_test(limits, test_access_from_unattached_thread_aborts,
                         0, 2);
     tcase_add_loop_test(limits, test_frame_out_of_range_aborts, 0, 2);
+    tcase_add_test(limits, test_unknown_mmu_value_is_named_unknown);
+    tcase_add_test(limits, test_unaddressable_sizes_refused_with_a_sentence);
+    tcase_add_loop_test(limits, test_starved_create_undoes_every_step, 0,
+                        2 * (int)(sizeof(squeezes) / sizeof(squeezes[0])));
+    tcase_add_test(limits, test_hw_machines_past_the_registry_are_eagain);
+    tcase_add_test(limits,
+                   test_thread_attached_to_too_many_machines_gets_eagain);
+    tcase_add_test(limits, test_stale_attachment_does_not_match_a_new_machine);
+    tcase_add_loop_test(limits, test_vpn_of_address_outside_range_aborts, 0,
+                        2);
+    tcase_add_loop_test(limits,
+        test_batch_with_a_vpn_out_of_range_aborts_before_unmapping, 0, 2);
+    tcase_add_test(limits, test_soft_access_without_page_table_aborts);
+    tcase_add_test(limits, test_hw_failed_fault_outside_accessors_aborts);
+    tcase_add_loop_test(limits,
+        test_foreign_fault_retries_after_previous_handler_returns, 0, 2);
+    tcase_add_loop_test(limits, test_foreign_fault_with_default_action_kills,
+                        0, 2);
+    if (!UNDER_ASAN)
+        tcase_add_test(limits,
+                       test_hw_map_failure_returns_errno_and_leaves_no_hole);
     return s;
 }
 
