@@ -31,20 +31,22 @@ struct rig {
     pte_cell_t *ptes;
     bool zero_on_map;          /* false: hand out frames as they are */
     _Atomic int fail_vpn;      /* >= 0: the handler fails this page */
+    _Atomic int read_only_vpn; /* >= 0: mapped read-only, writes fail */
 };
 
-/* Map frame = vpn read-write, zeroing it on the first map. */
+/* Map frame = vpn read-write (read_only_vpn: read-only, and a write fault
+ * fails), zeroing it on the first map. */
 static int rig_fault(void *ctx, uint64_t va, bool is_write)
 {
     struct rig *r = ctx;
-    (void)is_write;
     uint64_t vpn = machine_vpn(r->m, va);
-    if ((int64_t)vpn == atomic_load(&r->fail_vpn))
+    bool writable = (int64_t)vpn != atomic_load(&r->read_only_vpn);
+    if ((int64_t)vpn == atomic_load(&r->fail_vpn) || (is_write && !writable))
         return -ENOSPC;
     if (pte_load(&r->ptes[vpn]) == pte_make_zero() && r->zero_on_map)
         memset(machine_frame(r->m, vpn), 0, MACHINE_PAGE_SIZE);
-    pte_store(&r->ptes[vpn], pte_make_valid(vpn, true, false, false));
-    return machine_map(r->m, vpn, vpn, true);
+    pte_store(&r->ptes[vpn], pte_make_valid(vpn, writable, false, false));
+    return machine_map(r->m, vpn, vpn, writable);
 }
 
 static void rig_open(struct rig *r, enum machine_mmu mmu)
@@ -52,6 +54,7 @@ static void rig_open(struct rig *r, enum machine_mmu mmu)
     memset(r, 0, sizeof(*r));
     r->zero_on_map = true;
     atomic_store(&r->fail_vpn, -1);
+    atomic_store(&r->read_only_vpn, -1);
     r->ptes = calloc(RIG_PAGES, sizeof(*r->ptes));
     ck_assert_ptr_nonnull(r->ptes);
     struct machine_config cfg = {
@@ -260,6 +263,11 @@ static void zero_page(struct rig *r, uint64_t vpn)
     memset(rig_stamp(r, vpn), 0, MACHINE_PAGE_SIZE);
 }
 
+static void zero_address_word(struct rig *r, uint64_t vpn)
+{
+    rig_stamp(r, vpn)[0] = 0;
+}
+
 static void stamp_of_other_page(struct rig *r, uint64_t vpn)
 {
     uint64_t other = (vpn + 1) % RIG_PAGES;
@@ -320,6 +328,121 @@ START_TEST(test_unzeroed_frame_is_reported)
     ck_assert_uint_ge(res.stamp_errors, 1);
     ck_assert_ptr_nonnull(strstr(res.first_error, "found version "
                                                   "6510615555426900570"));
+    rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_zeroed_address_word_is_reported)
+{
+    struct workload_result res;
+    uint64_t vpn;
+    lost_write_case(rig_mmus[_i], zero_address_word, &res, &vpn);
+    ck_assert_uint_ge(res.stamp_errors, 1);
+    char want[64];
+    snprintf(want, sizeof(want), "(vpn %llu)", (unsigned long long)vpn);
+    ck_assert_ptr_nonnull(strstr(res.first_error, want));
+    ck_assert_ptr_nonnull(strstr(res.first_error, "(address 0x0)"));
+}
+END_TEST
+
+/* Thread 1 of a two-thread run reads what thread 0 (the owner of the even
+ * pages) wrote and left corrupted by how(); returns thread 1's result. */
+static void reader_sees(void (*how)(struct rig *, uint64_t),
+                        struct workload_result *res, uint64_t *vpn,
+                        uint64_t *published)
+{
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_SOFT);
+    struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+    struct workload_run *run = workload_run_create(&cfg, r.m, 2);
+    ck_assert_ptr_nonnull(run);
+    ck_assert_int_eq(workload_thread_run(run, 0, NULL, res), 0);
+    int64_t page = written_page(&r);
+    ck_assert_int_ge(page, 0);
+    ck_assert_int_eq(page % 2, 0);
+    *vpn = (uint64_t)page;
+    *published = rig_stamp(&r, *vpn)[1];
+    how(&r, *vpn);
+    ck_assert_int_eq(workload_thread_run(run, 1, NULL, res), -1);
+    workload_run_destroy(run);
+    rig_close(&r);
+}
+
+static void roll_forward_version(struct rig *r, uint64_t vpn)
+{
+    rig_stamp(r, vpn)[1] += 5;
+}
+
+START_TEST(test_reader_names_the_bound_a_version_broke)
+{
+    struct workload_result res;
+    uint64_t vpn, published;
+    char want[128];
+    reader_sees(roll_forward_version, &res, &vpn, &published);
+    ck_assert_uint_ge(res.stamp_errors, 1);
+    snprintf(want, sizeof(want), "(vpn %llu): expected version <= %llu",
+             (unsigned long long)vpn, (unsigned long long)published + 1);
+    ck_assert_msg(strstr(res.first_error, want) != NULL, "%s",
+                  res.first_error);
+    reader_sees(roll_back_version, &res, &vpn, &published);
+    ck_assert_uint_ge(res.stamp_errors, 1);
+    snprintf(want, sizeof(want), "(vpn %llu): expected version >= %llu",
+             (unsigned long long)vpn, (unsigned long long)published);
+    ck_assert_msg(strstr(res.first_error, want) != NULL, "%s",
+                  res.first_error);
+}
+END_TEST
+
+START_TEST(test_small_shares_round_up_to_one_page)
+{
+    struct workload_config cfg = small_config(WORKLOAD_HOTCOLD);
+    cfg.hot_percent = 0; /* 0% of 64 pages: still one hot page */
+    cfg.hot_access_percent = 100;
+    ck_assert_uint_eq(pages_touched(&cfg), 1);
+    cfg.pattern = WORKLOAD_PHASES; /* 1% of 64 pages: one page */
+    cfg.phase_pages_percent = 1;
+    cfg.phase_length = cfg.accesses;
+    ck_assert_uint_eq(pages_touched(&cfg), 1);
+}
+END_TEST
+
+START_TEST(test_edge_settings_of_hotcold_and_phases)
+{
+    struct workload_config cfg = small_config(WORKLOAD_HOTCOLD);
+    cfg.hot_percent = 100; /* every page hot: uniform over all of them */
+    cfg.hot_access_percent = 0;
+    ck_assert_uint_eq(pages_touched(&cfg), RIG_PAGES);
+    cfg.pattern = WORKLOAD_PHASES; /* length 0: one phase forever */
+    cfg.phase_length = 0;
+    cfg.phase_pages_percent = 25;
+    ck_assert_uint_eq(pages_touched(&cfg), RIG_PAGES / 4);
+    cfg.pattern = WORKLOAD_WALK; /* always jump: a new page at each end */
+    cfg.jump_percent = 100;
+    cfg.accesses = 512 * 40;
+    uint64_t pages = pages_touched(&cfg);
+    ck_assert_uint_gt(pages, 20);
+    ck_assert_uint_le(pages, RIG_PAGES);
+}
+END_TEST
+
+START_TEST(test_stats_count_whole_batches_exactly)
+{
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_SOFT);
+    struct stats *stats = stats_create();
+    ck_assert_ptr_nonnull(stats);
+    struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+    cfg.accesses = 512; /* two whole batches of 256, no remainder */
+    struct workload_result res;
+    ck_assert_int_eq(run_threads(&r, &cfg, 2, stats, &res), 0);
+    ck_assert_uint_eq(stats_get(stats, STAT_ACCESSES), 2 * 512);
+    cfg.accesses = 0; /* nothing to do, nothing counted */
+    uint64_t faults = rig_faults(&r);
+    ck_assert_int_eq(run_threads(&r, &cfg, 1, stats, &res), 0);
+    ck_assert_uint_eq(res.reads + res.writes, 0);
+    ck_assert_uint_eq(stats_get(stats, STAT_ACCESSES), 2 * 512);
+    ck_assert_uint_eq(rig_faults(&r), faults);
+    stats_destroy(stats);
     rig_close(&r);
 }
 END_TEST
@@ -447,6 +570,97 @@ START_TEST(test_more_threads_than_pages_still_checks)
 }
 END_TEST
 
+START_TEST(test_failed_write_fault_is_counted_as_a_write_error)
+{
+    struct rig r;
+    rig_open(&r, rig_mmus[_i]);
+    atomic_store(&r.read_only_vpn, 6);
+    struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+    struct workload_result res;
+    ck_assert_int_eq(run_threads(&r, &cfg, 1, NULL, &res), 1);
+    ck_assert_uint_gt(res.access_errors, 0);
+    ck_assert_uint_eq(res.stamp_errors, 0); /* reads of page 6 still work */
+    ck_assert_ptr_nonnull(strstr(res.first_error, "(vpn 6): write failed"));
+    ck_assert_uint_eq(rig_stamp(&r, 6)[1], 0); /* nothing half written */
+    rig_close(&r);
+}
+END_TEST
+
+/* Percentages past 100 (and a missing machine) are refused; 100 is not. */
+static void jump_over(struct workload_config *c) { c->jump_percent = 101; }
+static void hot_over(struct workload_config *c) { c->hot_percent = 101; }
+static void hot_access_over(struct workload_config *c)
+{
+    c->hot_access_percent = 101;
+}
+static void phase_pages_over(struct workload_config *c)
+{
+    c->phase_pages_percent = 101;
+}
+
+static void (*const spoilers[])(struct workload_config *) = {
+    jump_over, hot_over, hot_access_over, phase_pages_over,
+};
+
+START_TEST(test_each_percentage_past_100_is_refused)
+{
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_SOFT);
+    struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+    cfg.write_percent = cfg.jump_percent = cfg.hot_percent = 100;
+    cfg.hot_access_percent = cfg.phase_pages_percent = 100;
+    struct workload_run *run = workload_run_create(&cfg, r.m, 1);
+    ck_assert_ptr_nonnull(run);
+    workload_run_destroy(run);
+    workload_run_destroy(NULL); /* a no-op */
+    spoilers[_i](&cfg);
+    errno = 0;
+    ck_assert_ptr_null(workload_run_create(&cfg, r.m, 1));
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_ptr_null(workload_run_create(&cfg, NULL, 1));
+    ck_assert_int_eq(errno, EINVAL);
+    rig_close(&r);
+}
+END_TEST
+
+START_TEST(test_thread_that_cannot_attach_fails_cleanly)
+{
+    enum { MANY = 256 };
+    static struct machine *ms[MANY];
+    struct machine_config one = {.nframes = 1, .virtual_pages = 1,
+                                 .mmu = MACHINE_MMU_SOFT};
+    char err[256];
+    int n = 0; /* attach this thread to as many machines as it can */
+    for (; n < MANY; n++) {
+        ck_assert_int_eq(machine_create(&one, &ms[n], err, sizeof(err)), 0);
+        if (machine_thread_attach(ms[n]) != 0)
+            break;
+    }
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_SOFT);
+    struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+    struct workload_run *run = workload_run_create(&cfg, r.m, 1);
+    ck_assert_ptr_nonnull(run);
+    struct workload_result res;
+    int rc = workload_thread_run(run, 0, NULL, &res);
+    workload_run_destroy(run);
+    for (int i = 0; i <= n && i < MANY; i++) {
+        if (i < n)
+            machine_thread_detach(ms[i]);
+        machine_destroy(ms[i]);
+    }
+    ck_assert_int_lt(n, MANY);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_uint_eq(res.access_errors, 1);
+    ck_assert_uint_eq(res.reads + res.writes, 0);
+    ck_assert_str_eq(res.first_error, "thread 0 could not attach: Resource "
+                                      "temporarily unavailable");
+    ck_assert_uint_eq(rig_faults(&r), 0);
+    rig_close(&r);
+}
+END_TEST
+
 static Suite *make_workload_suite(void)
 {
     Suite *s = suite_create("workload");
@@ -459,6 +673,11 @@ static Suite *make_workload_suite(void)
     tcase_add_loop_test(core, test_zeroed_page_is_reported, 0, 2);
     tcase_add_loop_test(core, test_stamp_of_another_page_is_reported, 0, 2);
     tcase_add_test(core, test_unzeroed_frame_is_reported);
+    tcase_add_loop_test(core, test_zeroed_address_word_is_reported, 0, 2);
+    tcase_add_test(core, test_reader_names_the_bound_a_version_broke);
+    tcase_add_test(core, test_small_shares_round_up_to_one_page);
+    tcase_add_test(core, test_edge_settings_of_hotcold_and_phases);
+    tcase_add_test(core, test_stats_count_whole_batches_exactly);
     tcase_add_test(core, test_pattern_names_parse_both_ways);
     tcase_add_test(core, test_defaults_match_the_header);
     tcase_add_test(core, test_merge_adds_counts_and_keeps_first_error);
@@ -468,6 +687,12 @@ static Suite *make_workload_suite(void)
     tcase_add_test(limits, test_bad_run_config_is_refused);
     tcase_add_test(limits, test_thread_index_out_of_range_fails_cleanly);
     tcase_add_test(limits, test_more_threads_than_pages_still_checks);
+    tcase_add_loop_test(limits,
+                        test_failed_write_fault_is_counted_as_a_write_error,
+                        0, 2);
+    tcase_add_loop_test(limits, test_each_percentage_past_100_is_refused, 0,
+                        (int)(sizeof(spoilers) / sizeof(spoilers[0])));
+    tcase_add_test(limits, test_thread_that_cannot_attach_fails_cleanly);
     return s;
 }
 
