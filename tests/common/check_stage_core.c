@@ -376,6 +376,59 @@ START_TEST(test_run_workload_refuses_bad_threads_and_configs)
 }
 END_TEST
 
+START_TEST(test_core_init_without_an_error_buffer)
+{
+    struct stage_config cfg = small_config(16, 4, MACHINE_MMU_SOFT);
+    struct stage_core core;
+    ck_assert_int_eq(stage_core_init(&core, &cfg, NULL, 256), 0);
+    ck_assert_uint_eq(pfn_count(&core.pfns, PFN_FREE), 4);
+    stage_core_destroy(&core);
+    cfg.physical_frames = 17; /* refused: only the verdict comes back */
+    ck_assert_int_eq(stage_core_init(&core, &cfg, NULL, 256), -EINVAL);
+    ck_assert_ptr_null(core.machine);
+}
+END_TEST
+
+/* Make every new thread ask for a stack larger than the address space, so
+ * pthread_create fails; restore the old default with the returned attr. */
+static pthread_attr_t no_new_threads(void)
+{
+    pthread_attr_t saved, huge;
+    ck_assert_int_eq(pthread_getattr_default_np(&saved), 0);
+    ck_assert_int_eq(pthread_attr_init(&huge), 0);
+    ck_assert_int_eq(pthread_attr_setstacksize(&huge, (size_t)1 << 47), 0);
+    ck_assert_int_eq(pthread_setattr_default_np(&huge), 0);
+    pthread_attr_destroy(&huge);
+    return saved;
+}
+
+START_TEST(test_run_workload_reports_threads_that_cannot_start)
+{
+    struct stage_config cfg = small_config(8, 8, MACHINE_MMU_SOFT);
+    struct stage *s;
+    char err[256] = "";
+    ck_assert_int_eq(tiny_ops.create(&cfg, &s, err, sizeof err), 0);
+    struct workload_config wc;
+    workload_defaults(&wc);
+    wc.accesses = 100;
+    struct workload_result res;
+    pthread_attr_t saved = no_new_threads();
+    int rc = stage_run_workload(&tiny_ops, s, &wc, 2, &res);
+    int restored = pthread_setattr_default_np(&saved);
+    pthread_attr_destroy(&saved);
+    ck_assert_int_eq(restored, 0);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_str_eq(res.first_error, "could not start user thread 1 of 2");
+    ck_assert_uint_eq(res.reads + res.writes, 0);
+    ck_assert_uint_eq(stats_get(s->core.stats, STAT_ACCESSES), 0);
+    /* with threads available again the same run succeeds */
+    ck_assert_int_eq(stage_run_workload(&tiny_ops, s, &wc, 2, &res), 0);
+    ck_assert_uint_eq(res.reads + res.writes, 200);
+    ck_assert_msg(audit_core(&s->core, err, sizeof err) == 0, "%s", err);
+    tiny_ops.destroy(s);
+}
+END_TEST
+
 /* Ask for the PTE of the first address past the range of core. */
 static void pte_past_end(void *core)
 {
@@ -415,6 +468,8 @@ static Suite *make_stage_core_suite(void)
     tcase_add_test(limits, test_core_init_passes_on_a_machine_refusal);
     tcase_add_test(limits, test_run_workload_refuses_bad_threads_and_configs);
     tcase_add_test(limits, test_core_pte_outside_the_range_aborts);
+    tcase_add_test(limits, test_core_init_without_an_error_buffer);
+    tcase_add_test(limits, test_run_workload_reports_threads_that_cannot_start);
     return s;
 }
 
