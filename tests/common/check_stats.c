@@ -3,6 +3,7 @@
  * objects in one thread, block reuse after threads exit, names, limits.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "catch_abort.h"
@@ -136,6 +137,79 @@ START_TEST(test_names_are_snake_case)
 }
 END_TEST
 
+/* STATS_MAX_THREADS threads count at once, each into its own block, while
+ * the main thread keeps summing: halfway (all parked at a barrier) the sums
+ * are exact, no sum ever goes down, and none is lost. */
+#define MANY_ADDS 2000
+
+struct many {
+    struct stats *s;
+    pthread_barrier_t halfway; /* the counters plus the main thread */
+    _Atomic int finished;
+};
+
+struct many_arg {
+    struct many *many;
+    uint64_t index;
+};
+
+static void many_adds(struct many_arg *a, int n)
+{
+    for (int i = 0; i < n; i++) {
+        stats_inc(a->many->s, STAT_TRIM);
+        stats_add(a->many->s, STAT_PAGE_WRITE, a->index);
+    }
+}
+
+static void *many_counter(void *p)
+{
+    struct many_arg *a = p;
+    many_adds(a, MANY_ADDS / 2);
+    pthread_barrier_wait(&a->many->halfway); /* "half counted" */
+    pthread_barrier_wait(&a->many->halfway); /* "go on" */
+    many_adds(a, MANY_ADDS / 2);
+    atomic_fetch_add(&a->many->finished, 1);
+    return NULL;
+}
+
+START_TEST(test_sums_only_grow_while_every_block_counts)
+{
+    static struct many_arg args[STATS_MAX_THREADS];
+    static pthread_t t[STATS_MAX_THREADS];
+    const uint64_t n = STATS_MAX_THREADS, idx_sum = n * (n + 1) / 2;
+    struct many many = {.s = stats_create()};
+    ck_assert_ptr_nonnull(many.s);
+    pthread_barrier_init(&many.halfway, NULL, STATS_MAX_THREADS + 1);
+    for (int i = 0; i < STATS_MAX_THREADS; i++) {
+        args[i] = (struct many_arg){&many, (uint64_t)i + 1};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, many_counter, &args[i]),
+                         0);
+    }
+    pthread_barrier_wait(&many.halfway);
+    uint64_t half[STAT_COUNT];
+    stats_sum(many.s, half);
+    pthread_barrier_wait(&many.halfway);
+    uint64_t last = half[STAT_TRIM], drops = 0;
+    do {
+        uint64_t now = stats_get(many.s, STAT_TRIM);
+        drops += now < last;
+        last = now;
+    } while (atomic_load(&many.finished) < STATS_MAX_THREADS);
+    for (int i = 0; i < STATS_MAX_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&many.halfway);
+    uint64_t all[STAT_COUNT];
+    stats_sum(many.s, all);
+    stats_destroy(many.s);
+    ck_assert_uint_eq(half[STAT_TRIM], n * (MANY_ADDS / 2));
+    ck_assert_uint_eq(half[STAT_PAGE_WRITE], idx_sum * (MANY_ADDS / 2));
+    ck_assert_uint_eq(drops, 0);
+    ck_assert_uint_eq(all[STAT_TRIM], n * MANY_ADDS);
+    ck_assert_uint_eq(all[STAT_PAGE_WRITE], idx_sum * MANY_ADDS);
+    ck_assert_uint_eq(all[STAT_ACCESSES], 0);
+}
+END_TEST
+
 /* STATS_MAX_THREADS threads that each hold a block until released. */
 struct crowd {
     struct stats *s;
@@ -194,6 +268,35 @@ START_TEST(test_bad_counter_id_aborts)
 }
 END_TEST
 
+START_TEST(test_create_past_the_key_limit_returns_null)
+{
+    enum { MANY_OBJECTS = 4096 }; /* past PTHREAD_KEYS_MAX (1024) */
+    static struct stats *objs[MANY_OBJECTS];
+    int n = 0;
+    while (n < MANY_OBJECTS && (objs[n] = stats_create()) != NULL)
+        n++;
+    const int created = n;
+    struct stats *late = NULL;
+    if (n > 0) {
+        stats_destroy(objs[--n]);
+        late = stats_create();
+    }
+    if (late != NULL)
+        stats_inc(late, STAT_TRIM);
+    uint64_t counted = late != NULL ? stats_get(late, STAT_TRIM) : 0;
+    stats_destroy(late);
+    while (n > 0)
+        stats_destroy(objs[--n]);
+    ck_assert_int_lt(created, MANY_OBJECTS); /* out of keys: NULL */
+    ck_assert_int_gt(created, 0);
+    ck_assert_ptr_nonnull(late); /* a key given back is a key to reuse */
+    ck_assert_uint_eq(counted, 1);
+    struct stats *again = stats_create();
+    ck_assert_ptr_nonnull(again);
+    stats_destroy(again);
+}
+END_TEST
+
 static Suite *make_stats_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -204,9 +307,11 @@ static Suite *make_stats_suite(void)
     tcase_add_test(core, test_threads_sum_without_losing_counts);
     tcase_add_test(core, test_exited_threads_hand_their_blocks_on);
     tcase_add_test(core, test_names_are_snake_case);
+    tcase_add_test(core, test_sums_only_grow_while_every_block_counts);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_one_thread_too_many_aborts);
     tcase_add_test(limits, test_bad_counter_id_aborts);
+    tcase_add_test(limits, test_create_past_the_key_limit_returns_null);
     return s;
 }
 
