@@ -123,19 +123,27 @@ static double grade_fixture(const char *binary, struct world *w)
     return w->score;
 }
 
-/* Processes of the sandbox user (nobody) still alive. */
+/* Processes of the sandbox user (nobody) still running a fixture binary
+ * (other gradings on the machine may run as nobody too). */
 static int sandbox_processes(void)
 {
     int n = 0;
     DIR *d = opendir("/proc");
     struct dirent *e;
     while (d != NULL && (e = readdir(d)) != NULL) {
-        char path[300];
+        char path[300], cmd[512] = "";
         struct stat st;
         snprintf(path, sizeof path, "/proc/%s", e->d_name);
-        if (e->d_name[0] >= '1' && e->d_name[0] <= '9'
-            && stat(path, &st) == 0 && st.st_uid == 65534)
-            n++;
+        if (e->d_name[0] < '1' || e->d_name[0] > '9' || stat(path, &st) != 0
+            || st.st_uid != 65534)
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            cmd[fread(cmd, 1, sizeof cmd - 1, f)] = '\0';
+            fclose(f);
+        }
+        n += strstr(cmd, FIXTURE_BUILD) != NULL;
     }
     if (d != NULL)
         closedir(d);
