@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "catch_abort.h"
 #include "check_util.h"
 #include "lock.h"
 
@@ -318,6 +319,33 @@ START_TEST(test_wait_until_a_past_deadline_times_out_holding_the_lock)
 }
 END_TEST
 
+/* A deadline with tv_nsec past a second is malformed: the wait must abort
+ * naming the function, not sleep or return garbage. */
+static void wait_malformed(void *arg)
+{
+    struct pair *p = arg;
+    struct timespec bad = {.tv_sec = 1, .tv_nsec = 2000000000L};
+    lock_wait_until(&p->lock, &p->cv, &bad);
+}
+
+START_TEST(test_wait_until_a_malformed_deadline_aborts)
+{
+    struct pair p;
+    pair_init(&p);
+    lock_acquire(&p.lock);
+    bool aborted = catch_abort(wait_malformed, &p);
+    unsigned held = lockorder_held();
+    /* the wait was refused before it let go of the mutex, but lockorder
+     * had already dropped its record: unlock beneath it */
+    pthread_mutex_unlock(&p.lock.mutex);
+    run_thread(trier, &p);
+    ck_assert(aborted);
+    ck_assert_uint_eq(held, 0);
+    ck_assert_int_eq(atomic_load(&p.tried), 1);
+    pair_destroy(&p);
+}
+END_TEST
+
 static Suite *make_lock_suite(void)
 {
     Suite *s = suite_create("lock");
@@ -333,6 +361,7 @@ static Suite *make_lock_suite(void)
     TCase *limits = check_util_tcase(s, "limits", "public", 120);
     tcase_add_test(limits,
                    test_wait_until_a_past_deadline_times_out_holding_the_lock);
+    tcase_add_test(limits, test_wait_until_a_malformed_deadline_aborts);
     return s;
 }
 

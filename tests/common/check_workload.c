@@ -586,6 +586,45 @@ START_TEST(test_failed_write_fault_is_counted_as_a_write_error)
 }
 END_TEST
 
+/* Soft MMU hook: on the first read of page vpn's version word, take the
+ * page away and make its faults fail, so the read of the address word
+ * that follows fails. */
+struct second_word {
+    struct rig *r;
+    uint64_t vpn;
+    _Atomic int armed;
+};
+
+static void second_word_hook(void *ctx, uint64_t va)
+{
+    struct second_word *sw = ctx;
+    uint64_t page = machine_va_base(sw->r->m) + sw->vpn * MACHINE_PAGE_SIZE;
+    if (va != page + sizeof(uint64_t) || !atomic_exchange(&sw->armed, 0))
+        return;
+    pte_store(&sw->r->ptes[sw->vpn], pte_make_zero());
+    atomic_store(&sw->r->fail_vpn, (int)sw->vpn);
+}
+
+START_TEST(test_failure_on_the_address_word_is_reported)
+{
+    struct rig r;
+    rig_open(&r, MACHINE_MMU_SOFT);
+    struct second_word sw = {.r = &r, .vpn = 4, .armed = 1};
+    machine_set_access_hook(r.m, second_word_hook, &sw);
+    struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+    struct workload_result res;
+    int bad = run_threads(&r, &cfg, 1, NULL, &res);
+    machine_set_access_hook(r.m, NULL, NULL);
+    ck_assert_int_eq(atomic_load(&sw.armed), 0); /* the hook fired */
+    ck_assert_int_eq(bad, 1);
+    ck_assert_uint_gt(res.access_errors, 0);
+    ck_assert_uint_eq(res.stamp_errors, 0);
+    ck_assert_msg(strstr(res.first_error, "(vpn 4): read failed") != NULL,
+                  "%s", res.first_error);
+    rig_close(&r);
+}
+END_TEST
+
 /* Percentages past 100 (and a missing machine) are refused; 100 is not. */
 static void jump_over(struct workload_config *c) { c->jump_percent = 101; }
 static void hot_over(struct workload_config *c) { c->hot_percent = 101; }
@@ -693,6 +732,7 @@ static Suite *make_workload_suite(void)
     tcase_add_loop_test(limits, test_each_percentage_past_100_is_refused, 0,
                         (int)(sizeof(spoilers) / sizeof(spoilers[0])));
     tcase_add_test(limits, test_thread_that_cannot_attach_fails_cleanly);
+    tcase_add_test(limits, test_failure_on_the_address_word_is_reported);
     return s;
 }
 
