@@ -352,14 +352,22 @@ START_TEST(test_core_init_passes_on_a_machine_refusal)
 }
 END_TEST
 
-START_TEST(test_run_workload_refuses_bad_threads_and_configs)
+/* A tiny soft stage of 8 pages and frames, and default workload settings
+ * in *wc. */
+static struct stage *tiny_small(struct workload_config *wc)
 {
     struct stage_config cfg = small_config(8, 8, MACHINE_MMU_SOFT);
     struct stage *s;
     char err[256] = "";
-    ck_assert_int_eq(tiny_ops.create(&cfg, &s, err, sizeof err), 0);
+    ck_assert_msg(tiny_ops.create(&cfg, &s, err, sizeof err) == 0, "%s", err);
+    workload_defaults(wc);
+    return s;
+}
+
+START_TEST(test_run_workload_refuses_bad_threads_and_configs)
+{
     struct workload_config wc;
-    workload_defaults(&wc);
+    struct stage *s = tiny_small(&wc);
     struct workload_result res;
     ck_assert_int_eq(stage_run_workload(&tiny_ops, s, &wc, 0, &res), -1);
     ck_assert_str_eq(res.first_error, "the number of user threads must be "
@@ -404,12 +412,9 @@ static pthread_attr_t no_new_threads(void)
 
 START_TEST(test_run_workload_reports_threads_that_cannot_start)
 {
-    struct stage_config cfg = small_config(8, 8, MACHINE_MMU_SOFT);
-    struct stage *s;
-    char err[256] = "";
-    ck_assert_int_eq(tiny_ops.create(&cfg, &s, err, sizeof err), 0);
     struct workload_config wc;
-    workload_defaults(&wc);
+    struct stage *s = tiny_small(&wc);
+    char err[256] = "";
     wc.accesses = 100;
     struct workload_result res;
     pthread_attr_t saved = no_new_threads();
