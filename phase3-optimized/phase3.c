@@ -90,9 +90,11 @@ static uint64_t cap(uint64_t a, uint64_t b)
  * beyond virtual - physical) bounds how many frames may be free, on
  * standby, being written or clean with a slot at once: each of those
  * leaves one more page holding a slot, and write-back needs the rest.  So
- * the trimmer keeps at most half the slack (and a quarter of memory)
- * available, and all private caches together hold at most a quarter of
- * either.  Clean pages keep their slots only while more than a write
+ * the trimmer keeps at most an eighth of the slack (and a quarter of
+ * memory) available (it may overshoot by a trim batch), all private caches together hold at most a quarter
+ * of either, and all writers together (system threads and user threads
+ * reclaiming directly) write at most a quarter of the slack (at least one
+ * write batch) at once.  Clean pages keep their slots only while more than a write
  * batch of slots is free. */
 static void size_stage(struct stage *s, const struct stage_config *cfg)
 {
@@ -104,12 +106,16 @@ static void size_stage(struct stage *s, const struct stage_config *cfg)
     if (!phase3_opt(s, STAGE_OPT_FRAME_CACHE))
         per = 1;
     s->cache_max = (unsigned)cap(per, P3_CACHE_MAX);
-    s->high_water = (unsigned)cap(frames / 4, slack / 2 > 2 ? slack / 2 : 2);
+    s->high_water = (unsigned)cap(frames / 4, slack / 8 > 2 ? slack / 8 : 2);
+    s->write_budget = (unsigned)cap(slack / 4 > cfg->write_batch
+                                        ? slack / 4 : cfg->write_batch,
+                                    PAGEFILE_MAX_BATCH);
     s->low_water = (unsigned)cap(frames / 8, s->high_water / 2);
     s->slot_reserve = cap(cfg->write_batch, cfg->pagefile_slots / 2);
     s->nregions = (cfg->virtual_pages + P3_REGION_PAGES - 1) / P3_REGION_PAGES;
     atomic_init(&s->age_threshold, phase3_opt(s, STAGE_OPT_AGING) ? 2 : 1);
     atomic_init(&s->keep_slots, cfg->pagefile_slots > s->slot_reserve);
+    atomic_init(&s->writing, 0);
 }
 
 /* Initialise the locks, condition variables, key and thread contexts.

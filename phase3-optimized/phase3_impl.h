@@ -82,6 +82,7 @@ struct stage {
     unsigned low_water;        /* free+standby below this: trimmer wakes */
     unsigned high_water;       /* trimmer stops above this */
     uint64_t slot_reserve;     /* free slots kept for write-back */
+    unsigned write_budget;     /* most frames being written at once */
     uint64_t nregions;
     struct p3_region *regions;
     struct p3_lock lists[PFN_STATE_COUNT];
@@ -116,6 +117,7 @@ struct stage {
     /* Atomics, no lock. */
     _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
     _Atomic bool keep_slots;       /* clean pages may keep their slots */
+    _Atomic unsigned writing;      /* frames being written (<= budget) */
 
     struct p3_thread threads[P3_MAX_THREADS];
 };

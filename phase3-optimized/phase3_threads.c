@@ -108,7 +108,7 @@ static struct timespec watchdog_deadline(void)
 
 /* No system threads: trim and write in the caller's thread.  Returns 0
  * when something may have changed, or the write-back error when nothing
- * could be freed. */
+ * could be freed and no other thread is writing. */
 static int reclaim_inline(struct stage *s, uint64_t gen)
 {
     stats_inc(s->core.stats, STAT_WAIT_FRAME);
@@ -116,10 +116,8 @@ static int reclaim_inline(struct stage *s, uint64_t gen)
     int w = phase3_write_modified(s, s->core.config.write_batch);
     if (t > 0 || w > 0 || phase3_frame_gen(s) != gen)
         return 0;
-    if (w < 0)
-        return w;
-    if (t < 0)
-        return t;
+    if (w < 0 && atomic_load(&s->writing) == 0)
+        return w; /* and no other thread's write can free a frame */
     /* Every frame is in another thread's hands: wait for one to return. */
     struct timespec deadline = watchdog_deadline();
     lock_acquire(&s->events);
@@ -147,8 +145,8 @@ static bool reclaim_direct(struct stage *s)
 }
 
 /* Wait for frames after a refill found none (frame_gen was gen before the
- * attempt).  Returns 0 to retry, or -ENOSPC / -EIO when write-back failed
- * and nothing else changed.  Holds nothing. */
+ * attempt).  Returns 0 to retry, or -ENOSPC / -EIO when write-back failed,
+ * no write is in flight and nothing else changed.  Holds nothing. */
 int phase3_wait_frame(struct stage *s, uint64_t gen)
 {
     lock_acquire(&s->events);
@@ -163,8 +161,8 @@ int phase3_wait_frame(struct stage *s, uint64_t gen)
     s->frame_waiters++;
     int r = 0;
     while (s->running && atomic_load(&s->frame_gen) == gen) {
-        if (s->write_error != 0) {
-            r = s->write_error;
+        if (s->write_error != 0 && atomic_load(&s->writing) == 0) {
+            r = s->write_error; /* and no write in flight can free a frame */
             break;
         }
         s->trim_wanted = s->write_wanted = true;

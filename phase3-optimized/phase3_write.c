@@ -126,6 +126,28 @@ static void update_slack(struct stage *s)
     atomic_store_explicit(&s->keep_slots, slack, memory_order_relaxed);
 }
 
+/* Reserve room for up to max_pages (at most a batch) frames in flight
+ * within the write budget: every frame being written holds a slot, and
+ * with user threads writing back directly there can be many writers.  A
+ * writer that finds nobody writing may always take a whole batch.
+ * Returns the frames reserved (0 when the budget is spent); the caller
+ * gives them back from 'writing' when done. */
+static unsigned reserve(struct stage *s, unsigned max_pages)
+{
+    unsigned want = max_pages < PAGEFILE_MAX_BATCH ? max_pages
+                                                   : PAGEFILE_MAX_BATCH;
+    unsigned cur = atomic_load(&s->writing);
+    unsigned take;
+    do {
+        unsigned room = cur == 0                ? want
+                        : cur < s->write_budget ? s->write_budget - cur
+                                                : 0;
+        take = want < room ? want : room;
+    } while (take > 0 &&
+             !atomic_compare_exchange_weak(&s->writing, &cur, cur + take));
+    return take;
+}
+
 /* Give up the slot of clean read-only page vpn if it has one.  Returns 1
  * when a slot was freed.  Holds: vpn's region lock. */
 static unsigned drop_slot(struct stage *s, uint64_t vpn)
@@ -175,8 +197,7 @@ unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
 int phase3_write_modified(struct stage *s, unsigned max_pages)
 {
     struct pfn *ps[PAGEFILE_MAX_BATCH];
-    unsigned want = max_pages < PAGEFILE_MAX_BATCH ? max_pages
-                                                   : PAGEFILE_MAX_BATCH;
+    unsigned want = reserve(s, max_pages);
     unsigned n = grab(s, ps, want), done = 0, calls = 0;
     int err = 0;
     while (done < n) {
@@ -192,6 +213,7 @@ int phase3_write_modified(struct stage *s, unsigned max_pages)
     }
     if (done < n)
         settle(s, ps + done, n - done, PAGEFILE_NO_SLOT);
+    atomic_fetch_sub(&s->writing, want);
     update_slack(s);
     stats_add(s->core.stats, STAT_PAGE_WRITE, done);
     stats_add(s->core.stats, STAT_WRITE_CALLS, calls);
