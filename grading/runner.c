@@ -7,7 +7,7 @@
  *      the program's cwd, HOME and TMPDIR.
  *   2. fork; the child starts a new session, gets stdin from /dev/null,
  *      stdout+stderr on the output pipe, the XML pipe on fd 3, closes every
- *      other descriptor, sets its rlimits, drops to nobody when root, and
+ *      other descriptor, sets its rlimits, drops to a sandbox uid when root, and
  *      execs the program.
  *   3. The parent polls both pipes until the program exits or the deadline
  *      passes, then kills every process the run left (invariant 1 of
@@ -41,9 +41,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SANDBOX_UID 65534 /* nobody */
+#define SANDBOX_UID_BASE 61000 /* sandbox uids: 61000..62999 */
+#define SANDBOX_UID_SPAN 2000
 #define SANDBOX_GID 65534 /* nogroup */
 #define XML_FD 3
+
+/* The unprivileged uid this grader's runs use when it is root: one of a
+ * range, chosen by process id, with no account behind it.  Concurrent
+ * graders on one machine then get separate process budgets (RLIMIT_NPROC
+ * counts per uid) and cannot signal each other's tests. */
+static uid_t sandbox_uid(void)
+{
+    static uid_t uid; /* set in the grader before any fork */
+    if (uid == 0)
+        uid = (uid_t)(SANDBOX_UID_BASE + (unsigned)getpid() % SANDBOX_UID_SPAN);
+    return uid;
+}
 
 /* A growing buffer with a hard cap (invariant 2). */
 struct capbuf {
@@ -64,6 +77,7 @@ static double now_seconds(void)
 /* Become the reaper of every orphan our runs leave behind. */
 void runner_init(void)
 {
+    (void)sandbox_uid(); /* fix the uid in the parent */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
         perror("runner_init: prctl(PR_SET_CHILD_SUBREAPER)");
 }
@@ -163,9 +177,9 @@ static void child_exec(char *const argv[], char *const envp[],
     set_limit(RLIMIT_CORE, 0);
     set_limit(RLIMIT_NPROC, nproc);
     if (geteuid() == 0
-        && (fchown(XML_FD, SANDBOX_UID, SANDBOX_GID) != 0
+        && (fchown(XML_FD, sandbox_uid(), SANDBOX_GID) != 0
             || setgroups(0, NULL) != 0 || setgid(SANDBOX_GID) != 0
-            || setuid(SANDBOX_UID) != 0))
+            || setuid(sandbox_uid()) != 0))
         _exit(126);
     if (chdir(scratch) != 0)
         _exit(126);
@@ -228,7 +242,7 @@ static int make_scratch(char *path, size_t len)
     snprintf(path, len, "%s/pagelab-grade-XXXXXX", tmp ? tmp : "/tmp");
     if (mkdtemp(path) == NULL)
         return -errno;
-    if (geteuid() == 0 && chown(path, SANDBOX_UID, SANDBOX_GID) != 0)
+    if (geteuid() == 0 && chown(path, sandbox_uid(), SANDBOX_GID) != 0)
         return -errno;
     return 0;
 }
@@ -328,7 +342,7 @@ static void free_env(char **env)
 static rlim_t nproc_budget(const struct runner_limits *lim)
 {
     if (geteuid() == 0)
-        return count_tasks_of(SANDBOX_UID) + lim->nproc;
+        return count_tasks_of(sandbox_uid()) + lim->nproc;
     return count_tasks_of(getuid()) + lim->nproc;
 }
 

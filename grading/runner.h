@@ -7,10 +7,10 @@
  * own session and process group, a fresh scratch directory as cwd, HOME and
  * TMPDIR, and rlimits on CPU, address space, file size, open files and
  * processes.  When the grader runs as root the program runs as an
- * unprivileged user (nobody), so it can write neither the grader's results
- * nor the kit.  check's XML log is written to a pipe (fd 3, named to check
- * as /dev/fd/3) that only this run can see: nothing written to any file
- * path can change what the grader reads.
+ * unprivileged uid of its own (no account; see runner.c), so it can write
+ * neither the grader's results nor the kit.  check's XML log is written
+ * to a pipe (fd 3, named to check as /dev/fd/3) that only this run can
+ * see: nothing written to any file path can change what the grader reads.
  *
  * Invariants:
  *   1. When runner_run returns, no process started by the run is left

@@ -29,9 +29,8 @@ grade() {
   echo $?
 }
 
-# leftovers: processes of the sandbox user still running this script's
-# test binaries (other gradings on the machine may run as nobody too).
-leftovers() { sleep 1; pgrep -u nobody -f "$OUT/tree/" 2>/dev/null | wc -l; }
+# leftovers: processes still running this script's test binaries.
+leftovers() { sleep 1; pgrep -f "$OUT/tree/build/tests/" 2>/dev/null | wc -l; }
 
 pass=0 fail=0
 grade baseline > /dev/null

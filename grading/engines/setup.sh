@@ -13,7 +13,7 @@ if [ -z "${SKIP_APT:-}" ]; then
     gcc make ca-certificates $(cat grading/engines/deb-packages.txt)
 fi
 make -j"$(nproc)" all
-# The sandboxed tests run as 'nobody': keep the reference sources, the
+# The sandboxed tests run as an unprivileged uid: keep the reference sources, the
 # hidden suites and the grader's data out of their reach (binaries stay
 # executable).
 chmod -R o-rwx grading
