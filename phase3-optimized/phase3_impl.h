@@ -94,7 +94,6 @@ struct stage {
     pthread_cond_t write_cv;   /* writers wait here */
     pthread_cond_t frame_cv;   /* user threads out of frames wait here */
     pthread_cond_t written_cv; /* rescues of frames being written wait here */
-    int write_error;           /* last write-back error, 0 after a success */
     bool running;
     bool stopping;
     bool thread_used[P3_MAX_THREADS];

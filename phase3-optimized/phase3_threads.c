@@ -17,10 +17,13 @@
  * on the scheduler running the system threads soon); if that found
  * nothing, it records frame_gen, asks both system threads to work, and
  * sleeps on frame_cv until frame_gen moves.
- * The wait re-asks every WATCHDOG_MS in case a pass found nothing to do
- * (e.g. every page had just been touched); it is a watchdog, not the
- * synchronization.  While the system threads are stopped, the user
- * thread trims and writes itself.
+ * After WATCHDOG_MS with no frame made available the waiter re-asks and
+ * does a round of trimming and writing itself (a pass may have found
+ * nothing to do, e.g. every page had just been touched); it is a
+ * watchdog, not the synchronization.  Only that round's own failure, with
+ * nothing trimmable and no write in flight, ends the wait with -ENOSPC /
+ * -EIO.  While the system threads are stopped, the user thread trims and
+ * writes itself.
  *
  * Invariants:
  *   1. frame_gen and write_gen only change under events, so a waiter that
@@ -106,19 +109,30 @@ static struct timespec watchdog_deadline(void)
     return ts;
 }
 
-/* No system threads: trim and write in the caller's thread.  Returns 0
- * when something may have changed, or the write-back error when nothing
- * could be freed and no other thread is writing. */
-static int reclaim_inline(struct stage *s, uint64_t gen)
+/* One round of the system's work in the caller's thread: a trim batch
+ * and a write batch.  Returns 1 when that (or anyone) may have made
+ * frames available, the write-back error when nothing can be freed (no
+ * page to trim, the write failed, no other write in flight), else 0. */
+static int reclaim_round(struct stage *s, uint64_t gen)
 {
-    stats_inc(s->core.stats, STAT_WAIT_FRAME);
     int t = phase3_trim(s, s->core.config.trim_batch);
     int w = phase3_write_modified(s, s->core.config.write_batch);
     if (t > 0 || w > 0 || phase3_frame_gen(s) != gen)
-        return 0;
+        return 1;
     if (w < 0 && atomic_load(&s->writing) == 0)
-        return w; /* and no other thread's write can free a frame */
-    /* Every frame is in another thread's hands: wait for one to return. */
+        return w;
+    return 0;
+}
+
+/* No system threads: reclaim in the caller's thread; when every frame is
+ * in another thread's hands, wait (a watchdog period at most) for one to
+ * come back.  Returns 0 to retry or the write-back error. */
+static int reclaim_inline(struct stage *s, uint64_t gen)
+{
+    stats_inc(s->core.stats, STAT_WAIT_FRAME);
+    int r = reclaim_round(s, gen);
+    if (r != 0)
+        return r < 0 ? r : 0;
     struct timespec deadline = watchdog_deadline();
     lock_acquire(&s->events);
     s->frame_waiters++;
@@ -145,8 +159,11 @@ static bool reclaim_direct(struct stage *s)
 }
 
 /* Wait for frames after a refill found none (frame_gen was gen before the
- * attempt).  Returns 0 to retry, or -ENOSPC / -EIO when write-back failed,
- * no write is in flight and nothing else changed.  Holds nothing. */
+ * attempt).  After a watchdog period with no frame made available the
+ * waiter does a round of reclaim itself; it returns that round's -ENOSPC
+ * / -EIO only when nothing could be trimmed, its write failed and no
+ * other write was in flight (never a stale error of another thread).
+ * Returns 0 to retry.  Holds nothing. */
 int phase3_wait_frame(struct stage *s, uint64_t gen)
 {
     lock_acquire(&s->events);
@@ -160,20 +177,20 @@ int phase3_wait_frame(struct stage *s, uint64_t gen)
     lock_acquire(&s->events);
     s->frame_waiters++;
     int r = 0;
-    while (s->running && atomic_load(&s->frame_gen) == gen) {
-        if (s->write_error != 0 && atomic_load(&s->writing) == 0) {
-            r = s->write_error; /* and no write in flight can free a frame */
-            break;
-        }
+    while (r >= 0 && s->running && atomic_load(&s->frame_gen) == gen) {
         s->trim_wanted = s->write_wanted = true;
         pthread_cond_signal(&s->trim_cv);
         pthread_cond_broadcast(&s->write_cv);
         struct timespec deadline = watchdog_deadline();
-        lock_wait_until(&s->events, &s->frame_cv, &deadline);
+        if (lock_wait_until(&s->events, &s->frame_cv, &deadline))
+            continue;
+        lock_release(&s->events); /* a quiet period: look for ourselves */
+        r = reclaim_round(s, gen);
+        lock_acquire(&s->events);
     }
     s->frame_waiters--;
     lock_release(&s->events);
-    return r;
+    return r < 0 ? r : 0;
 }
 
 /* Sleep until 'flag' is set or the stage stops; clear it.  Returns false
@@ -220,17 +237,6 @@ static void *trimmer_main(void *arg)
     return NULL;
 }
 
-/* Record the outcome of a write pass for frame waiters.  */
-static void note_write(struct stage *s, int r)
-{
-    lock_acquire(&s->events);
-    int before = s->write_error;
-    s->write_error = r < 0 ? r : 0;
-    if (r < 0 && before == 0)
-        pthread_cond_broadcast(&s->frame_cv);
-    lock_release(&s->events);
-}
-
 /* A writer thread: write batches while modified pages wait and frames
  * are short. */
 static void *writer_main(void *arg)
@@ -242,7 +248,6 @@ static void *writer_main(void *arg)
         int r;
         do {
             r = phase3_write_modified(s, s->core.config.write_batch);
-            note_write(s, r);
         } while (r > 0 && keep_going(s, true));
         lock_acquire(&s->events);
     }
