@@ -1178,6 +1178,8 @@ static int in_child(int (*fn)(void *), void *arg)
  * access outside it must kill the process with SIGSEGV, as without us. */
 static int stray_access_child(void *arg)
 {
+    struct rlimit no_core = {0, 0}; /* the expected death leaves no core */
+    setrlimit(RLIMIT_CORE, &no_core);
     signal(SIGSEGV, *(void (**)(int))arg);
     struct machine_config cfg = {.nframes = 1, .virtual_pages = 1,
                                  .mmu = MACHINE_MMU_HW};
