@@ -222,6 +222,54 @@ START_TEST(test_escaped_daemon_is_killed)
 }
 END_TEST
 
+/* A world for a performance item: the "submission" program sleeps
+ * (runs) sub_command, the reference's sleeps 0.1 s; the item is worth 4
+ * points, full marks from a ratio of 0.5.  Returns the Autolab score. */
+static double grade_perf(const char *sub_command)
+{
+    struct world w;
+    char dir[512], script[256], cmd[4096];
+    world_make(&w, "fixture_honest", "", 0);
+    snprintf(dir, sizeof dir, "%s/rubrics", w.dir);
+    put_file(dir, "M1.rubric",
+             "milestone F1 fixture\nperf p 1 0.5 perf/prog\n"
+             "section performance\n4 perf/p public\n");
+    const char *sides[2][2] = { { "sub", sub_command },
+                                { "ref", "sleep 0.1" } };
+    for (int i = 0; i < 2; i++) {
+        snprintf(dir, sizeof dir, "%s/%s/perf", w.dir, sides[i][0]);
+        snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+        ck_assert_int_eq(system(cmd), 0);
+        snprintf(script, sizeof script, "#!/bin/sh\n%s\n", sides[i][1]);
+        put_file(dir, "prog", script);
+        strcat(dir, "/prog");
+        chmod(dir, 0755);
+    }
+    snprintf(cmd, sizeof cmd,
+             "%s --rubrics %s/rubrics --build %s/sub --ref-build %s/ref "
+             "--kit %s/kit --out %s/out --autolab 2>&1", GRADER_BIN, w.dir,
+             w.dir, w.dir, w.dir, w.dir);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    w.out[fread(w.out, 1, sizeof w.out - 1, p)] = '\0';
+    ck_assert_int_eq(WEXITSTATUS(pclose(p)), 0);
+    const char *line = strstr(w.out, "{\"scores\": {\"F1\": ");
+    ck_assert_msg(line != NULL, "no score line:\n%s", w.out);
+    double score = atof(line + strlen("{\"scores\": {\"F1\": "));
+    world_destroy(&w);
+    return score;
+}
+
+START_TEST(test_perf_item_scores_ratio_to_reference)
+{
+    /* 0.1 s against 0.4 s: ratio 0.25, half of the 0.5 needed: ~15 of 30 */
+    double slow = grade_perf("sleep 0.4");
+    ck_assert_msg(slow > 11 && slow < 20, "slow submission scored %.2f", slow);
+    ck_assert(grade_perf("sleep 0.1") > 29.9);
+    ck_assert(grade_perf("exit 1") == 0); /* a failing run earns nothing */
+}
+END_TEST
+
 /* Grade the honest fixture in a world changed by 'extra' rubric lines /
  * no manifest / an empty submission build, with grader options; assert
  * the exit status and that the output names 'text'. */
@@ -279,6 +327,7 @@ static Suite *make_grader_suite(void)
     tcase_add_test(core, test_hang_is_killed_at_the_deadline);
     tcase_add_test(core, test_fork_bomb_is_contained);
     tcase_add_test(core, test_escaped_daemon_is_killed);
+    tcase_add_test(core, test_perf_item_scores_ratio_to_reference);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_rubric_naming_missing_test_fails_strict);
     tcase_add_test(limits, test_malformed_rubric_is_refused);
