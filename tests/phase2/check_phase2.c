@@ -339,6 +339,8 @@ struct racer {
     unsigned faults;    /* faults the writer entered on vpn */
     unsigned windows;   /* trim windows the hook held open */
     unsigned errors;    /* accessor failures */
+    unsigned filed_early; /* windows whose frame was already on the
+                             modified/standby list before the unmap */
 };
 
 /* The user thread: store 1, 2, 3, ... into the page while allowed. */
@@ -396,7 +398,13 @@ static void racer_window_hook(void *arg, enum phase2_hook_point point,
     (void)point;
     if (vpn != r->vpn)
         return;
+    /* Still mapped: the frame must not be where the writer or a repurpose
+     * can take it (we hold its lock, so its state is stable). */
+    struct pfn *f = pfn_get(&r->fx->core->pfns,
+                            pte_frame(pte_load(&r->fx->core->ptes[vpn])));
+    bool early = f->state == PFN_MODIFIED || f->state == PFN_STANDBY;
     pthread_mutex_lock(&r->mu);
+    r->filed_early += early;
     uint64_t w0 = r->written;
     unsigned f0 = r->faults;
     r->racing = true;
@@ -463,6 +471,8 @@ START_TEST(test_trim_racing_store_loses_no_write)
     phase2_set_test_hook(fx.s, PHASE2_HOOK_FAULT_ENTER, NULL, NULL);
     phase2_set_test_hook(fx.s, PHASE2_HOOK_TRIM_BEFORE_UNMAP, NULL, NULL);
     ck_assert_uint_eq(r.errors, 0);
+    ck_assert_msg(r.filed_early == 0, "%u trims put the frame on the "
+                  "modified/standby list before unmapping it", r.filed_early);
     ck_assert_uint_eq(p2fx_read(&fx, r.vpn), r.written);
     write_pages(&fx, 8, FRAMES + 1); /* pushes the page to the page file */
     ck_assert_int_eq(pte_format(p2fx_pte(&fx, r.vpn)), PTE_DISK);
