@@ -72,9 +72,9 @@ check_suites() {
   return $bad
 }
 
-# score_of RESULTS: "score out_of" from a results.json.
+# score_of RESULTS: "score out_of" from a results.json, to 0.01.
 score_of() {
-  jq -r '"\(.score) \([.tests[].max_score] | add)"' "$1"
+  jq -r '"\(.score * 100 | round / 100) \([.tests[].max_score] | add * 100 | round / 100)"' "$1"
 }
 
 check() {
