@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "bounded_wait.h"
 #include "lockorder.h"
 #include "p2_fixture.h"
 
@@ -108,6 +109,7 @@ struct herd {
 struct herd_arg {
     struct herd *h;
     unsigned index;
+    struct bounded_thread thread;
 };
 
 /* Pages the herd faults: each of its 4 threads may hold one claimed frame
@@ -116,7 +118,7 @@ struct herd_arg {
 
 /* A user thread faulting pages 0..HERD_PAGES-1 (reads) from its own
  * offset. */
-static void *herd_main(void *arg)
+static void herd_main(void *arg)
 {
     struct herd_arg *a = arg;
     struct p2fx *fx = a->h->fx;
@@ -126,7 +128,6 @@ static void *herd_main(void *arg)
         if (phase2_ops.fault(fx->s, p2fx_va(fx, vpn), false) != 0)
             atomic_fetch_add(&a->h->errors, 1);
     }
-    return NULL;
 }
 
 /* Four threads fault the same pages at once, round after round; each page
@@ -139,18 +140,22 @@ START_TEST(test_threads_faulting_same_pages_resolve_each_once)
     p2fx_amplify(&fx);
     struct herd h = {.fx = &fx};
     struct herd_arg args[THREADS];
-    pthread_t t[THREADS];
     for (int round = 0; round < ROUNDS; round++) {
         uint64_t resolved0 = p2fx_stat(&fx, STAT_FAULT_ZERO) +
                              p2fx_stat(&fx, STAT_FAULT_TRANSITION);
         uint64_t spurious0 = p2fx_stat(&fx, STAT_FAULT_SPURIOUS);
         pthread_barrier_init(&h.start, NULL, THREADS);
         for (unsigned i = 0; i < THREADS; i++) {
-            args[i] = (struct herd_arg){&h, i};
-            ck_assert_int_eq(pthread_create(&t[i], NULL, herd_main, &args[i]), 0);
+            args[i] = (struct herd_arg){.h = &h, .index = i};
+            ck_assert_int_eq(bounded_thread_start(&args[i].thread, herd_main,
+                                                  &args[i]), 0);
         }
         for (unsigned i = 0; i < THREADS; i++)
-            pthread_join(t[i], NULL);
+            ck_assert_msg(bounded_thread_join(&args[i].thread),
+                          "round %d: a thread's faults on pages the others "
+                          "fault too did not return within %.0f s (seed %llu)",
+                          round, bounded_wait_seconds(),
+                          (unsigned long long)fx.seed);
         pthread_barrier_destroy(&h.start);
         uint64_t resolved = p2fx_stat(&fx, STAT_FAULT_ZERO) +
                             p2fx_stat(&fx, STAT_FAULT_TRANSITION) - resolved0;
@@ -208,23 +213,28 @@ START_TEST(test_rescue_during_write_makes_writer_drop_slot)
 }
 END_TEST
 
+/* A user thread's store into page 0 while the writer (the test's thread,
+ * in write_modified) holds page 0's write in flight. */
 struct blocked_writer {
     struct p2fx *fx;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool waiting; /* under mu: the fault waits for the write */
-    int rc;
+    bool rescue_first;   /* read-fault page 0 first (from the writer) */
+    bool started;        /* the hook ran and started the thread */
+    int rescue_rc;       /* that read fault's result */
+    unsigned seen;       /* thread.event's bits when the write went on */
+    int rc;              /* the store's result */
+    struct bounded_thread thread;
 };
 
+/* The thread's bit on thread.event: its fault waits for the write. */
+#define BLOCKED_WAITING 1u
+
 /* The user thread: store into page 0 (attached to the machine). */
-static void *blocked_writer_main(void *arg)
+static void blocked_writer_main(void *arg)
 {
     struct blocked_writer *b = arg;
     machine_thread_attach(b->fx->m);
     b->rc = machine_write64(b->fx->m, p2fx_va(b->fx, 0), 0xdef);
     machine_thread_detach(b->fx->m);
-    return NULL;
 }
 
 /* WAIT_WRITE hook (user thread): tell the test the fault now waits. */
@@ -234,25 +244,57 @@ static void blocked_wait_hook(void *arg, enum phase2_hook_point point,
     struct blocked_writer *b = arg;
     (void)point;
     (void)vpn;
-    pthread_mutex_lock(&b->mu);
-    b->waiting = true;
-    pthread_cond_broadcast(&b->cv);
-    pthread_mutex_unlock(&b->mu);
+    bounded_event_raise(&b->thread.event, BLOCKED_WAITING);
 }
 
-/* WRITE_IN_FLIGHT hook (writer = test thread): start the user thread's
- * store and hold the write until that fault is waiting for it. */
+/* WRITE_IN_FLIGHT hook (writer = test thread): optionally rescue the page
+ * with a read, then start the user thread's store and hold the write until
+ * that fault waits for it, or returns (wrong), or the deadline passes
+ * (wrong too); the test asserts on what it saw (b->seen). */
 static void blocked_start_hook(void *arg, enum phase2_hook_point point,
                                uint64_t vpn)
 {
     struct blocked_writer *b = arg;
     (void)point;
-    (void)vpn;
-    ck_assert_int_eq(pthread_create(&b->thread, NULL, blocked_writer_main, b), 0);
-    pthread_mutex_lock(&b->mu);
-    while (!b->waiting)
-        pthread_cond_wait(&b->cv, &b->mu);
-    pthread_mutex_unlock(&b->mu);
+    if (b->started || vpn != 0)
+        return;
+    if (b->rescue_first)
+        b->rescue_rc = phase2_ops.fault(b->fx->s, p2fx_va(b->fx, 0), false);
+    if (bounded_thread_start(&b->thread, blocked_writer_main, b) != 0)
+        return;
+    b->started = true;
+    b->seen = bounded_event_wait(&b->thread.event,
+                                 BLOCKED_WAITING | BOUNDED_THREAD_ENDED);
+}
+
+/* Trim page 0 (written with 0xabc) to the modified list, then write it
+ * with the blocked writer's hooks on; the user thread is joined.  Returns
+ * write_modified's result.  Asserts that the store waited for the write
+ * and was woken when it ended, each failure saying what went wrong. */
+static int blocked_write(struct p2fx *fx, struct blocked_writer *b)
+{
+    p2fx_write(fx, 0, 0xabc);
+    ck_assert_int_eq(phase2_ops.trim(fx->s, FRAMES), 1);
+    phase2_set_test_hook(fx->s, PHASE2_HOOK_WAIT_WRITE, blocked_wait_hook, b);
+    phase2_set_test_hook(fx->s, PHASE2_HOOK_WRITE_IN_FLIGHT,
+                         blocked_start_hook, b);
+    int written = phase2_ops.write_modified(fx->s, 1);
+    double secs = bounded_wait_seconds();
+    ck_assert_msg(b->started, "the write of modified page 0 never reached "
+                  "its WRITE_IN_FLIGHT point (or no thread could start)");
+    ck_assert_msg(b->seen & (BLOCKED_WAITING | BOUNDED_THREAD_ENDED),
+                  "a store to a page being written neither waited for the "
+                  "write nor returned within %.0f s", secs);
+    ck_assert_msg(b->seen & BLOCKED_WAITING, "the write fault completed "
+                  "without waiting for the write in flight: the page was "
+                  "writable while the writer copied it");
+    ck_assert_msg(bounded_thread_join(&b->thread), "the write fault that "
+                  "waited for the write in flight had not returned %.0f s "
+                  "after the write ended: was it woken?", secs);
+    phase2_set_test_hook(fx->s, PHASE2_HOOK_WAIT_WRITE, NULL, NULL);
+    phase2_set_test_hook(fx->s, PHASE2_HOOK_WRITE_IN_FLIGHT, NULL, NULL);
+    ck_assert_int_eq(b->rc, 0);
+    return written;
 }
 
 /* A write fault on a page whose frame is being written waits for the
@@ -262,19 +304,8 @@ START_TEST(test_write_fault_waits_for_write_in_flight)
 {
     struct p2fx fx;
     p2fx_open(&fx, PAGES, FRAMES, mmus[_i]);
-    p2fx_write(&fx, 0, 0xabc);
-    ck_assert_int_eq(phase2_ops.trim(fx.s, FRAMES), 1);
     struct blocked_writer b = {.fx = &fx};
-    pthread_mutex_init(&b.mu, NULL);
-    pthread_cond_init(&b.cv, NULL);
-    phase2_set_test_hook(fx.s, PHASE2_HOOK_WAIT_WRITE, blocked_wait_hook, &b);
-    phase2_set_test_hook(fx.s, PHASE2_HOOK_WRITE_IN_FLIGHT, blocked_start_hook, &b);
-    ck_assert_int_eq(phase2_ops.write_modified(fx.s, 1), 1);
-    pthread_join(b.thread, NULL);
-    phase2_set_test_hook(fx.s, PHASE2_HOOK_WAIT_WRITE, NULL, NULL);
-    phase2_set_test_hook(fx.s, PHASE2_HOOK_WRITE_IN_FLIGHT, NULL, NULL);
-    ck_assert_int_eq(b.rc, 0);
-    ck_assert(b.waiting);
+    ck_assert_int_eq(blocked_write(&fx, &b), 1);
     pte_t p = p2fx_pte(&fx, 0);
     ck_assert(pte_format(p) == PTE_VALID && pte_writable(p) && pte_dirty(p));
     ck_assert_uint_eq(p2fx_stat(&fx, STAT_PAGE_WRITE), 1);
@@ -282,8 +313,33 @@ START_TEST(test_write_fault_waits_for_write_in_flight)
     ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), 0);
     assert_lists(&fx, FRAMES - 1, 1, 0, 0);
     ck_assert_uint_eq(p2fx_read(&fx, 0), 0xdef);
-    pthread_mutex_destroy(&b.mu);
-    pthread_cond_destroy(&b.cv);
+    p2fx_close(&fx);
+}
+END_TEST
+
+/* A read rescues the page from under the writer (read-only, REWRITE); a
+ * store then upgrades it only after the write ended: the writer drops the
+ * stale slot and the page ends writable, dirty, slotless. */
+START_TEST(test_upgrade_waits_for_write_in_flight)
+{
+    struct p2fx fx;
+    p2fx_open(&fx, PAGES, FRAMES, mmus[_i]);
+    struct blocked_writer b = {.fx = &fx, .rescue_first = true};
+    ck_assert_int_eq(blocked_write(&fx, &b), 0);
+    ck_assert_int_eq(b.rescue_rc, 0);
+    pte_t p = p2fx_pte(&fx, 0);
+    ck_assert(pte_format(p) == PTE_VALID && pte_writable(p) && pte_dirty(p));
+    ck_assert_uint_eq(p2fx_pfn_of(&fx, 0)->slot, PAGEFILE_NO_SLOT);
+    ck_assert_uint_eq(p2fx_stat(&fx, STAT_RESCUE_MODIFIED), 1);
+    ck_assert_uint_eq(p2fx_stat(&fx, STAT_FAULT_UPGRADE), 1);
+    ck_assert_uint_eq(p2fx_stat(&fx, STAT_PAGE_WRITE), 0);
+    ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), 0);
+    assert_lists(&fx, FRAMES - 1, 1, 0, 0);
+    p2fx_audit(&fx);
+    ck_assert_uint_eq(p2fx_read(&fx, 0), 0xdef);
+    write_pages(&fx, 1, FRAMES + 1); /* pushes page 0 out to the page file */
+    ck_assert_int_eq(pte_format(p2fx_pte(&fx, 0)), PTE_DISK);
+    ck_assert_uint_eq(p2fx_read(&fx, 0), 0xdef);
     p2fx_close(&fx);
 }
 END_TEST
@@ -328,9 +384,9 @@ END_TEST
 struct racer {
     struct p2fx *fx;
     uint64_t vpn;
-    pthread_t thread;
+    struct bounded_thread thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;  /* times out on CLOCK_MONOTONIC (bounded_wait.h) */
     /* -- under mu -- */
     bool racing;        /* the writer may write */
     bool parked;        /* the writer waits for 'racing' */
@@ -338,13 +394,15 @@ struct racer {
     uint64_t written;   /* last value whose store returned */
     unsigned faults;    /* faults the writer entered on vpn */
     unsigned windows;   /* trim windows the hook held open */
+    unsigned stuck_windows; /* ... in which the writer neither stored nor
+                               faulted before the deadline */
     unsigned errors;    /* accessor failures */
     unsigned filed_early; /* windows whose frame was already on the
                              modified/standby list before the unmap */
 };
 
 /* The user thread: store 1, 2, 3, ... into the page while allowed. */
-static void *racer_main(void *arg)
+static void racer_main(void *arg)
 {
     struct racer *r = arg;
     machine_thread_attach(r->fx->m);
@@ -370,7 +428,6 @@ static void *racer_main(void *arg)
     }
     pthread_mutex_unlock(&r->mu);
     machine_thread_detach(r->fx->m);
-    return NULL;
 }
 
 /* FAULT_ENTER hook: count the writer's faults on its page. */
@@ -379,7 +436,7 @@ static void racer_fault_hook(void *arg, enum phase2_hook_point point,
 {
     struct racer *r = arg;
     (void)point;
-    if (vpn != r->vpn || !pthread_equal(pthread_self(), r->thread))
+    if (vpn != r->vpn || !pthread_equal(pthread_self(), r->thread.tid))
         return;
     pthread_mutex_lock(&r->mu);
     r->faults++;
@@ -390,7 +447,8 @@ static void racer_fault_hook(void *arg, enum phase2_hook_point point,
 /* TRIM_BEFORE_UNMAP hook: the PTE is TRANSITION but the old mapping is
  * still there; let the writer go and hold the window open until it has
  * stored twice through the old mapping (hw) or faulted (soft, or hw after
- * the unmap). */
+ * the unmap), or the deadline passed (counted in stuck_windows; the test
+ * asserts on it once the trim returned). */
 static void racer_window_hook(void *arg, enum phase2_hook_point point,
                               uint64_t vpn)
 {
@@ -403,40 +461,80 @@ static void racer_window_hook(void *arg, enum phase2_hook_point point,
     struct pfn *f = pfn_get(&r->fx->core->pfns,
                             pte_frame(pte_load(&r->fx->core->ptes[vpn])));
     bool early = f->state == PFN_MODIFIED || f->state == PFN_STANDBY;
+    struct timespec deadline = bounded_deadline();
     pthread_mutex_lock(&r->mu);
     r->filed_early += early;
     uint64_t w0 = r->written;
     unsigned f0 = r->faults;
     r->racing = true;
     pthread_cond_broadcast(&r->cv);
-    while (r->written < w0 + 2 && r->faults == f0 && r->errors == 0)
-        pthread_cond_wait(&r->cv, &r->mu);
+    bool moved;
+    while (!(moved = r->written >= w0 + 2 || r->faults != f0 ||
+                     r->errors != 0) &&
+           bounded_cond_wait(&r->cv, &r->mu, &deadline))
+        ;
+    r->stuck_windows += !moved;
     r->windows++;
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Stop the writer and wait until it is parked. */
-static void racer_park(struct racer *r)
+/* Stop the writer and wait until it is parked.  false when it did not
+ * park before the deadline (a store of it never returned). */
+static bool racer_park(struct racer *r)
 {
+    struct timespec deadline = bounded_deadline();
     pthread_mutex_lock(&r->mu);
     r->racing = false;
-    while (!r->parked)
-        pthread_cond_wait(&r->cv, &r->mu);
+    while (!r->parked && bounded_cond_wait(&r->cv, &r->mu, &deadline))
+        ;
+    bool parked = r->parked;
     pthread_mutex_unlock(&r->mu);
+    return parked;
 }
 
-/* Let the writer store n more values, then park it. */
-static void racer_run(struct racer *r, uint64_t n)
+/* Let the writer store n more values, then park it.  false when the
+ * stores (or the parking) did not all return before the deadline. */
+static bool racer_run(struct racer *r, uint64_t n)
 {
+    struct timespec deadline = bounded_deadline();
     pthread_mutex_lock(&r->mu);
     uint64_t goal = r->written + n;
     r->racing = true;
     pthread_cond_broadcast(&r->cv);
-    while (r->written < goal && r->errors == 0)
-        pthread_cond_wait(&r->cv, &r->mu);
+    while (r->written < goal && r->errors == 0 &&
+           bounded_cond_wait(&r->cv, &r->mu, &deadline))
+        ;
+    bool done = r->written >= goal || r->errors != 0;
     pthread_mutex_unlock(&r->mu);
-    racer_park(r);
+    return racer_park(r) && done;
 }
+
+/* The racer of page 3 on fx, its thread started and parked-to-be. */
+static void racer_start(struct racer *r, struct p2fx *fx)
+{
+    *r = (struct racer){.fx = fx, .vpn = 3};
+    pthread_mutex_init(&r->mu, NULL);
+    bounded_cond_init(&r->cv);
+    pthread_mutex_lock(&r->mu); /* r->thread.tid is set before it races */
+    ck_assert_int_eq(bounded_thread_start(&r->thread, racer_main, r), 0);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Tell the parked racer to quit and join it. */
+static void racer_quit(struct racer *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->quit = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    ck_assert_msg(bounded_thread_join(&r->thread), "the parked user thread "
+                  "did not exit within %.0f s", bounded_wait_seconds());
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+#define RACER_STUCK "the user thread's store into the page being trimmed " \
+                    "has not returned within %.0f s (round %u)"
 
 /* Trim the writer's page while it stores to it, round after round: no
  * store is lost, in memory or after a trip through the page file. */
@@ -445,29 +543,26 @@ START_TEST(test_trim_racing_store_loses_no_write)
     enum { ROUNDS = 8 };
     struct p2fx fx;
     p2fx_open(&fx, PAGES, FRAMES, mmus[_i]);
-    struct racer r = {.fx = &fx, .vpn = 3};
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    pthread_mutex_lock(&r.mu);
-    ck_assert_int_eq(pthread_create(&r.thread, NULL, racer_main, &r), 0);
-    pthread_mutex_unlock(&r.mu);
+    struct racer r;
+    racer_start(&r, &fx);
     phase2_set_test_hook(fx.s, PHASE2_HOOK_FAULT_ENTER, racer_fault_hook, &r);
     phase2_set_test_hook(fx.s, PHASE2_HOOK_TRIM_BEFORE_UNMAP,
                          racer_window_hook, &r);
-    racer_run(&r, 1);
+    double secs = bounded_wait_seconds();
+    ck_assert_msg(racer_run(&r, 1), RACER_STUCK, secs, 0u);
     for (unsigned round = 1; round <= ROUNDS; round++) {
         for (int k = 0; k < 3 && r.windows < round; k++)
             phase2_ops.trim(fx.s, 1);
-        racer_park(&r);
+        ck_assert_msg(r.stuck_windows == 0, "the user thread neither stored "
+                      "through the old mapping nor faulted within %.0f s "
+                      "while the trimmer held its page (round %u)", secs,
+                      round);
+        ck_assert_msg(racer_park(&r), RACER_STUCK, secs, round);
         ck_assert_uint_eq(r.windows, round);
         p2fx_audit(&fx);
-        racer_run(&r, 2);
+        ck_assert_msg(racer_run(&r, 2), RACER_STUCK, secs, round);
     }
-    pthread_mutex_lock(&r.mu);
-    r.quit = true;
-    pthread_cond_broadcast(&r.cv);
-    pthread_mutex_unlock(&r.mu);
-    pthread_join(r.thread, NULL);
+    racer_quit(&r);
     phase2_set_test_hook(fx.s, PHASE2_HOOK_FAULT_ENTER, NULL, NULL);
     phase2_set_test_hook(fx.s, PHASE2_HOOK_TRIM_BEFORE_UNMAP, NULL, NULL);
     ck_assert_uint_eq(r.errors, 0);
@@ -477,8 +572,6 @@ START_TEST(test_trim_racing_store_loses_no_write)
     write_pages(&fx, 8, FRAMES + 1); /* pushes the page to the page file */
     ck_assert_int_eq(pte_format(p2fx_pte(&fx, r.vpn)), PTE_DISK);
     ck_assert_uint_eq(p2fx_read(&fx, r.vpn), r.written);
-    pthread_mutex_destroy(&r.mu);
-    pthread_cond_destroy(&r.cv);
     p2fx_close(&fx);
 }
 END_TEST
@@ -602,9 +695,28 @@ START_TEST(test_write_error_keeps_page_modified_until_writer_retries)
 }
 END_TEST
 
+/* A read of page vpn by a user thread of its own. */
+struct lone_read {
+    struct p2fx *fx;
+    uint64_t vpn;
+    int rc;
+    struct bounded_thread thread;
+};
+
+static void lone_read_main(void *arg)
+{
+    struct lone_read *lr = arg;
+    uint64_t v;
+    machine_thread_attach(lr->fx->m);
+    lr->rc = machine_read64(lr->fx->m, p2fx_va(lr->fx, lr->vpn), &v);
+    machine_thread_detach(lr->fx->m);
+}
+
 /* A genuinely full page file: a fault that needs a frame while every
  * frame is dirty and every slot taken gets -ENOSPC, from the waiting path
- * (threads running) and from the inline path (stopped); nothing is lost. */
+ * (threads running; the fault runs on a thread of its own, so a waiter
+ * nobody tells fails the test instead of hanging it) and from the inline
+ * path (stopped); nothing is lost. */
 START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
 {
     struct p2fx fx;
@@ -612,8 +724,14 @@ START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
     ck_assert_int_eq(phase2_ops.start(fx.s), 0);
     write_pages(&fx, 0, PAGES);
     ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), PAGES - FRAMES);
+    struct lone_read lr = {.fx = &fx, .vpn = 0};
+    ck_assert_int_eq(bounded_thread_start(&lr.thread, lone_read_main, &lr), 0);
+    ck_assert_msg(bounded_thread_join(&lr.thread), "a fault waiting for a "
+                  "frame was not told within %.0f s that none can be made "
+                  "(page file full): the failed pass reached no waiter",
+                  bounded_wait_seconds());
+    ck_assert_int_eq(lr.rc, -ENOSPC);
     uint64_t v;
-    ck_assert_int_eq(machine_read64(fx.m, p2fx_va(&fx, 0), &v), -ENOSPC);
     ck_assert_int_eq(pte_format(p2fx_pte(&fx, 0)), PTE_DISK);
     phase2_ops.stop(fx.s);
     /* the same fault doing the work inline gets the same answer */
@@ -698,6 +816,7 @@ static Suite *make_phase2_suite(void)
     tcase_add_loop_test(core, test_threads_faulting_same_pages_resolve_each_once, 0, 2);
     tcase_add_loop_test(core, test_rescue_during_write_makes_writer_drop_slot, 0, 2);
     tcase_add_loop_test(core, test_write_fault_waits_for_write_in_flight, 0, 2);
+    tcase_add_loop_test(core, test_upgrade_waits_for_write_in_flight, 0, 2);
     tcase_add_loop_test(core, test_owner_rescues_standby_page_before_repurpose, 0, 2);
     tcase_add_loop_test(core, test_trim_racing_store_loses_no_write, 0, 2);
     tcase_add_loop_test(core, test_stress_threads_mmu_pattern, 0, 24);

@@ -2,20 +2,21 @@
  * p2_fixture.c - helpers of the phase2 suite (see p2_fixture.h).
  *
  * The audited run: a helper thread runs stage_run_workload (which starts
- * and joins the user threads); the test's thread loops quiesce -> audit ->
- * resume, pacing itself with a timed wait on the helper's "done" condition
- * (the timeout only paces the audits; completion is signalled).  The
- * first failed audit is kept and asserted on once the helper is joined.
+ * and joins the user threads; bounded_wait.h's bounded_run); the test's
+ * thread loops quiesce -> audit -> resume, pacing itself with 3 ms waits
+ * for the run's end (the slice only paces the audits; the end is
+ * signalled).  The first failed audit is kept and asserted on once the
+ * helper is joined.  A run that counts no access for the bounded wait's
+ * deadline is stuck (a lost wake-up, a fault waiting for a write that
+ * already ended): the test fails saying so instead of hanging.
  */
 #include "p2_fixture.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "bounded_wait.h"
 #include "lock.h"
 #include "lockorder.h"
 
@@ -139,45 +140,6 @@ void p2fx_flush(struct p2fx *fx)
 
 /* ---- the audited run ------------------------------------------------- */
 
-struct p2fx_run {
-    struct p2fx *fx;
-    const struct workload_config *cfg;
-    unsigned nthreads;
-    struct workload_result res;
-    int rc;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done; /* under mu */
-};
-
-static void *p2fx_run_main(void *arg)
-{
-    struct p2fx_run *r = arg;
-    r->rc = stage_run_workload(&phase2_ops, r->fx->s, r->cfg, r->nthreads,
-                               &r->res);
-    pthread_mutex_lock(&r->mu);
-    r->done = true;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    return NULL;
-}
-
-/* Wait up to ms milliseconds for the run to finish; true when it has. */
-static bool p2fx_wait_done(struct p2fx_run *r, long ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_nsec += ms * 1000000L;
-    t.tv_sec += t.tv_nsec / 1000000000L;
-    t.tv_nsec %= 1000000000L;
-    pthread_mutex_lock(&r->mu);
-    while (!r->done && pthread_cond_timedwait(&r->cv, &r->mu, &t) != ETIMEDOUT)
-        ;
-    bool done = r->done;
-    pthread_mutex_unlock(&r->mu);
-    return done;
-}
-
 /* One quiesce -> audit -> resume; keeps the first failure in first. */
 static void p2fx_audit_once(struct p2fx *fx, char *first, size_t len)
 {
@@ -192,22 +154,25 @@ static void p2fx_audit_once(struct p2fx *fx, char *first, size_t len)
 unsigned p2fx_run_audited(struct p2fx *fx, const struct workload_config *cfg,
                           unsigned nthreads)
 {
-    struct p2fx_run r = {.fx = fx, .cfg = cfg, .nthreads = nthreads};
+    struct bounded_run r;
     char first[512] = "";
     unsigned audits = 0;
-    pthread_mutex_init(&r.mu, NULL);
-    pthread_cond_init(&r.cv, NULL);
-    pthread_t helper;
-    ck_assert_int_eq(pthread_create(&helper, NULL, p2fx_run_main, &r), 0);
-    bool done;
+    ck_assert_int_eq(bounded_run_start(&r, &phase2_ops, fx->s, cfg, nthreads),
+                     0);
+    enum bounded_run_state st;
     do {
-        done = p2fx_wait_done(&r, 3);
-        p2fx_audit_once(fx, first, sizeof(first));
+        st = bounded_run_wait(&r, 3);
+        if (st != BOUNDED_RUN_STUCK)
+            p2fx_audit_once(fx, first, sizeof(first));
         audits++;
-    } while (!done);
-    pthread_join(helper, NULL);
-    pthread_mutex_destroy(&r.mu);
-    pthread_cond_destroy(&r.cv);
+    } while (st == BOUNDED_RUN_RUNNING);
+    ck_assert_msg(st == BOUNDED_RUN_DONE, "the workload stopped making "
+                  "progress: no access done in %.0f s (%llu of %llu done); "
+                  "a user thread waits for a frame or a write that never "
+                  "comes (race seed %llu)", bounded_wait_seconds(),
+                  (unsigned long long)bounded_run_accesses(&r),
+                  (unsigned long long)(cfg->accesses * nthreads),
+                  (unsigned long long)fx->seed);
     ck_assert_msg(first[0] == '\0', "audit while running: %s (race seed %llu)",
                   first, (unsigned long long)fx->seed);
     ck_assert_msg(r.rc == 0 && r.res.stamp_errors == 0 &&

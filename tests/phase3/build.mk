@@ -1,4 +1,5 @@
 # tests/phase3/: phase3-optimized's own suite (stress + optimization edge
-# cases) -> build/tests/check_phase3.
-$(O)/tests/phase3/%.o: CFLAGS += -Iphase3-optimized
-$(eval $(call check_test,check_phase3,tests/phase3/check_phase3.c $(CHECK_UTIL_SRCS),$(LIB_phase3) $(LIBCOMMON)))
+# cases) -> build/tests/check_phase3 (waits with a deadline:
+# tests/common/bounded_wait.c).
+$(O)/tests/phase3/%.o: CFLAGS += -Iphase3-optimized -Itests/common
+$(eval $(call check_test,check_phase3,tests/phase3/check_phase3.c tests/common/bounded_wait.c $(CHECK_UTIL_SRCS),$(LIB_phase3) $(LIBCOMMON)))
