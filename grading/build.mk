@@ -73,3 +73,46 @@ print-deb-packages:
 .PHONY: grade-coverage
 grade-coverage:
 	@MILESTONE="$(MILESTONE)" STUDENT_TESTS="$(STUDENT_TESTS)" grading/coverage.sh
+
+# App runners for 'make grade-tests' in app mode (M4, grading/grade_tests.sh):
+# tests/apps/check_apps.c (the judge) and grading/apptest/record_apps.c
+# (the recorder, which includes check_apps.c) built against a folder of
+# apps other than tests/apps.
+#   $(call app_runner,BINARY,SOURCE,APPS-DIR,APPS-BIN-DIR,RECORD-DIR)
+# The kit's own build makes $(BUILD)/grading/record_apps against tests/apps
+# (never run: it proves the recorder compiles in every build flavour).
+define app_runner
+$(O)/app-runners/$(notdir $(1)).o: $(2) | deps
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(CHECK_CFLAGS) -Itests -Itests/apps -Ipager-cow \
+	  -Ipager-cow/infra -DAPPS_SRC_DIR='"$(abspath $(3))"' \
+	  -DAPPS_BIN_DIR='"$(abspath $(4))"' \
+	  -DAPPS_PAGER='"$(abspath $(PAGER_BIN))"' \
+	  -DAPPS_RECORD_DIR='"$(abspath $(5))"' -c -o $$@ $$<
+$(1): $(O)/app-runners/$(notdir $(1)).o \
+      $(call objs,$(CHECK_UTIL_SRCS) pager-cow/infra/vm_proto.c)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(CHECK_LIBS) $$(LDLIBS)
+endef
+
+ifneq ($(PAGER_SRCS),)
+PROGRAMS += $(BUILD)/grading/record_apps
+$(eval $(call app_runner,$(BUILD)/grading/record_apps,grading/apptest/record_apps.c,tests/apps,$(BUILD)/apps,$(BUILD)/grading/app-records))
+
+# A student's apps, copied by grade_tests.sh into tests/student_apps/ of
+# its grading tree: $(BUILD)/student_apps/<name>, built like tests/apps
+# (-O0, the app library) but warnings are not errors; 'make student-apps'
+# builds them (make -k: one app that does not compile stops no other),
+# the pager and both runners.
+STUDENT_APP_SRCS := $(wildcard tests/student_apps/*.c)
+STUDENT_APP_BINS := $(patsubst tests/student_apps/%.c,$(BUILD)/student_apps/%,$(STUDENT_APP_SRCS))
+$(O)/app/tests/student_apps/%.o: APP_CFLAGS += -O0 -Wno-error -Itests/apps
+$(BUILD)/student_apps/%: $(O)/app/tests/student_apps/%.o $(LIBVMAPP)
+	@mkdir -p $(@D)
+	$(CC) $(APP_LDFLAGS) -o $@ $< $(LIBVMAPP) $(APP_LDLIBS)
+$(eval $(call app_runner,$(BUILD)/tests/check_student_apps,tests/apps/check_apps.c,tests/student_apps,$(BUILD)/student_apps,$(BUILD)/student_apps))
+$(eval $(call app_runner,$(BUILD)/tests/record_student_apps,grading/apptest/record_apps.c,tests/student_apps,$(BUILD)/student_apps,$(BUILD)/app-records))
+.PHONY: student-apps
+student-apps: $(PAGER_BIN) $(BUILD)/tests/check_student_apps \
+              $(BUILD)/tests/record_student_apps $(STUDENT_APP_BINS)
+endif

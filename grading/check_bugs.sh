@@ -14,6 +14,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 KIT=$(pwd)
+. grading/bug_tree.sh
 TREE=${BUGS_TREE:-build/bugs-tree}
 LIMIT=${BUG_SUITE_TIMEOUT:-300}
 JOBS=${JOBS:-2}
@@ -44,10 +45,9 @@ try_bug() {
   name=$stage/$(basename "$patch" .patch)
   log=$LOGS/$(basename "$patch" .patch).log
   bins=$(rubric_binaries "$stage")
-  if ! (cd "$TREE" && patch -p1 -s --dry-run < "$KIT/$patch") > "$log" 2>&1; then
+  if ! bugtree_apply "$TREE" "$patch" > "$log" 2>&1; then
     say FAIL "$name" "does not apply"; return
   fi
-  (cd "$TREE" && patch -p1 -s < "$KIT/$patch")
   if ! (cd "$TREE" && make -j"$JOBS" BUILD=build \
         $(for b in $bins; do echo "build/tests/$b"; done)) >> "$log" 2>&1; then
     say FAIL "$name" "does not build (see $log)"
@@ -64,11 +64,10 @@ try_bug() {
       say FAIL "$name" "escaped every suite of $stage"
     fi
   fi
-  (cd "$TREE" && patch -p1 -R -s < "$KIT/$patch")
+  bugtree_revert "$TREE" "$patch"
 }
 
-mkdir -p "$TREE"
-rsync -a --delete --exclude /build --exclude /.git "$KIT/" "$TREE/"
+bugtree_sync "$TREE"
 mkdir -p "$LOGS"
 stages=${*:-$(ls grading/bugs)}
 for stage in $stages; do

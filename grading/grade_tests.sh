@@ -2,22 +2,44 @@
 # grade_tests.sh - 'make grade-tests STUDENT_TESTS=dir [MILESTONE=M1]
 #                  [BUGS_FOR_FULL=n]': grade a student's own tests.
 #
-# STUDENT_TESTS holds check suites check_<name>.c (each ends with
-# CHECK_MAIN, like the kit's) and any helper .c/.h files they share.  They
-# are built against the graded stage (phases: its library and common, with
-# -DSTAGE_OPS=<phase>_ops and the stage directory on the include path;
-# pager-cow: libpager.a and the simulated kernel of tests/pager), then:
-#   1. run against the reference: a suite that fails there is wrong, and
-#      the whole score is 0;
-#   2. run against every planted bug of the stage (grading/bugs/<stage>):
-#      a bug is exposed when some student suite fails with it in.
+# What STUDENT_TESTS holds decides how it is graded:
+#   - check suites (any milestone): check_<name>.c files (each ends with
+#     CHECK_MAIN, like the kit's) and any helper .c/.h files they share.
+#     They are built against the graded stage (phases: its library and
+#     common, with -DSTAGE_OPS=<phase>_ops and the stage directory on the
+#     include path; pager-cow: libpager.a and the simulated kernel of
+#     tests/pager).  A suite that fails on the reference makes the whole
+#     score 0; a planted bug is exposed when some suite fails with it in.
+#   - app tests (M4 only): no check_*.c at all, and .c files that define
+#     main().  Each NAME.c is one app, like tests/apps/: built with the app
+#     library (its first comment may say "pager-args: -m 4 -s 8"), optional
+#     NAME.out (its expected output, pids numbered as check_apps does,
+#     ending "[exit N]" or "[signal N]"), shared .h files, and data/ (files
+#     to map, next to the kit's tests/apps/data/).  Per app:
+#       1. it must build;
+#       2. recorded: run once under the reference pager by record_apps
+#          (check_apps' own runner); the pager must exit 0 and the app 0
+#          (or as its own NAME.out says); the normalized trace, and the
+#          output unless NAME.out was given, become its expectation;
+#       3. validated: check_apps runs it again on the reference and must
+#          find exactly that (so a nondeterministic app is caught here).
+#     An app failing 1-3 is invalid on the reference: it scores 0, is
+#     reported with the reason, and plays no further part.  A planted bug
+#     is exposed when, with the bug's pager, check_apps finds some valid
+#     app's trace or output different, or it crashes or passes its deadline.
 # Score: bugs exposed, full marks at BUGS_FOR_FULL (default: all of them,
-# at most 8).  Every run is sandboxed by the grader (grader --run).
-# Output: a table, build/grade-tests/results.json (Gradescope; the
-# per-bug entries are visible after the due date only) and the score line.
+# at most 8).  Every run of student code is sandboxed by the grader
+# (deadline, rlimits, a check log read from a pipe, never from output):
+# suites through 'grader --run', apps through the grader on a generated
+# rubric (its core case only, one item per app).  A bug goes in and out of
+# the private tree with grading/bug_tree.sh, as in check_bugs.sh.
+# Output: a table, build/grade-tests/results.json (Gradescope; the per-bug
+# entries are visible after the due date only) and the score line.
 set -u
+export LC_ALL=C # plain quotes in compiler messages, bytewise sorting
 cd "$(dirname "$0")/.." || exit 1
 KIT=$(pwd)
+. grading/bug_tree.sh
 DIR=${STUDENT_TESTS:?usage: make grade-tests STUDENT_TESTS=dir [MILESTONE=M1]}
 M=${MILESTONE:-M1}
 OUT=${GRADE_TESTS_OUT:-build/grade-tests}
@@ -25,8 +47,12 @@ TREE=$OUT/tree
 REF=${REF_BUILD:-build}
 RUBRIC=grading/rubrics/$M.rubric
 [ -f "$RUBRIC" ] || { echo "grade-tests: no rubric $RUBRIC" >&2; exit 1; }
+[ -d "$DIR" ] || { echo "grade-tests: $DIR is not a folder" >&2; exit 1; }
 STAGE=$(awk '$1 == "milestone" { print $3 }' "$RUBRIC")
 PHASE=${STAGE%%-*}
+APPS=$TREE/tests/student_apps  # app mode: the student's apps in the tree
+APPS_MAX=40                    # apps graded at most (sorted by name)
+declare -A invalid=()          # app mode: name -> why it is invalid
 mkdir -p "$OUT"
 
 # student_buildmk: the fragment that builds the student's suites.
@@ -48,9 +74,10 @@ student_buildmk() {
   echo 'student-tests: $(STUDENT_BINS)'
 }
 
-# build_and_run LABEL: build the student's suites in the tree and run them
-# sandboxed; 0 when every suite passed.  Appends to $OUT/LABEL.log.
-build_and_run() {
+# suite_run LABEL: build the student's suites in the tree and run them
+# sandboxed.  Returns 0 when every suite passed, 1 when one failed, 2 when
+# they did not build.  Writes $OUT/LABEL.log.
+suite_run() {
   local log=$OUT/$1.log bin rc=0
   if ! (cd "$TREE" && make -j2 BUILD=build student-tests) > "$log" 2>&1; then
     echo "build failed" >> "$log"; return 2
@@ -61,46 +88,246 @@ build_and_run() {
   return $rc
 }
 
-# json_entry NAME SCORE MAX VISIBILITY OUTPUT: one Gradescope test.
+# suite_setup: the student's suites (and helpers) into tests/student.
+suite_setup() {
+  rm -rf "$TREE/tests/student"; mkdir -p "$TREE/tests/student"
+  find "$DIR" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) \
+    -exec cp {} "$TREE/tests/student/" \;
+  student_buildmk > "$TREE/tests/student/build.mk"
+}
+
+# suite_reference: 0 when every student suite passes on the reference;
+# otherwise says why and sets verdict.
+suite_reference() {
+  if suite_run reference; then
+    echo "reference: every student suite passes"; return 0
+  fi
+  verdict="a student suite fails on the reference solution: score 0"
+  sed -n '/tests, [1-9][0-9]* failed\|log\|build failed/p' \
+    "$OUT/reference.log" | head -n 5
+  return 1
+}
+
+# json_entry NAME SCORE MAX VISIBILITY OUTPUT [STATUS]: one Gradescope
+# test (status: passed when SCORE reaches MAX, unless STATUS is given).
 json_entry() {
   jq -n --arg n "$1" --argjson s "$2" --argjson m "$3" --arg v "$4" \
-    --arg o "$5" '{name: $n, score: $s, max_score: $m, visibility: $v,
-    output: $o, status: (if $s >= $m then "passed" else "failed" end)}'
+    --arg o "$5" --arg st "${6:-}" '{name: $n, score: $s, max_score: $m,
+    visibility: $v, output: $o, status: (if $st != "" then $st
+    elif $s >= $m then "passed" else "failed" end)}'
+}
+
+# one_line TEXT: TEXT on one printable line of at most 160 characters (a
+# student's output never reaches the table with its own line breaks).
+one_line() {
+  printf '%s' "$1" | tr -c '[:print:]' ' ' | cut -c 1-160
+}
+
+# ---- app mode -------------------------------------------------------------
+
+# is_app_folder: true when DIR holds no check suite and some .c file of it
+# defines main() (the app-mode rule).
+is_app_folder() {
+  ! ls "$DIR"/check_*.c > /dev/null 2>&1 &&
+    find "$DIR" -maxdepth 1 -type f -name '*.c' \
+      -exec grep -lqE '(^|[^A-Za-z0-9_])main[[:space:]]*\(' {} + 2> /dev/null
+}
+
+# app_names: the apps still in play (every NAME.c of the tree's folder).
+app_names() {
+  find "$APPS" -maxdepth 1 -type f -name '*.c' -printf '%f\n' \
+    | sed 's/\.c$//' | sort
+}
+
+# app_invalid NAME WHY: NAME is invalid on the reference; it leaves play.
+app_invalid() {
+  invalid[$1]=$(one_line "$2")
+  rm -f "$APPS/$1.c" "$APPS/$1.trace" "$APPS/$1.out"
+}
+
+# app_setup: copy the student's apps into tests/student_apps of the tree:
+# NAME.c (a C identifier, at most APPS_MAX of them), NAME.out, .h files
+# and data/ files (regular files up to 1 MiB, never links), with the
+# kit's tests/apps/data/ files.  Stale app builds are removed.
+app_setup() {
+  local f base n=0
+  rm -rf "$APPS" "$TREE/build/student_apps" "$TREE/build/obj/app/tests/student_apps"
+  mkdir -p "$APPS/data"
+  install -m 644 tests/apps/data/* "$APPS/data/"
+  while IFS= read -r f; do
+    base=$(basename "$f")
+    case "$base" in
+      *.c) [[ $base =~ ^[A-Za-z_][A-Za-z0-9_]{0,47}\.c$ ]] || { echo "ignored $base: an app name is a C identifier"; continue; }
+           n=$((n + 1)); [ $n -le $APPS_MAX ] || { echo "ignored $base: more than $APPS_MAX apps"; continue; } ;;
+      *.out) [ -f "$DIR/${base%.out}.c" ] || continue ;;
+    esac
+    install -m 644 "$f" "$APPS/$base"
+  done < <(find "$DIR" -maxdepth 1 -type f -size -1025k \
+             \( -name '*.c' -o -name '*.h' -o -name '*.out' \) | sort)
+  find "$DIR" -maxdepth 1 \( ! -type f -o -size +1024k \) -name '*.[ch]' \
+    -printf 'ignored %f: not a regular file of at most 1 MiB\n' 
+  [ -d "$DIR/data" ] && find "$DIR/data" -maxdepth 1 -type f -size -1025k \
+    -exec install -m 644 {} "$APPS/data/" \;
+  [ -n "$(app_names)" ] || { echo "grade-tests: no app NAME.c in $DIR" >&2; exit 1; }
+}
+
+# app_build: build the pager, the runners and every app in the tree; an
+# app that does not build is invalid.  Exits when the kit's part fails.
+app_build() {
+  local n err log=$OUT/build.log
+  (cd "$TREE" && make -k -j2 BUILD=build student-apps) > "$log" 2>&1
+  for n in pager tests/check_student_apps tests/record_student_apps; do
+    [ -x "$TREE/build/$n" ] || { echo "grade-tests: the kit's $n did not build (see $log)" >&2; exit 1; }
+  done
+  for n in $(app_names); do
+    [ -x "$TREE/build/student_apps/$n" ] && continue
+    err=$(grep -m 1 -E "student_apps/$n\.c:[0-9]+:[0-9]+: (fatal )?error|undefined reference" "$log")
+    app_invalid "$n" "does not build: ${err:-see the build log}"
+  done
+}
+
+# app_grader LABEL SUITE BINARY TEST: run loop test SUITE/core/TEST of
+# tests/BINARY over the apps in play (listed by their NAME.trace files) in
+# the grader's sandbox, through a generated rubric with one item per app.
+# Prints "NAME<tab>why" for each app whose iteration failed.  Results in
+# $OUT/LABEL/.  Exits when the grader itself fails.
+app_grader() {
+  local label=$1 rub=$OUT/$1/rubric n names
+  names=$(app_names)
+  rm -rf "${OUT:?}/$label"; mkdir -p "$rub"
+  {
+    echo "milestone $M $STAGE"
+    echo "title the student's app tests ($label)"
+    echo "binary $2 $3"
+    echo "loop app $2/core/$4 tests/student_apps .trace"
+    echo "timeout $((30 + 25 * $(wc -w <<< "$names")))"
+    echo "section apps"
+    for n in $names; do echo "1 app/$n public"; done
+  } > "$rub/$M.rubric"
+  echo "$M 1" > "$rub/weights"
+  "$REF/grading/grader" --rubrics "$rub" --build "$TREE/build" \
+    --ref-build "$TREE/build" --kit "$TREE" --out "$OUT/$label" \
+    --milestone "$M" > "$OUT/$label/grader.log" 2>&1 \
+    || { echo "grade-tests: the grader failed (see $OUT/$label/grader.log)" >&2; exit 1; }
+  jq -r '.tests[] | select(.score < .max_score)
+    | [(.name | sub("^[^:]*: app/"; "")), .output] | @tsv' \
+    "$OUT/$label/results.json" | sed "s|$(realpath "$APPS")/||g"
+}
+
+# app_record: record every app on the reference (step 2), then put the
+# recordings in place as the apps' expectations.
+app_record() {
+  local n why rec=$TREE/build/app-records f
+  rm -rf "$rec"; mkdir -p "$rec"; chmod 1777 "$rec"
+  for n in $(app_names); do : > "$APPS/$n.trace"; done # what list_apps lists
+  while IFS=$'\t' read -r n why; do
+    app_invalid "$n" "${why#app $n: }"
+  done < <(app_grader record record record_student_apps test_record_app)
+  for n in $(app_names); do
+    for f in trace out; do # files the sandbox wrote: regular, own, bounded
+      [ "$f" = out ] && [ -f "$APPS/$n.out" ] && continue
+      if [ -n "$(find "$rec" -maxdepth 1 -type f -name "$n.$f" -links 1 \
+                   -size -1025k ! -user root)" ]; then
+        install -m 644 "$rec/$n.$f" "$APPS/$n.$f"
+      else
+        app_invalid "$n" "its recording is missing"; break
+      fi
+    done
+  done
+}
+
+# app_reference: steps 1-3 for every app; 0 when some app is valid,
+# otherwise sets verdict.  Prints one line per app.
+app_reference() {
+  local n why
+  app_build
+  app_record
+  while IFS=$'\t' read -r n why; do
+    app_invalid "$n" "a second run on the reference differs: ${why#app $n: }"
+  done < <(app_grader reference apps check_student_apps \
+             test_app_matches_expected_trace_and_output)
+  for n in $(app_names); do
+    echo "app $n: valid on the reference"
+    entries+=("$(json_entry "app $n" 0 0 visible "valid on the reference")")
+  done
+  for n in $(printf '%s\n' "${!invalid[@]}" | sort); do
+    echo "app $n: INVALID on the reference, scores 0: ${invalid[$n]}"
+    entries+=("$(json_entry "app $n" 0 0 visible \
+      "invalid on the reference, scores 0: ${invalid[$n]}" failed)")
+  done
+  [ -n "$(app_names)" ] && return 0
+  verdict="no app is valid on the reference solution: score 0"
+  return 1
+}
+
+# app_run LABEL: with the bug in the tree, rebuild the pager and judge
+# every valid app.  0 when all match the reference, 1 (detail set) when
+# some app exposed the bug, 2 when the pager does not build.
+app_run() {
+  local failed first why
+  (cd "$TREE" && make -j2 BUILD=build build/pager) > "$OUT/$1.log" 2>&1 || return 2
+  failed=$(app_grader "$1" apps check_student_apps \
+             test_app_matches_expected_trace_and_output)
+  [ -z "$failed" ] && return 0
+  first=${failed%%$'\n'*}
+  why=${first#*$'\t'}
+  why=$(one_line "${why#app ${first%%$'\t'*}: }" | cut -c 1-90)
+  detail="  (by $(cut -f 1 <<< "$failed" | paste -sd ' '); $why)"
+  return 1
+}
+
+# ---- both modes -----------------------------------------------------------
+
+# grade_bugs RUN: apply each planted bug of the stage in turn and call
+# RUN LABEL (0: the student's tests pass with the bug in, 1: exposed,
+# 2: did not build); one table line and one results entry per bug.
+grade_bugs() {
+  local p name desc v s rc
+  for p in "${patches[@]}"; do
+    name=$(basename "$p" .patch)
+    desc=$(bug_description "$p")
+    bugtree_apply "$TREE" "$p" > /dev/null 2>&1 \
+      || { echo "skip     $name: does not apply"; continue; }
+    detail=""
+    "$1" "$name"; rc=$?
+    bugtree_revert "$TREE" "$p"
+    case $rc in
+      0) v=escaped; s=0 ;;
+      1) v=exposed; s=1; exposed=$((exposed + 1)) ;;
+      *) echo "skip     $name: does not build"; continue ;;
+    esac
+    printf '%-8s %s%s\n' "$v" "$name" "$detail"
+    entries+=("$(json_entry "bug $name" $s 1 after_due_date "$v: $desc$detail")")
+  done
 }
 
 make -s -j2 BUILD="$REF" "$REF/grading/grader" > /dev/null || exit 1
-mkdir -p "$TREE"
-rsync -a --delete --exclude /build --exclude /.git --exclude /tests/student "$KIT/" "$TREE/"
-rm -rf "$TREE/tests/student"; mkdir -p "$TREE/tests/student"
-find "$DIR" -maxdepth 1 -type f ! -type l \( -name '*.c' -o -name '*.h' \) \
-  -exec cp {} "$TREE/tests/student/" \;
-student_buildmk > "$TREE/tests/student/build.mk"
-ls "$TREE"/tests/student/check_*.c > /dev/null 2>&1 \
-  || { echo "grade-tests: no check_*.c in $DIR" >&2; exit 1; }
-[ -n "${GRADE_TESTS_SETUP_ONLY:-}" ] && exit 0 # (coverage.sh: tree only)
+bugtree_sync "$TREE" --exclude /tests/student --exclude /tests/student_apps
+if is_app_folder; then
+  [ "$STAGE" = pager-cow ] \
+    || { echo "grade-tests: app tests are graded for pager-cow (M4) only; $DIR has no check_*.c" >&2; exit 1; }
+  mode=app kind="app tests"
+  app_setup
+else
+  mode=suite kind="tests"
+  suite_setup
+  ls "$TREE"/tests/student/check_*.c > /dev/null 2>&1 \
+    || { echo "grade-tests: no check_*.c (nor app with a main) in $DIR" >&2; exit 1; }
+  [ -n "${GRADE_TESTS_SETUP_ONLY:-}" ] && exit 0 # (coverage.sh: tree only)
+fi
 patches=(grading/bugs/"$STAGE"/*.patch)
 full=${BUGS_FOR_FULL:-$(( ${#patches[@]} < 8 ? ${#patches[@]} : 8 ))}
 entries=()
 exposed=0
-if build_and_run reference; then
-  echo "reference: every student suite passes"
-  for p in "${patches[@]}"; do
-    name=$(basename "$p" .patch)
-    desc=$(head -n 1 "$p" | sed 's/^Description: //')
-    (cd "$TREE" && patch -p1 -s < "$KIT/$p") || { echo "skip $name: does not apply"; continue; }
-    if build_and_run "$name"; then v=escaped; s=0; else v=exposed; s=1; exposed=$((exposed + 1)); fi
-    (cd "$TREE" && patch -p1 -R -s < "$KIT/$p")
-    printf '%-8s %s\n' "$v" "$name"
-    entries+=("$(json_entry "bug $name" $s 1 after_due_date "$v: $desc")")
-  done
-  verdict="the tests exposed $exposed of ${#patches[@]} planted bugs"
-else
-  verdict="a student suite fails on the reference solution: score 0"
-  sed -n '/tests, [1-9][0-9]* failed\|log\|build failed/p' "$OUT/reference.log" | head -n 5
+detail=""
+if "${mode}_reference"; then
+  grade_bugs "${mode}_run"
+  verdict="the $kind exposed $exposed of ${#patches[@]} planted bugs"
+  [ $mode = app ] && verdict+=" ($(app_names | wc -l) valid apps, ${#invalid[@]} invalid)"
 fi
 [ "$exposed" -gt "$full" ] && exposed=$full
 score=$(awk -v e="$exposed" -v f="$full" 'BEGIN { printf "%.2f", (f > 0 ? 10 * e / f : 0) }')
-entries+=("$(json_entry "student tests ($M, $STAGE)" "$score" 10 visible "$verdict")")
+entries+=("$(json_entry "student $kind ($M, $STAGE)" "$score" 10 visible "$verdict")")
 printf '%s\n' "${entries[@]}" | jq -s --argjson s "$score" \
   '{score: $s, tests: .}' > "$OUT/results.json"
 echo "$verdict; full marks at $full"
