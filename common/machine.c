@@ -182,6 +182,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out,
         return -ENOMEM;
     }
     memset(m, 0, size);
+    counters_init(&m->counts);
     m->mmu = cfg->mmu;
     m->id = atomic_fetch_add(&machine_next_id, 1);
     m->nframes = cfg->nframes;
@@ -298,7 +299,7 @@ int machine_map(struct machine *m, uint64_t vpn, uint64_t frame,
 {
     if (vpn >= m->virtual_pages || frame >= m->nframes)
         return -EINVAL;
-    atomic_fetch_add_explicit(&m->maps, 1, memory_order_relaxed);
+    counters_add(&m->counts, MACHINE_COUNT_MAPS, 1);
     if (m->mmu == MACHINE_MMU_HW)
         return machine_hw_map(m, vpn, frame, writable);
     return 0; /* soft: the stage's PTE is the mapping */
@@ -329,7 +330,7 @@ void machine_unmap_batch(struct machine *m, uint64_t *vpns, size_t n)
         if (vpns[i] >= m->virtual_pages)
             machine_die("machine_unmap_batch", "vpn out of range");
     if (m->mmu == MACHINE_MMU_SOFT) {
-        atomic_fetch_add_explicit(&m->unmap_pages, n, memory_order_relaxed);
+        counters_add(&m->counts, MACHINE_COUNT_UNMAP_PAGES, n);
         machine_soft_shootdown(m);
         return;
     }
@@ -425,7 +426,7 @@ struct machine_slot *machine_thread_slot(struct machine *m, const char *func)
  * or -EFAULT when no handler is set. */
 int machine_call_fault(struct machine *m, uint64_t va, bool is_write)
 {
-    atomic_fetch_add_explicit(&m->faults, 1, memory_order_relaxed);
+    counters_add(&m->counts, MACHINE_COUNT_FAULTS, 1);
     if (m->fault_fn == NULL)
         return -EFAULT;
     return m->fault_fn(m->fault_ctx, va, is_write);
@@ -463,10 +464,8 @@ int machine_write64(struct machine *m, uint64_t va, uint64_t value)
 /* Snapshot of m's counters (each read atomically, not all at once). */
 void machine_counters(const struct machine *m, struct machine_counters *out)
 {
-    out->maps = atomic_load_explicit(&m->maps, memory_order_relaxed);
-    out->unmap_pages =
-        atomic_load_explicit(&m->unmap_pages, memory_order_relaxed);
-    out->unmap_calls =
-        atomic_load_explicit(&m->unmap_calls, memory_order_relaxed);
-    out->faults = atomic_load_explicit(&m->faults, memory_order_relaxed);
+    out->maps = counters_get(&m->counts, MACHINE_COUNT_MAPS);
+    out->unmap_pages = counters_get(&m->counts, MACHINE_COUNT_UNMAP_PAGES);
+    out->unmap_calls = counters_get(&m->counts, MACHINE_COUNT_UNMAP_CALLS);
+    out->faults = counters_get(&m->counts, MACHINE_COUNT_FAULTS);
 }

@@ -274,8 +274,8 @@ void machine_hw_unmap_run(struct machine *m, uint64_t vpn, uint64_t npages)
                                   MAP_NORESERVE, -1, 0);
     if (p != va)
         machine_die("machine_hw_unmap_run", "PROT_NONE overlay failed");
-    atomic_fetch_add_explicit(&m->unmap_pages, npages, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->unmap_calls, 1, memory_order_relaxed);
+    counters_add(&m->counts, MACHINE_COUNT_UNMAP_PAGES, npages);
+    counters_add(&m->counts, MACHINE_COUNT_UNMAP_CALLS, 1);
 }
 
 /* Map frame at vpn.  Returns 0 or the negative errno of mmap, after laying

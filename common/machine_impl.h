@@ -11,9 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
 #include "machine.h"
 
 #define MACHINE_CACHE_LINE 64
+
+/* The machine's counters (struct machine.counts). */
+enum machine_count {
+    MACHINE_COUNT_MAPS,
+    MACHINE_COUNT_UNMAP_PAGES,
+    MACHINE_COUNT_UNMAP_CALLS,
+    MACHINE_COUNT_FAULTS,
+};
 
 /* One attachable thread slot (soft MMU epochs live here). */
 struct machine_slot {
@@ -42,12 +51,10 @@ struct machine {
     machine_access_hook_fn access_hook; /* soft: test hook, usually NULL */
     void *access_hook_ctx;
 
-    /* Atomics, updated by any thread (relaxed: they are statistics). */
+    /* Statistics counted by any thread (MACHINE_COUNT_*), sharded per
+     * thread so counting never bounces a line between cores. */
+    struct counters counts;
     _Alignas(MACHINE_CACHE_LINE)
-    _Atomic uint64_t maps;
-    _Atomic uint64_t unmap_pages;
-    _Atomic uint64_t unmap_calls;
-    _Atomic uint64_t faults;
     _Atomic unsigned attached;        /* slots in use */
 
     /* Each slot written only by its owner (epoch) or by attach (used). */

@@ -51,7 +51,7 @@ void machine_soft_shootdown(struct machine *m)
         while (atomic_load(&m->slots[i].epoch) == snap[i])
             sched_yield();
     }
-    atomic_fetch_add_explicit(&m->unmap_calls, 1, memory_order_relaxed);
+    counters_add(&m->counts, MACHINE_COUNT_UNMAP_CALLS, 1);
 }
 
 /* Inside the window (epoch odd): translate va for the access.  Returns

@@ -48,6 +48,8 @@
  */
 #include "pagefile.h"
 
+#include "counters.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +65,7 @@
 
 #define PAGEFILE_WORD_BITS 64
 #define PAGEFILE_OPS 2
+_Static_assert(2 * PAGEFILE_OPS <= COUNTERS_MAX, "I/O counters fit a set");
 #define PAGEFILE_LOCK_RANK 1000 /* stages rank their locks below 100 */
 
 static const struct lockorder_class pagefile_lock_class = {
@@ -76,17 +79,20 @@ struct pagefile {
     uint64_t nwords;
     char *created_path; /* a path we created and delete on destroy, or NULL */
 
-    /* Protected by lock. */
-    struct lock lock;
+    /* Atomics, no lock, almost never written (tests arm them). */
+    _Atomic uint64_t inject_countdown[PAGEFILE_OPS]; /* 0: disarmed */
+    _Atomic int inject_error[PAGEFILE_OPS];
+
+    /* Protected by lock; on lines of their own, so allocating and freeing
+     * do not take the fields every I/O reads away from other cores. */
+    _Alignas(64) struct lock lock;
     uint64_t *bitmap;
     uint64_t in_use;
     uint64_t hint;
 
-    /* Atomics, no lock. */
-    _Atomic uint64_t calls[PAGEFILE_OPS];
-    _Atomic uint64_t pages[PAGEFILE_OPS];
-    _Atomic uint64_t inject_countdown[PAGEFILE_OPS]; /* 0: disarmed */
-    _Atomic int inject_error[PAGEFILE_OPS];
+    /* I/O counters: calls of op at index op, pages moved at
+     * PAGEFILE_OPS + op; sharded per thread (counters.h). */
+    struct counters io;
 };
 
 /* Abort with "function: reason" (a caller broke the contract). */
@@ -237,7 +243,12 @@ int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
     int rc = pagefile_check_config(cfg, err, errlen);
     if (rc != 0)
         return rc;
-    struct pagefile *pf = calloc(1, sizeof *pf);
+    struct pagefile *pf = aligned_alloc(_Alignof(struct pagefile),
+                                        sizeof *pf);
+    if (pf != NULL) {
+        memset(pf, 0, sizeof *pf);
+        counters_init(&pf->io);
+    }
     if (pf == NULL) {
         snprintf(err, errlen, "pagefile: out of memory");
         return -ENOMEM;
@@ -461,7 +472,7 @@ static int pagefile_transfer(struct pagefile *pf, enum pagefile_op op,
                              struct iovec *iov, int cnt, off_t off)
 {
     while (cnt > 0) {
-        atomic_fetch_add_explicit(&pf->calls[op], 1, memory_order_relaxed);
+        counters_add(&pf->io, op, 1);
         ssize_t r = pagefile_syscall(pf, op, iov, cnt, off);
         if (r < 0 && errno == EINTR)
             continue;
@@ -508,7 +519,7 @@ static int pagefile_io(struct pagefile *pf, const char *func,
     rc = pagefile_transfer(pf, op, iov, (int)n,
                            (off_t)(first * pf->page_size));
     if (rc == 0)
-        atomic_fetch_add_explicit(&pf->pages[op], n, memory_order_relaxed);
+        counters_add(&pf->io, PAGEFILE_OPS + op, n);
     return rc;
 }
 
@@ -546,14 +557,14 @@ int pagefile_writev(struct pagefile *pf, uint64_t first,
 uint64_t pagefile_io_calls(struct pagefile *pf, enum pagefile_op op)
 {
     pagefile_require_op("pagefile_io_calls", op);
-    return atomic_load_explicit(&pf->calls[op], memory_order_relaxed);
+    return counters_get(&pf->io, op);
 }
 
 /* Pages op has moved successfully so far. */
 uint64_t pagefile_pages_moved(struct pagefile *pf, enum pagefile_op op)
 {
     pagefile_require_op("pagefile_pages_moved", op);
-    return atomic_load_explicit(&pf->pages[op], memory_order_relaxed);
+    return counters_get(&pf->io, PAGEFILE_OPS + op);
 }
 
 /* Arm (nth >= 1) or disarm (nth == 0) a failure of the nth call of op from

@@ -31,7 +31,8 @@ enum stage_option {
     STAGE_OPT_AGING = 1u << 5,
     STAGE_OPT_READ_AHEAD = 1u << 6,
     STAGE_OPT_MULTI_WRITER = 1u << 7,
-    STAGE_OPT_ALL = 0xffu,
+    STAGE_OPT_DIRECT_RECLAIM = 1u << 8,
+    STAGE_OPT_ALL = 0x1ffu,
 };
 
 struct stage_config {

@@ -116,6 +116,7 @@ static void size_stage(struct stage *s, const struct stage_config *cfg)
     atomic_init(&s->age_threshold, phase3_opt(s, STAGE_OPT_AGING) ? 2 : 1);
     atomic_init(&s->keep_slots, cfg->pagefile_slots > s->slot_reserve);
     atomic_init(&s->writing, 0);
+    atomic_init(&s->wakeups, 0);
 }
 
 /* Initialise the locks, condition variables, key and thread contexts.

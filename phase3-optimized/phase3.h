@@ -27,5 +27,8 @@ unsigned phase3_cache_fill(struct stage *s);
 unsigned phase3_age_threshold(struct stage *s);
 /* Number of writer threads running (0 while stopped). */
 unsigned phase3_writer_threads(struct stage *s);
+/* Times a user thread has woken a system thread (the trimmer or a
+ * writer) since create; safe at any time. */
+uint64_t phase3_system_wakeups(struct stage *s);
 
 #endif

@@ -177,7 +177,9 @@ static unsigned take_from_list(struct stage *s, struct p3_thread *t,
 }
 
 /* Refill t's (empty) cache: free frames first, then standby frames.
- * Wakes the trimmer when few frames are left.  Returns frames added. */
+ * When few frames are left, replenishes the pool (phase3_replenish: the
+ * trimmer is woken, or with direct reclaim this thread trims and writes
+ * itself).  Returns frames added. */
 static unsigned refill(struct stage *s, struct p3_thread *t)
 {
     uint64_t got[P3_CACHE_MAX];
@@ -188,7 +190,7 @@ static unsigned refill(struct stage *s, struct p3_thread *t)
         n += take_from_list(s, t, PFN_STANDBY, got + n, s->cache_max - n,
                             &standby_left);
         if (free_left + standby_left < s->low_water)
-            phase3_wake_system(s, true, false);
+            phase3_replenish(s);
     }
     phase3_cache_lock(t);
     memcpy(t->frames + t->count, got, n * sizeof got[0]);

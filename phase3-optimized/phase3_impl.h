@@ -117,6 +117,7 @@ struct stage {
     _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
     _Atomic bool keep_slots;       /* clean pages may keep their slots */
     _Atomic unsigned writing;      /* frames being written (<= budget) */
+    _Atomic uint64_t wakeups;      /* system threads woken by user threads */
 
     struct p3_thread threads[P3_MAX_THREADS];
 };
@@ -181,5 +182,6 @@ uint64_t phase3_write_gen(struct stage *s);
 void phase3_wait_write(struct stage *s, uint64_t gen);
 void phase3_writes_done(struct stage *s);
 void phase3_wake_system(struct stage *s, bool trim, bool write);
+void phase3_replenish(struct stage *s);
 
 #endif

@@ -50,12 +50,38 @@ void phase3_wake_system(struct stage *s, bool trim, bool write)
     if (s->running && trim && !s->trim_wanted) {
         s->trim_wanted = true;
         pthread_cond_signal(&s->trim_cv);
+        atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
     }
     if (s->running && write && !s->write_wanted) {
         s->write_wanted = true;
         pthread_cond_broadcast(&s->write_cv);
+        atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
     }
     lock_release(&s->events);
+}
+
+/* The pool of free + standby frames fell below low_water (a refill saw
+ * it).  Without STAGE_OPT_DIRECT_RECLAIM, wake the trimmer (it trims up
+ * to high_water and wakes the writer).  With it, the calling thread does
+ * one trim batch itself (unless another thread is trimming: then frames
+ * are on their way) and writes one batch when a batch of modified pages
+ * waits.  A hand-off to a system thread costs two context switches and a
+ * wake-up on each side; at hundreds of thousands of faults a second that
+ * is most of the CPU, so the faulting thread pays in its own time, and
+ * the system threads are left for the slow path (phase3_wait_frame).
+ * Holds nothing on entry or exit. */
+void phase3_replenish(struct stage *s)
+{
+    if (!phase3_opt(s, STAGE_OPT_DIRECT_RECLAIM)) {
+        phase3_wake_system(s, true, false);
+        return;
+    }
+    if (lock_try(&s->trim_lock)) {
+        phase3_trim_locked(s, s->core.config.trim_batch);
+        lock_release(&s->trim_lock);
+    }
+    if (phase3_list_count(s, PFN_MODIFIED) >= s->core.config.write_batch)
+        phase3_write_modified(s, s->core.config.write_batch);
 }
 
 /* Frames were put where refill finds them: wake frame waiters. */
@@ -181,6 +207,7 @@ int phase3_wait_frame(struct stage *s, uint64_t gen)
         s->trim_wanted = s->write_wanted = true;
         pthread_cond_signal(&s->trim_cv);
         pthread_cond_broadcast(&s->write_cv);
+        atomic_fetch_add_explicit(&s->wakeups, 2, memory_order_relaxed);
         struct timespec deadline = watchdog_deadline();
         if (lock_wait_until(&s->events, &s->frame_cv, &deadline))
             continue;
@@ -303,6 +330,11 @@ void phase3_stop(struct stage *s)
     for (unsigned i = 0; i < s->nwriters; i++)
         pthread_join(s->writers[i], NULL);
     s->nwriters = 0;
+}
+
+uint64_t phase3_system_wakeups(struct stage *s)
+{
+    return atomic_load_explicit(&s->wakeups, memory_order_relaxed);
 }
 
 unsigned phase3_writer_threads(struct stage *s)

@@ -98,7 +98,8 @@ static unsigned settle(struct stage *s, struct trim_batch *b,
 }
 
 /* Unmap and settle the batch's pages, count them, wake who needs them
- * (the writer once a write batch of pages is modified).
+ * (the writer once a write batch of pages is modified, unless threads
+ * reclaim directly: then the trimming thread writes them itself).
  * Returns the pages trimmed.  Holds: the batch's regions (kept). */
 static unsigned finish(struct stage *s, struct trim_batch *b)
 {
@@ -113,7 +114,8 @@ static unsigned finish(struct stage *s, struct trim_batch *b)
     b->n = 0;
     stats_add(s->core.stats, STAT_TRIM, n);
     stats_add(s->core.stats, STAT_TRIM_CLEAN, clean);
-    if (modified >= s->core.config.write_batch)
+    if (modified >= s->core.config.write_batch &&
+        !phase3_opt(s, STAGE_OPT_DIRECT_RECLAIM))
         phase3_wake_system(s, false, true);
     if (clean > 0)
         phase3_frames_available(s);

@@ -192,7 +192,7 @@ START_TEST(test_stress_all_options_keeps_every_stamp)
 }
 END_TEST
 
-/* _i: which option is off (8) x mmu (2); 2 threads, uniform and walk. */
+/* _i: which option is off (9) x mmu (2); 2 threads, uniform and walk. */
 START_TEST(test_stress_each_option_off_keeps_every_stamp)
 {
     uint64_t options = STAGE_OPT_ALL & ~(1ull << (_i / 2));
@@ -613,6 +613,32 @@ START_TEST(test_multi_writer_runs_two_writers)
 }
 END_TEST
 
+/* Direct reclaim: one thread writing through 4x memory with the system
+ * threads running trims and writes in its own time and never wakes them
+ * (the trimmer and writer sleep throughout); without the option every
+ * shortage is a wake-up.  Either way every stamp is kept. */
+START_TEST(test_direct_reclaim_wakes_no_system_thread)
+{
+    struct p3 x;
+    uint64_t options = STAGE_OPT_ALL;
+    if (!_i)
+        options &= ~(uint64_t)STAGE_OPT_DIRECT_RECLAIM;
+    p3_open(&x, 256, 16, 256, MACHINE_MMU_SOFT, options, 1);
+    ck_assert_int_eq(phase3_ops.start(x.s), 0);
+    put_range(&x, 0, 256, 4);
+    check_range(&x, 0, 256, 4);
+    uint64_t wakeups = phase3_system_wakeups(x.s);
+    phase3_ops.stop(x.s);
+    ck_assert_uint_ge(stat(&x, STAT_TRIM), 256 - 16);
+    ck_assert_uint_ge(stat(&x, STAT_PAGE_WRITE), 256 - 16);
+    if (_i)
+        ck_assert_uint_eq(wakeups, 0);
+    else
+        ck_assert_uint_gt(wakeups, 0);
+    p3_close(&x);
+}
+END_TEST
+
 /* ---- limits ------------------------------------------------------------ */
 
 START_TEST(test_fault_outside_range_is_efault)
@@ -703,7 +729,7 @@ static Suite *make_phase3_suite(void)
     tcase_add_loop_test(core, test_stress_all_options_keeps_every_stamp, 0,
                         24);
     tcase_add_loop_test(core, test_stress_each_option_off_keeps_every_stamp,
-                        0, 16);
+                        0, 18);
     tcase_add_loop_test(core, test_trim_batch_spans_region_boundary, 0, 4);
     tcase_add_test(core, test_write_runs_from_fragmented_bitmap);
     tcase_add_loop_test(core, test_read_ahead_in_sequential_walk, 0, 2);
@@ -717,6 +743,7 @@ static Suite *make_phase3_suite(void)
     tcase_add_test(core, test_pfn_record_fits_a_cache_line);
     tcase_add_loop_test(core, test_fault_path_allocates_nothing, 0, 2);
     tcase_add_loop_test(core, test_multi_writer_runs_two_writers, 0, 2);
+    tcase_add_loop_test(core, test_direct_reclaim_wakes_no_system_thread, 0, 2);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_fault_outside_range_is_efault);
     tcase_add_test(limits, test_bad_config_is_refused_with_a_sentence);
