@@ -101,15 +101,18 @@ $(eval $(call app_runner,$(BUILD)/grading/record_apps,grading/apptest/record_app
 
 # A student's apps, copied by grade_tests.sh into tests/student_apps/ of
 # its grading tree: $(BUILD)/student_apps/<name>, built like tests/apps
-# (-O0, the app library) but warnings are not errors; 'make student-apps'
-# builds them (make -k: one app that does not compile stops no other),
-# the pager and both runners.
+# (-O0, the app library) but warnings are not errors, and the whole app
+# library is linked in (an app that calls no vm_* function still starts as
+# a managed process instead of leaving the pager waiting).  'make
+# student-apps' builds them (with make -k, one app that does not compile
+# stops no other), the pager and both runners.
 STUDENT_APP_SRCS := $(wildcard tests/student_apps/*.c)
 STUDENT_APP_BINS := $(patsubst tests/student_apps/%.c,$(BUILD)/student_apps/%,$(STUDENT_APP_SRCS))
 $(O)/app/tests/student_apps/%.o: APP_CFLAGS += -O0 -Wno-error -Itests/apps
 $(BUILD)/student_apps/%: $(O)/app/tests/student_apps/%.o $(LIBVMAPP)
 	@mkdir -p $(@D)
-	$(CC) $(APP_LDFLAGS) -o $@ $< $(LIBVMAPP) $(APP_LDLIBS)
+	$(CC) $(APP_LDFLAGS) -o $@ $< -Wl,--whole-archive $(LIBVMAPP) \
+	  -Wl,--no-whole-archive $(APP_LDLIBS)
 $(eval $(call app_runner,$(BUILD)/tests/check_student_apps,tests/apps/check_apps.c,tests/student_apps,$(BUILD)/student_apps,$(BUILD)/student_apps))
 $(eval $(call app_runner,$(BUILD)/tests/record_student_apps,grading/apptest/record_apps.c,tests/student_apps,$(BUILD)/student_apps,$(BUILD)/app-records))
 .PHONY: student-apps

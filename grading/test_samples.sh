@@ -11,7 +11,11 @@
 #
 # Deadlines are scaled down (GRADE_TIMEOUT_SCALE, default 0.05) so the hang
 # and the fork bomb cost seconds, not minutes; the baseline uses the same
-# scale.  Ends with "N passed, M failed"; exit status 1 on any failure.
+# scale.
+#
+# Then the sample app-test folders of grading/samples/student_tests_m4*
+# go through 'make grade-tests MILESTONE=M4' (see expect_apps below).
+# Ends with "N passed, M failed"; exit status 1 on any failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 REF=${REF_BUILD:-build}
@@ -59,5 +63,51 @@ for sample in grading/samples/*.c; do
     fail=$((fail + 1)); printf '%-14s FAIL  %s (see %s)\n' "$name" "$why" "$OUT/$name.log"
   fi
 done
+# app_summary RESULTS: a grade-tests results.json in short, one line per
+# entry ("app NAME valid|invalid", "bug NN exposed|escaped"), then
+# "score S".
+app_summary() {
+  jq -r '(.tests[] | select(.name | test("^(app|bug) "))
+    | (.name | sub("^bug (?<n>[0-9]+)-.*"; "bug \(.n)")) + " "
+      + (.output | capture("^(?<w>valid|invalid|exposed|escaped)").w)),
+    "score \(.score)"' "$1"
+}
+
+# expect_apps NAME DIR LINE...: 'make grade-tests MILESTONE=M4' on the
+# app-test folder DIR; passes when it exits 0, its results say every
+# LINE (see app_summary) and no sandbox process is left.
+expect_apps() {
+  local name=$1 dir=$2 rc line why="" got; shift 2
+  STUDENT_TESTS="$dir" MILESTONE=M4 GRADE_TESTS_OUT="$OUT/$name" \
+    REF_BUILD="$REF" grading/grade_tests.sh > "$OUT/$name.log" 2>&1
+  rc=$?
+  got=$(app_summary "$OUT/$name/results.json" 2> /dev/null)
+  [ "$rc" = 0 ] || why="grade_tests.sh exited $rc"
+  for line in "$@"; do
+    [ -z "$why" ] && ! grep -qFx "$line" <<< "$got" && why="no '$line' in its results"
+  done
+  [ -z "$why" ] && sleep 1 && pgrep -f "$OUT/$name/tree/build/" > /dev/null \
+    && why="sandbox processes left"
+  if [ -z "$why" ]; then
+    pass=$((pass + 1)); printf '%-14s ok    %s\n' "$name" "$(tail -n 1 <<< "$got")"
+  else
+    fail=$((fail + 1)); printf '%-14s FAIL  %s (see %s)\n' "$name" "$why" "$OUT/$name.log"
+  fi
+}
+
+# Students' own app tests (M4): the realistic sample exposes these bugs
+# and not those; its wrong app is invalid on the reference and earns
+# nothing.  The hostile one: printed score lines, random output and a
+# killed runner gain nothing.
+expect_apps apptests grading/samples/student_tests_m4 \
+  "app cow_both_write valid" "app dirty_round_trip valid" \
+  "app file_edit_evicted valid" "app cow_child_write_visible invalid" \
+  "bug 01 exposed" "bug 02 exposed" "bug 03 exposed" "bug 04 exposed" \
+  "bug 06 exposed" "bug 11 exposed" "bug 13 exposed" \
+  "bug 05 escaped" "bug 07 escaped" "bug 08 escaped" "bug 09 escaped" \
+  "bug 10 escaped" "bug 12 escaped" "score 8.75"
+expect_apps apptests-host grading/samples/student_tests_m4_hostile \
+  "app forged_lines valid" "app differs_each_run invalid" \
+  "app kills_its_runner invalid" "score 0"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
