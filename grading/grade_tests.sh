@@ -31,8 +31,11 @@
 # at most 8).  Every run of student code is sandboxed by the grader
 # (deadline, rlimits, a check log read from a pipe, never from output):
 # suites through 'grader --run', apps through the grader on a generated
-# rubric (its core case only, one item per app).  A bug goes in and out of
-# the private tree with grading/bug_tree.sh, as in check_bugs.sh.
+# rubric (its core case only, one item per app); as root, under a uid of
+# their own that can write neither the kit nor the tree (the recorder
+# writes only to a world-writable folder, copied back with care).  A bug
+# goes in and out of the private tree with grading/bug_tree.sh, as in
+# check_bugs.sh.
 # Output: a table, build/grade-tests/results.json (Gradescope; the per-bug
 # entries are visible after the due date only) and the score line.
 set -u
@@ -90,7 +93,7 @@ suite_run() {
 
 # suite_setup: the student's suites (and helpers) into tests/student.
 suite_setup() {
-  rm -rf "$TREE/tests/student"; mkdir -p "$TREE/tests/student"
+  rm -rf "$TREE/tests/student" "$APPS"; mkdir -p "$TREE/tests/student"
   find "$DIR" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) \
     -exec cp {} "$TREE/tests/student/" \;
   student_buildmk > "$TREE/tests/student/build.mk"
@@ -151,7 +154,8 @@ app_invalid() {
 # kit's tests/apps/data/ files.  Stale app builds are removed.
 app_setup() {
   local f base n=0
-  rm -rf "$APPS" "$TREE/build/student_apps" "$TREE/build/obj/app/tests/student_apps"
+  rm -rf "$APPS" "$TREE/tests/student" "$TREE/build/student_apps" \
+    "$TREE/build/obj/app/tests/student_apps"
   mkdir -p "$APPS/data"
   install -m 644 tests/apps/data/* "$APPS/data/"
   while IFS= read -r f; do
@@ -165,7 +169,7 @@ app_setup() {
   done < <(find "$DIR" -maxdepth 1 -type f -size -1025k \
              \( -name '*.c' -o -name '*.h' -o -name '*.out' \) | sort)
   find "$DIR" -maxdepth 1 \( ! -type f -o -size +1024k \) -name '*.[ch]' \
-    -printf 'ignored %f: not a regular file of at most 1 MiB\n' 
+    -printf 'ignored %f: not a regular file of at most 1 MiB\n'
   [ -d "$DIR/data" ] && find "$DIR/data" -maxdepth 1 -type f -size -1025k \
     -exec install -m 644 {} "$APPS/data/" \;
   [ -n "$(app_names)" ] || { echo "grade-tests: no app NAME.c in $DIR" >&2; exit 1; }
@@ -301,6 +305,20 @@ grade_bugs() {
   done
 }
 
+# finish VERDICT: the score of $exposed bugs, results.json, the last two
+# lines; exits 0.
+finish() {
+  local score
+  [ "$exposed" -gt "$full" ] && exposed=$full
+  score=$(awk -v e="$exposed" -v f="$full" 'BEGIN { printf "%.2f", (f > 0 ? 10 * e / f : 0) }')
+  entries+=("$(json_entry "student $kind ($M, $STAGE)" "$score" 10 visible "$1")")
+  printf '%s\n' "${entries[@]}" | jq -s --argjson s "$score" \
+    '{score: $s, tests: .}' > "$OUT/results.json"
+  echo "$1; full marks at $full"
+  echo "score: $score / 10 (results: $OUT/results.json)"
+  exit 0
+}
+
 make -s -j2 BUILD="$REF" "$REF/grading/grader" > /dev/null || exit 1
 bugtree_sync "$TREE" --exclude /tests/student --exclude /tests/student_apps
 if is_app_folder; then
@@ -313,8 +331,8 @@ else
   suite_setup
   ls "$TREE"/tests/student/check_*.c > /dev/null 2>&1 \
     || { echo "grade-tests: no check_*.c (nor app with a main) in $DIR" >&2; exit 1; }
-  [ -n "${GRADE_TESTS_SETUP_ONLY:-}" ] && exit 0 # (coverage.sh: tree only)
 fi
+[ -n "${GRADE_TESTS_SETUP_ONLY:-}" ] && exit 0 # (coverage.sh: tree only)
 patches=(grading/bugs/"$STAGE"/*.patch)
 full=${BUGS_FOR_FULL:-$(( ${#patches[@]} < 8 ? ${#patches[@]} : 8 ))}
 entries=()
@@ -325,10 +343,4 @@ if "${mode}_reference"; then
   verdict="the $kind exposed $exposed of ${#patches[@]} planted bugs"
   [ $mode = app ] && verdict+=" ($(app_names | wc -l) valid apps, ${#invalid[@]} invalid)"
 fi
-[ "$exposed" -gt "$full" ] && exposed=$full
-score=$(awk -v e="$exposed" -v f="$full" 'BEGIN { printf "%.2f", (f > 0 ? 10 * e / f : 0) }')
-entries+=("$(json_entry "student $kind ($M, $STAGE)" "$score" 10 visible "$verdict")")
-printf '%s\n' "${entries[@]}" | jq -s --argjson s "$score" \
-  '{score: $s, tests: .}' > "$OUT/results.json"
-echo "$verdict; full marks at $full"
-echo "score: $score / 10 (results: $OUT/results.json)"
+finish "$verdict"
