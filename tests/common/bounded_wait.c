@@ -112,6 +112,13 @@ unsigned bounded_event_wait(struct bounded_event *e, unsigned any)
     return bounded_event_wait_until(e, any, &deadline);
 }
 
+unsigned bounded_event_wait_ms(struct bounded_event *e, unsigned any,
+                               long ms)
+{
+    struct timespec until = bounded_after_ns((int64_t)ms * 1000000);
+    return bounded_event_wait_until(e, any, &until);
+}
+
 /* ---- threads ----------------------------------------------------------- */
 
 /* pthread entry: run the function, then say so (invariant 3). */
@@ -183,9 +190,8 @@ int bounded_run_start(struct bounded_run *r, const struct stage_ops *ops,
 
 enum bounded_run_state bounded_run_wait(struct bounded_run *r, long ms)
 {
-    struct timespec until = bounded_after_ns((int64_t)ms * 1000000);
-    if (bounded_event_wait_until(&r->thread.event, BOUNDED_THREAD_ENDED,
-                                 &until) & BOUNDED_THREAD_ENDED) {
+    if (bounded_event_wait_ms(&r->thread.event, BOUNDED_THREAD_ENDED, ms) &
+        BOUNDED_THREAD_ENDED) {
         bounded_thread_reap(&r->thread);
         return BOUNDED_RUN_DONE;
     }

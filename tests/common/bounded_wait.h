@@ -61,6 +61,9 @@ void bounded_event_raise(struct bounded_event *e, unsigned bits);
 /* Wait until one of the bits of 'any' is raised or the deadline passes.
  * Returns every bit raised so far (none of 'any' among them: timed out). */
 unsigned bounded_event_wait(struct bounded_event *e, unsigned any);
+/* The same, waiting at most ms milliseconds (a pace, not a deadline). */
+unsigned bounded_event_wait_ms(struct bounded_event *e, unsigned any,
+                               long ms);
 
 /* The bit of a bounded_thread's event raised when its function returned;
  * tests raise their own bits below it. */

@@ -2,13 +2,13 @@
  * p2_fixture.c - helpers of the phase2 suite (see p2_fixture.h).
  *
  * The audited run: a helper thread runs stage_run_workload (which starts
- * and joins the user threads; bounded_wait.h's bounded_run); the test's
- * thread loops quiesce -> audit -> resume, pacing itself with 3 ms waits
- * for the run's end (the slice only paces the audits; the end is
- * signalled).  The first failed audit is kept and asserted on once the
- * helper is joined.  A run that counts no access for the bounded wait's
- * deadline is stuck (a lost wake-up, a fault waiting for a write that
- * already ended): the test fails saying so instead of hanging.
+ * and joins the user threads; bounded_wait.h's bounded_run) and an
+ * auditor thread loops quiesce -> audit -> resume every 3 ms, keeping the
+ * first failed audit, while the test's thread waits for the run to end.
+ * Neither blocking call is made by the test's thread, so when the stage
+ * hangs (a lost wake-up, a fault that never leaves the gate, which also
+ * blocks phase2_quiesce) the run counts no access for the bounded wait's
+ * deadline and the test fails saying so instead of hanging.
  */
 #include "p2_fixture.h"
 
@@ -140,45 +140,72 @@ void p2fx_flush(struct p2fx *fx)
 
 /* ---- the audited run ------------------------------------------------- */
 
-/* One quiesce -> audit -> resume; keeps the first failure in first. */
-static void p2fx_audit_once(struct p2fx *fx, char *first, size_t len)
+/* The auditor's bit on its thread event: the run is over, stop. */
+#define P2FX_AUDITOR_STOP 1u
+
+struct p2fx_auditor {
+    struct p2fx *fx;
+    unsigned audits;  /* read after the join */
+    char first[512];  /* the first failed audit's message, "" if none */
+    struct bounded_thread thread;
+};
+
+/* The auditor thread: quiesce -> audit -> resume every 3 ms until told to
+ * stop (at least once).  Keeps the first failure. */
+static void p2fx_auditor_main(void *arg)
 {
-    char msg[512] = "";
-    phase2_quiesce(fx->s);
-    int rc = phase2_ops.audit(fx->s, msg, sizeof(msg));
-    phase2_resume(fx->s);
-    if (rc != 0 && first[0] == '\0')
-        snprintf(first, len, "%s", msg);
+    struct p2fx_auditor *a = arg;
+    do {
+        char msg[512] = "";
+        phase2_quiesce(a->fx->s);
+        int rc = phase2_ops.audit(a->fx->s, msg, sizeof(msg));
+        phase2_resume(a->fx->s);
+        if (rc != 0 && a->first[0] == '\0')
+            snprintf(a->first, sizeof(a->first), "%s", msg);
+        a->audits++;
+    } while ((bounded_event_wait_ms(&a->thread.event, P2FX_AUDITOR_STOP, 3) &
+              P2FX_AUDITOR_STOP) == 0);
+}
+
+/* Wait for run r to end (asserting it does not get stuck), then stop and
+ * join auditor a. */
+static void p2fx_finish_audited(struct p2fx *fx, struct bounded_run *r,
+                                struct p2fx_auditor *a)
+{
+    enum bounded_run_state st;
+    while ((st = bounded_run_wait(r, 100)) == BOUNDED_RUN_RUNNING)
+        ;
+    ck_assert_msg(st == BOUNDED_RUN_DONE, "the workload stopped making "
+                  "progress: no access done in %.0f s (%llu of %llu done); "
+                  "a user thread waits for a frame or a write that never "
+                  "comes, or a fault never leaves the stage (race seed %llu)",
+                  bounded_wait_seconds(),
+                  (unsigned long long)bounded_run_accesses(r),
+                  (unsigned long long)(r->cfg->accesses * r->nthreads),
+                  (unsigned long long)fx->seed);
+    bounded_event_raise(&a->thread.event, P2FX_AUDITOR_STOP);
+    ck_assert_msg(bounded_thread_join(&a->thread), "an audit did not "
+                  "finish within %.0f s after the workload ended: "
+                  "phase2_quiesce waits for a fault or pass that never "
+                  "leaves the stage", bounded_wait_seconds());
 }
 
 unsigned p2fx_run_audited(struct p2fx *fx, const struct workload_config *cfg,
                           unsigned nthreads)
 {
     struct bounded_run r;
-    char first[512] = "";
-    unsigned audits = 0;
+    struct p2fx_auditor a = {.fx = fx};
     ck_assert_int_eq(bounded_run_start(&r, &phase2_ops, fx->s, cfg, nthreads),
                      0);
-    enum bounded_run_state st;
-    do {
-        st = bounded_run_wait(&r, 3);
-        if (st != BOUNDED_RUN_STUCK)
-            p2fx_audit_once(fx, first, sizeof(first));
-        audits++;
-    } while (st == BOUNDED_RUN_RUNNING);
-    ck_assert_msg(st == BOUNDED_RUN_DONE, "the workload stopped making "
-                  "progress: no access done in %.0f s (%llu of %llu done); "
-                  "a user thread waits for a frame or a write that never "
-                  "comes (race seed %llu)", bounded_wait_seconds(),
-                  (unsigned long long)bounded_run_accesses(&r),
-                  (unsigned long long)(cfg->accesses * nthreads),
-                  (unsigned long long)fx->seed);
-    ck_assert_msg(first[0] == '\0', "audit while running: %s (race seed %llu)",
-                  first, (unsigned long long)fx->seed);
+    ck_assert_int_eq(bounded_thread_start(&a.thread, p2fx_auditor_main, &a),
+                     0);
+    p2fx_finish_audited(fx, &r, &a);
+    ck_assert_msg(a.first[0] == '\0', "audit while running: %s (race seed "
+                  "%llu)", a.first, (unsigned long long)fx->seed);
     ck_assert_msg(r.rc == 0 && r.res.stamp_errors == 0 &&
                       r.res.access_errors == 0,
                   "workload: %s (race seed %llu)", r.res.first_error,
                   (unsigned long long)fx->seed);
     ck_assert_uint_eq(r.res.reads + r.res.writes, cfg->accesses * nthreads);
-    return audits;
+    return a.audits;
 }
