@@ -16,8 +16,9 @@
 # Invariant: between bugtree_apply and bugtree_revert, TREE is the kit
 # plus exactly one patch.
 
-# (By content, not times: a file that differs is rewritten and so newer
-# than any object built from it, e.g. from a bug the last run left in.)
+# bugtree_sync TREE [RSYNC-OPTION...]: see above.  By content, not times:
+# a file that differs is rewritten, so it is newer than any object built
+# from it (e.g. with a bug a previous run left in) and make rebuilds it.
 bugtree_sync() {
   local tree=$1; shift
   mkdir -p "$tree"
@@ -25,16 +26,19 @@ bugtree_sync() {
     ./ "$tree/"
 }
 
+# bugtree_apply TREE PATCH: 0 when applied; 1 (nothing changed) when not.
 bugtree_apply() {
   local p; p=$(realpath "$2") || return 1
   (cd "$1" && patch -p1 -s --dry-run < "$p" && patch -p1 -s < "$p")
 }
 
+# bugtree_revert TREE PATCH: PATCH, applied by bugtree_apply, taken out.
 bugtree_revert() {
   local p; p=$(realpath "$2") || return 1
   (cd "$1" && patch -p1 -R -s < "$p")
 }
 
+# bug_description PATCH: prints the patch's one-line description.
 bug_description() {
   head -n 1 "$1" | sed 's/^Description: //'
 }

@@ -193,8 +193,9 @@ app_build() {
 # app_grader LABEL SUITE BINARY TEST: run loop test SUITE/core/TEST of
 # tests/BINARY over the apps in play (listed by their NAME.trace files) in
 # the grader's sandbox, through a generated rubric with one item per app.
-# Prints "NAME<tab>why" for each app whose iteration failed.  Results in
-# $OUT/LABEL/.  Exits when the grader itself fails.
+# Writes "NAME<tab>why" for each app whose iteration failed to
+# $OUT/LABEL/failed (the grader's results are there too).  Exits when the
+# grader itself fails (so never call it in a subshell).
 app_grader() {
   local label=$1 rub=$OUT/$1/rubric n names
   names=$(app_names)
@@ -215,7 +216,8 @@ app_grader() {
     || { echo "grade-tests: the grader failed (see $OUT/$label/grader.log)" >&2; exit 1; }
   jq -r '.tests[] | select(.score < .max_score)
     | [(.name | sub("^[^:]*: app/"; "")), .output] | @tsv' \
-    "$OUT/$label/results.json" | sed "s|$(realpath "$APPS")/||g"
+    "$OUT/$label/results.json" | sed "s|$(realpath "$APPS")/||g" \
+    > "$OUT/$label/failed"
 }
 
 # app_record: record every app on the reference (step 2), then put the
@@ -224,9 +226,10 @@ app_record() {
   local n why rec=$TREE/build/app-records f
   rm -rf "$rec"; mkdir -p "$rec"; chmod 1777 "$rec"
   for n in $(app_names); do : > "$APPS/$n.trace"; done # what list_apps lists
+  app_grader record record record_student_apps test_record_app
   while IFS=$'\t' read -r n why; do
     app_invalid "$n" "${why#app $n: }"
-  done < <(app_grader record record record_student_apps test_record_app)
+  done < "$OUT/record/failed"
   for n in $(app_names); do
     for f in trace out; do # files the sandbox wrote: regular, own, bounded
       [ "$f" = out ] && [ -f "$APPS/$n.out" ] && continue
@@ -246,10 +249,11 @@ app_reference() {
   local n why
   app_build
   app_record
+  app_grader reference apps check_student_apps \
+    test_app_matches_expected_trace_and_output
   while IFS=$'\t' read -r n why; do
     app_invalid "$n" "a second run on the reference differs: ${why#app $n: }"
-  done < <(app_grader reference apps check_student_apps \
-             test_app_matches_expected_trace_and_output)
+  done < "$OUT/reference/failed"
   for n in $(app_names); do
     echo "app $n: valid on the reference"
     entries+=("$(json_entry "app $n" 0 0 visible "valid on the reference")")
@@ -270,8 +274,9 @@ app_reference() {
 app_run() {
   local failed first why
   (cd "$TREE" && make -j2 BUILD=build build/pager) > "$OUT/$1.log" 2>&1 || return 2
-  failed=$(app_grader "$1" apps check_student_apps \
-             test_app_matches_expected_trace_and_output)
+  app_grader "$1" apps check_student_apps \
+    test_app_matches_expected_trace_and_output
+  failed=$(cat "$OUT/$1/failed")
   [ -z "$failed" ] && return 0
   first=${failed%%$'\n'*}
   why=${first#*$'\t'}
