@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounded_wait.h"
 #include "check_util.h"
 #include "lock.h"
 #include "lockorder.h"
@@ -162,7 +163,6 @@ static void stress(unsigned nthreads, enum machine_mmu mmu,
 {
     struct p3 x;
     struct workload_config wl;
-    struct workload_result res;
     p3_open(&x, 256, 24, 256, mmu, options, nthreads);
     lock_amplifier_enable(0);
     workload_defaults(&wl);
@@ -171,15 +171,29 @@ static void stress(unsigned nthreads, enum machine_mmu mmu,
     wl.phase_length = 500;
     wl.seed = 7 + nthreads;
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
-    int rc = stage_run_workload(&phase3_ops, x.s, &wl, nthreads, &res);
+    struct bounded_run run;
+    ck_assert_int_eq(bounded_run_start(&run, &phase3_ops, x.s, &wl, nthreads),
+                     0);
+    enum bounded_run_state st;
+    while ((st = bounded_run_wait(&run, 100)) == BOUNDED_RUN_RUNNING)
+        ;
+    ck_assert_msg(st == BOUNDED_RUN_DONE, "%u threads %s %s options %#"
+                  PRIx64 ": no access done in %.0f s (%" PRIu64 " of %u "
+                  "done): a user thread waits for something that never "
+                  "comes (seed %" PRIu64 ")", nthreads, machine_mmu_name(mmu),
+                  workload_pattern_name(pattern), options,
+                  bounded_wait_seconds(), bounded_run_accesses(&run),
+                  3000 * nthreads, lock_amplifier_seed());
     phase3_ops.stop(x.s);
     lock_amplifier_disable();
-    ck_assert_msg(rc == 0 && res.stamp_errors == 0 && res.access_errors == 0,
+    const struct workload_result *res = &run.res;
+    ck_assert_msg(run.rc == 0 && res->stamp_errors == 0 &&
+                      res->access_errors == 0,
                   "%u threads %s %s options %#" PRIx64 ": %s (seed %" PRIu64
                   ")", nthreads, machine_mmu_name(mmu),
-                  workload_pattern_name(pattern), options, res.first_error,
+                  workload_pattern_name(pattern), options, res->first_error,
                   lock_amplifier_seed());
-    ck_assert_uint_eq(res.reads + res.writes, 3000ull * nthreads);
+    ck_assert_uint_eq(res->reads + res->writes, 3000ull * nthreads);
     p3_close(&x);
 }
 
@@ -409,25 +423,27 @@ START_TEST(test_rescue_from_private_cache)
 }
 END_TEST
 
+/* Bits of the filler's thread event: its cache is full; main rescued. */
+#define FILLER_FILLED 1u
+#define FILLER_RESCUED 2u
+
 struct filler {
     struct p3 *x;
-    pthread_barrier_t *filled;
-    pthread_barrier_t *rescued;
     uint64_t result;
+    struct bounded_thread thread;
 };
 
 /* Fill this thread's cache, wait while main rescues, then fault a page
  * (skipping the stale entry) and exit (the cache drains). */
-static void *fill_then_fault(void *arg)
+static void fill_then_fault(void *arg)
 {
     struct filler *f = arg;
     machine_thread_attach(f->x->m);
     phase3_cache_fill(f->x->s);
-    pthread_barrier_wait(f->filled);
-    pthread_barrier_wait(f->rescued);
+    bounded_event_raise(&f->thread.event, FILLER_FILLED);
+    bounded_event_wait(&f->thread.event, FILLER_RESCUED);
     machine_read64(f->x->m, va_of(f->x, 40), &f->result);
     machine_thread_detach(f->x->m);
-    return NULL;
 }
 
 /* A page whose frame is in another thread's cache is rescued from it;
@@ -435,22 +451,21 @@ static void *fill_then_fault(void *arg)
 START_TEST(test_rescue_from_other_threads_cache)
 {
     struct p3 x;
-    pthread_barrier_t filled, rescued;
     p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
     all_standby(&x);
-    pthread_barrier_init(&filled, NULL, 2);
-    pthread_barrier_init(&rescued, NULL, 2);
-    struct filler f = {&x, &filled, &rescued, 1};
-    pthread_t tid;
-    ck_assert_int_eq(pthread_create(&tid, NULL, fill_then_fault, &f), 0);
-    pthread_barrier_wait(&filled);
+    struct filler f = {.x = &x, .result = 1};
+    ck_assert_int_eq(bounded_thread_start(&f.thread, fill_then_fault, &f), 0);
+    ck_assert_msg(bounded_event_wait(&f.thread.event, FILLER_FILLED) &
+                      FILLER_FILLED,
+                  "phase3_cache_fill on a second thread did not return "
+                  "within %.0f s", bounded_wait_seconds());
     uint64_t vpn = cached_page(&x);
     ck_assert_uint_eq(get(&x, vpn), stamp(vpn, 4));
-    pthread_barrier_wait(&rescued);
-    pthread_join(tid, NULL);
+    bounded_event_raise(&f.thread.event, FILLER_RESCUED);
+    ck_assert_msg(bounded_thread_join(&f.thread), "a fault of the thread "
+                  "whose cached frame was rescued (or its exit) did not "
+                  "return within %.0f s", bounded_wait_seconds());
     ck_assert_uint_eq(f.result, 0);
-    pthread_barrier_destroy(&filled);
-    pthread_barrier_destroy(&rescued);
     uint64_t cached = 0;
     for (uint64_t fr = 0; fr < 8; fr++)
         cached += (pfn_get(&x.core->pfns, fr)->flags & PFN_FLAG_CACHED) != 0;
@@ -460,23 +475,24 @@ START_TEST(test_rescue_from_other_threads_cache)
 END_TEST
 
 /* Frames a thread cached come back when it exits. */
-static void *touch_and_exit(void *arg)
+static void touch_and_exit(void *arg)
 {
     struct p3 *x = arg;
     uint64_t v;
     machine_thread_attach(x->m);
     machine_read64(x->m, va_of(x, 5), &v);
     machine_thread_detach(x->m);
-    return NULL;
 }
 
 START_TEST(test_thread_exit_returns_cached_frames)
 {
     struct p3 x;
     p3_open(&x, 256, 64, 256, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
-    pthread_t tid;
-    ck_assert_int_eq(pthread_create(&tid, NULL, touch_and_exit, &x), 0);
-    pthread_join(tid, NULL);
+    struct bounded_thread t;
+    ck_assert_int_eq(bounded_thread_start(&t, touch_and_exit, &x), 0);
+    ck_assert_msg(bounded_thread_join(&t), "a thread's first fault and its "
+                  "exit (which returns its cached frames) did not finish "
+                  "within %.0f s", bounded_wait_seconds());
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_FREE), 63);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_ACTIVE), 1);
     p3_close(&x);
