@@ -370,6 +370,10 @@ static int machine_slot_claim(struct machine *m)
         if (atomic_compare_exchange_strong(&m->slots[i].used, &expected,
                                            true)) {
             atomic_fetch_add(&m->attached, 1);
+            unsigned high = atomic_load(&m->slots_high);
+            while (high < i + 1 &&
+                   !atomic_compare_exchange_weak(&m->slots_high, &high, i + 1))
+                ;
             return (int)i;
         }
     }

@@ -56,6 +56,7 @@ struct machine {
     struct counters counts;
     _Alignas(MACHINE_CACHE_LINE)
     _Atomic unsigned attached;        /* slots in use */
+    _Atomic unsigned slots_high;      /* slots ever claimed: 1 + top index */
 
     /* Each slot written only by its owner (epoch) or by attach (used). */
     struct machine_slot slots[MACHINE_MAX_THREADS];

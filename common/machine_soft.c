@@ -39,13 +39,18 @@
 #include <errno.h>
 #include <sched.h>
 
-/* Wait until every thread that is inside an access now has left it. */
+/* Wait until every thread that is inside an access now has left it.
+ * Only slots below slots_high were ever claimed: a thread claiming a
+ * higher one raises slots_high before its first access, so if this load
+ * misses the raise, that access comes later in the sequentially
+ * consistent order than the stage's PTE store, and sees it. */
 void machine_soft_shootdown(struct machine *m)
 {
     uint64_t snap[MACHINE_MAX_THREADS];
-    for (unsigned i = 0; i < MACHINE_MAX_THREADS; i++)
+    unsigned n = atomic_load(&m->slots_high);
+    for (unsigned i = 0; i < n; i++)
         snap[i] = atomic_load(&m->slots[i].epoch);
-    for (unsigned i = 0; i < MACHINE_MAX_THREADS; i++) {
+    for (unsigned i = 0; i < n; i++) {
         if ((snap[i] & 1) == 0)
             continue;
         while (atomic_load(&m->slots[i].epoch) == snap[i])
