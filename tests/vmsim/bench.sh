@@ -101,6 +101,7 @@ awk -F, '
     if (!(($1 "," $2) in seen)) { seen[$1 "," $2] = 1; order[++n] = $1 "," $2 } }
   END {
     if (max == 0) max = 1
+    step = 10 ^ int(log(max) / log(10)); max = step * int((max + step - 1) / step)  # a round top
     W = 640; H = 400; L = 80; R = 200; T = 40; B = 50
     pw = W - L - R; ph = H - T - B
     printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H
@@ -130,7 +131,7 @@ awk -F, '
       if (pts != "") {
         printf "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", pts, c, dash
         m = split(pts, p, " ")
-        for (q = 1; q < m; q++) { split(p[q], xy, ","); printf "<circle cx=\"%s\" cy=\"%s\" r=\"3\" fill=\"%s\"/>\n", xy[1], xy[2], c }
+        for (q = 1; q <= m; q++) { split(p[q], xy, ","); printf "<circle cx=\"%s\" cy=\"%s\" r=\"3\" fill=\"%s\"/>\n", xy[1], xy[2], c }
       }
       printf "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", W - R + 20, T + 10 + 20 * i, W - R + 50, T + 10 + 20 * i, c, dash
       printf "<text x=\"%d\" y=\"%d\">%s %s</text>\n", W - R + 56, T + 14 + 20 * i, sm[1], sm[2]
