@@ -11,6 +11,9 @@
  *   3. A bounded_thread raises BOUNDED_THREAD_ENDED as the very last thing
  *      its function's thread does with t, so once a waiter saw the bit,
  *      pthread_join returns at once.
+ *   4. A bounded_call's bookkeeping is on the heap and freed only after the
+ *      join, so a call still running past the deadline never writes into
+ *      freed memory or into the frame of a caller that has gone on.
  *
  * Locking: each event's mutex is a leaf (nothing is called while holding
  * it but the condition wait).
@@ -162,6 +165,22 @@ bool bounded_thread_join(struct bounded_thread *t)
     return true;
 }
 
+int bounded_call(void (*fn)(void *arg), void *arg)
+{
+    struct bounded_thread *t = malloc(sizeof(*t));
+    if (t == NULL)
+        return ENOMEM;
+    int err = bounded_thread_start(t, fn, arg);
+    if (err != 0) {
+        free(t);
+        return err;
+    }
+    if (!bounded_thread_join(t))
+        return ETIMEDOUT; /* t stays: the thread still raises its bit */
+    free(t);
+    return 0;
+}
+
 /* ---- workload runs ----------------------------------------------------- */
 
 /* The helper thread: the whole run. */
@@ -203,4 +222,13 @@ enum bounded_run_state bounded_run_wait(struct bounded_run *r, long ms)
     }
     return bounded_passed(&r->deadline) ? BOUNDED_RUN_STUCK
                                         : BOUNDED_RUN_RUNNING;
+}
+
+enum bounded_run_state bounded_run_finish(struct bounded_run *r)
+{
+    enum bounded_run_state st;
+    while ((st = bounded_run_wait(r, BOUNDED_RUN_POLL_MS)) ==
+           BOUNDED_RUN_RUNNING)
+        ;
+    return st;
 }

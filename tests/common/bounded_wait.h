@@ -14,6 +14,9 @@
  *   bounded_event_*   bits one thread raises and another waits for;
  *   bounded_thread_*  a thread whose end can be waited for (and whose
  *                     event the test may raise its own bits on);
+ *   bounded_call      one function on a helper thread, waited for with the
+ *                     deadline (a call into the code under test that may
+ *                     never return, e.g. joining its threads);
  *   bounded_run_*     stage_run_workload in a helper thread, waited for in
  *                     slices, declared stuck after a deadline with no
  *                     access counted.
@@ -86,6 +89,13 @@ int bounded_thread_start(struct bounded_thread *t, void (*fn)(void *),
  * is left running and t alive (the test is failing anyway). */
 bool bounded_thread_join(struct bounded_thread *t);
 
+/* Run fn(arg) on a new thread and wait for it to return.  0 once it
+ * returned (the thread is joined); ETIMEDOUT when it had not by the
+ * deadline (the thread is left running with its own bookkeeping, so arg
+ * must stay valid for as long as the process lives: the test is failing
+ * anyway); ENOMEM or pthread_create's error when it could not start. */
+int bounded_call(void (*fn)(void *arg), void *arg);
+
 /* stage_run_workload of ops on s in a helper thread. */
 enum bounded_run_state { BOUNDED_RUN_RUNNING, BOUNDED_RUN_DONE,
                          BOUNDED_RUN_STUCK };
@@ -112,6 +122,10 @@ int bounded_run_start(struct bounded_run *r, const struct stage_ops *ops,
  * STUCK: no access was counted for bounded_wait_seconds() (its threads
  * are left running).  The caller stops calling after DONE or STUCK. */
 enum bounded_run_state bounded_run_wait(struct bounded_run *r, long ms);
+/* Wait for the run to end, BOUNDED_RUN_POLL_MS at a time: DONE or STUCK,
+ * as bounded_run_wait says them (never RUNNING). */
+#define BOUNDED_RUN_POLL_MS 100
+enum bounded_run_state bounded_run_finish(struct bounded_run *r);
 /* Accesses counted so far (for the message of a stuck run). */
 uint64_t bounded_run_accesses(const struct bounded_run *r);
 

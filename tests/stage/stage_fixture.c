@@ -9,13 +9,23 @@
  *      descriptor left open).
  *   2. Helpers only use the stage through STAGE_OPS and the shared core,
  *      so the suite serves every phase.
+ *   3. Every call that waits for the stage's threads (start, stop, a
+ *      workload run) runs on a helper thread and is waited for with the
+ *      deadline of common/bounded_wait.h, so a lost wake-up or a deadlock
+ *      fails the test in seconds with a sentence instead of hanging the
+ *      suite.  What such a call may still touch after its deadline lives
+ *      on the heap and is never freed (the test is failing anyway).
  */
 #include "stage_fixture.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/bounded_wait.h"
 #include "lockorder.h"
 #include "pagefile.h"
 
@@ -75,6 +85,112 @@ void fx_close(struct fx *fx)
     fx->ops->destroy(fx->s);
     fx->s = NULL;
     ck_assert_int_eq(fx_count_fds(), fx->fds_before);
+}
+
+/* A call of start or stop on a helper thread (heap: invariant 3). */
+struct fx_call {
+    const struct stage_ops *ops;
+    struct stage *s;
+    int rc; /* start's result; read after the call returned */
+};
+
+static void fx_start_main(void *arg)
+{
+    struct fx_call *c = arg;
+    c->rc = c->ops->start(c->s);
+}
+
+static void fx_stop_main(void *arg)
+{
+    struct fx_call *c = arg;
+    c->ops->stop(c->s);
+    c->rc = 0;
+}
+
+/* Run fn (fx_start_main or fx_stop_main) on fx's stage within the
+ * deadline, else fail saying 'what' got stuck and why it may have.
+ * Returns the call's rc. */
+static int fx_bounded_call(struct fx *fx, void (*fn)(void *),
+                           const char *what, const char *why)
+{
+    struct fx_call *c = malloc(sizeof(*c));
+    ck_assert_ptr_nonnull(c);
+    *c = (struct fx_call){.ops = fx->ops, .s = fx->s, .rc = -1};
+    int err = bounded_call(fn, c);
+    if (err != ETIMEDOUT) {
+        int rc = c->rc;
+        free(c);
+        ck_assert_msg(err == 0, "%s: cannot run %s on a thread: %s",
+                      fx->ops->name, what, strerror(err));
+        return rc;
+    }
+    ck_abort_msg("%s: %s did not return within %.0f s: %s (lost wake-up "
+                 "or deadlock?)", fx->ops->name, what, bounded_wait_seconds(),
+                 why);
+    return -1;
+}
+
+void fx_start(struct fx *fx)
+{
+    int rc = fx_bounded_call(fx, fx_start_main, "start",
+                             "it waits for a system thread that never "
+                             "reports it runs");
+    ck_assert_msg(rc == 0, "%s: start failed (%d)", fx->ops->name, rc);
+    fx->started = true;
+}
+
+void fx_stop(struct fx *fx)
+{
+    fx_bounded_call(fx, fx_stop_main, "stop",
+                    "the trimmer or the writer never leaves its loop, or "
+                    "stop waits for a pass that never ends");
+    fx->started = false;
+}
+
+const char *fx_describe_run(const struct fx *fx,
+                            const struct workload_config *wl, char *buf,
+                            size_t len)
+{
+    snprintf(buf, len, "%s: %s on the %s MMU, options %#" PRIx64 "%s",
+             fx->ops->name, workload_pattern_name(wl->pattern),
+             machine_mmu_name(fx->core->config.mmu), fx->core->config.options,
+             fx->started ? ", with the system threads" : "");
+    return buf;
+}
+
+/* A workload run on a helper thread and its own copy of the workload
+ * (heap: invariant 3). */
+struct fx_run {
+    struct bounded_run run;
+    struct workload_config wl;
+};
+
+int fx_run_workload(struct fx *fx, const struct workload_config *wl,
+                    unsigned nthreads, struct workload_result *res)
+{
+    struct fx_run *r = malloc(sizeof(*r));
+    ck_assert_ptr_nonnull(r);
+    r->wl = *wl;
+    int err = bounded_run_start(&r->run, fx->ops, fx->s, &r->wl, nthreads);
+    if (err != 0)
+        free(r);
+    ck_assert_msg(err == 0, "%s: cannot start the workload's thread: %s",
+                  fx->ops->name, strerror(err));
+    if (bounded_run_finish(&r->run) == BOUNDED_RUN_STUCK) {
+        char what[160];
+        ck_abort_msg("%s: no access completed for %.0f s (%" PRIu64 " of %"
+                     PRIu64 " done): a user thread is stuck in the fault "
+                     "handler%s (lost wake-up or deadlock?)",
+                     fx_describe_run(fx, wl, what, sizeof(what)),
+                     bounded_wait_seconds(), bounded_run_accesses(&r->run),
+                     wl->accesses * nthreads,
+                     fx->started ? ", waiting for a frame or a write the "
+                                   "system threads never deliver" : "");
+    }
+    *res = r->run.res;
+    int rc = r->run.rc;
+    free(r);
+    return rc;
 }
 
 uint64_t fx_va(const struct fx *fx, uint64_t vpn)

@@ -11,6 +11,7 @@
 #define PAGELAB_STAGE_FIXTURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "check_util.h"
@@ -33,6 +34,7 @@ struct fx {
     struct machine *m;
     struct pagefile *pf;
     int fds_before; /* open descriptors before the stage existed */
+    bool started;   /* the system threads run (fx_start without fx_stop) */
 };
 
 /* A configuration of pages / frames / mmu, page file of 'pages' slots,
@@ -49,6 +51,24 @@ void fx_open_small(struct fx *fx, int mmu);
 void fx_close(struct fx *fx);
 /* Open descriptors of the process right now. */
 int fx_count_fds(void);
+
+/* Start / stop the stage's system threads (phase1: no-ops).  Each call
+ * runs on a helper thread and must return within bounded_wait_seconds(),
+ * else the test fails saying which call got stuck; fx_start also asserts
+ * start returned 0. */
+void fx_start(struct fx *fx);
+void fx_stop(struct fx *fx);
+/* stage_run_workload of wl with nthreads user threads, on a helper thread:
+ * fails the test with a sentence when no access completes for
+ * bounded_wait_seconds() (a user thread stuck in the fault handler).
+ * Otherwise stores the result in *res and returns stage_run_workload's. */
+int fx_run_workload(struct fx *fx, const struct workload_config *wl,
+                    unsigned nthreads, struct workload_result *res);
+/* "<stage>: <pattern> on the <mmu> MMU, options <hex>[, with the system
+ * threads]" for wl on fx's stage, into buf (a message's subject). */
+const char *fx_describe_run(const struct fx *fx,
+                            const struct workload_config *wl, char *buf,
+                            size_t len);
 
 uint64_t fx_va(const struct fx *fx, uint64_t vpn);
 pte_t fx_pte(const struct fx *fx, uint64_t vpn);

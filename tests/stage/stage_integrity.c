@@ -2,7 +2,8 @@
  * stage_integrity.c - the stage suite's "integrity" case: whole workloads
  * (every pattern, both MMU backends, with and without the phase3 options,
  * once with the system threads started) through stage_run_workload, whose
- * stamp checks catch any lost write; and a seeded random walk of single
+ * stamp checks catch any lost write (the fixture bounds each run, start and
+ * stop: a stuck stage fails within seconds, saying what got stuck); and a seeded random walk of single
  * accesses, trims and write-backs checked against a shadow copy of every
  * page, with the audit run after every step.
  */
@@ -33,14 +34,15 @@ static void run_pattern(enum workload_pattern pattern, enum machine_mmu mmu,
     wl.accesses = RUN_ACCESSES;
     wl.seed = 42 + (uint64_t)pattern;
     if (start_threads)
-        ck_assert_int_eq(fx.ops->start(fx.s), 0);
-    int rc = stage_run_workload(fx.ops, fx.s, &wl, 1, &res);
+        fx_start(&fx);
+    char what[160];
+    fx_describe_run(&fx, &wl, what, sizeof(what));
+    int rc = fx_run_workload(&fx, &wl, 1, &res);
     if (start_threads)
-        fx.ops->stop(fx.s);
+        fx_stop(&fx);
     ck_assert_msg(rc == 0 && res.stamp_errors == 0 && res.access_errors == 0,
-                  "%s %s: %" PRIu64 " stamp / %" PRIu64 " access errors: %s",
-                  workload_pattern_name(pattern), machine_mmu_name(mmu),
-                  res.stamp_errors, res.access_errors, res.first_error);
+                  "%s: %" PRIu64 " stamp / %" PRIu64 " access errors: %s",
+                  what, res.stamp_errors, res.access_errors, res.first_error);
     ck_assert_uint_eq(res.reads + res.writes, RUN_ACCESSES);
     ck_assert_uint_gt(stats_get(fx.core->stats, STAT_FAULT_ZERO), 0);
     if (pattern != WORKLOAD_PHASES) /* its working set fits in memory */
