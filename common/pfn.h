@@ -67,9 +67,9 @@ struct pfn {
 };
 
 struct pfn_db {
-    struct pfn *frames;
-    uint64_t nframes;
-    struct list lists[PFN_STATE_COUNT];
+    struct pfn *frames;   /* read on every lookup: kept off the lines */
+    uint64_t nframes;     /* that list links and counts write */
+    _Alignas(64) struct list lists[PFN_STATE_COUNT];
 };
 
 /* Allocate nframes records, all FREE and on the free list in frame order.

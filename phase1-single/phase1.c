@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "audit.h"
 #include "phase1_impl.h"
@@ -45,11 +46,12 @@ static int phase1_create(const struct stage_config *cfg, struct stage **out,
                  cfg->user_threads);
         return -EINVAL;
     }
-    struct stage *s = calloc(1, sizeof(*s));
+    struct stage *s = aligned_alloc(_Alignof(struct stage), sizeof(*s));
     if (s == NULL) {
         snprintf(err, errlen, "phase1: out of memory");
         return -ENOMEM;
     }
+    memset(s, 0, sizeof *s); /* aligned: the core's PFN lists */
     int rc = stage_core_init(&s->core, cfg, err, errlen);
     if (rc != 0) {
         free(s);

@@ -85,11 +85,12 @@ struct stage {
     unsigned write_budget;     /* most frames being written at once */
     uint64_t nregions;
     struct p3_region *regions;
-    struct p3_lock lists[PFN_STATE_COUNT];
+    _Alignas(64) struct p3_lock lists[PFN_STATE_COUNT];
     pthread_key_t key;         /* -> the calling thread's p3_thread */
 
-    /* Protected by events. */
-    struct lock events;
+    /* Protected by events.  (Each group written often starts a cache line
+     * of its own, away from the read-only fields above.) */
+    _Alignas(64) struct lock events;
     pthread_cond_t trim_cv;    /* trimmer waits here */
     pthread_cond_t write_cv;   /* writers wait here */
     pthread_cond_t frame_cv;   /* user threads out of frames wait here */
@@ -105,13 +106,13 @@ struct stage {
     pthread_t writers[P3_MAX_WRITERS];
 
     /* Protected by trim_lock. */
-    struct lock trim_lock;
+    _Alignas(64) struct lock trim_lock;
     uint64_t trim_hand;        /* the clock: next virtual page to visit */
     uint64_t reclaim_hand;     /* next page phase3_reclaim_slots looks at */
 
     /* Atomics, no lock (changed under events, so a waiter cannot miss
      * a change between its check and its wait). */
-    _Atomic uint64_t frame_gen;    /* bumped when frames become available */
+    _Alignas(64) _Atomic uint64_t frame_gen; /* bumped: frames available */
     _Atomic uint64_t write_gen;    /* bumped when a write batch completes */
     /* Atomics, no lock. */
     _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
