@@ -94,12 +94,14 @@ struct fx_call {
     int rc; /* start's result; read after the call returned */
 };
 
+/* bounded_call body: c->rc = ops->start(s).  No lock held. */
 static void fx_start_main(void *arg)
 {
     struct fx_call *c = arg;
     c->rc = c->ops->start(c->s);
 }
 
+/* bounded_call body: ops->stop(s), then c->rc = 0.  No lock held. */
 static void fx_stop_main(void *arg)
 {
     struct fx_call *c = arg;
