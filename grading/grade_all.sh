@@ -20,7 +20,7 @@ for sub in "$DIR"/*; do
     grading/grade.sh > "$OUT/$name.log" 2>&1
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   line=$(jq -r --arg n "$name" --arg t "$secs" \
-    '"\($n),\(.score),\([.tests[].max_score] | add),\($t)"' \
+    '"\($n),\(.score),\([.tests[].max_score] | add * 10000 | round / 10000),\($t)"' \
     "$OUT/$name/results.json" 2>/dev/null || echo "$name,invalid,,$secs")
   echo "$line" | tee -a "$OUT/scores.csv"
 done
