@@ -46,6 +46,7 @@
 
 #define MAX_RUBRICS 16
 #define OUTPUT_TAIL 1500   /* bytes of runner output shown with a failure */
+#define MESSAGES_MAX 600   /* bytes of a run's own messages shown */
 #define BUILD_MSG_MAX 3500 /* bytes of compiler messages in a build entry */
 
 struct options {
@@ -260,6 +261,57 @@ static void append_tail(char *text, size_t len,
              res->output + from);
 }
 
+/* Whether line (len bytes) is check's own report: "Running suite(s):",
+ * "NN%: Checks: ...", or a result line "file:line:P|F|E:...". */
+static bool is_check_line(const char *line, size_t len)
+{
+    if (len >= 9 && strncmp(line, "Running s", 9) == 0)
+        return true;
+    const char *pct = memchr(line, '%', len);
+    if (pct != NULL && (size_t)(line + len - pct) > 9 &&
+        strncmp(pct, "%: Checks:", 10) == 0)
+        return true;
+    const char *c1 = memchr(line, ':', len);
+    if (c1 == NULL || c1 == line)
+        return false;
+    const char *p = c1 + 1;
+    while (p < line + len && *p >= '0' && *p <= '9')
+        p++;
+    return p > c1 + 1 && p + 2 < line + len && p[0] == ':' &&
+           (p[1] == 'P' || p[1] == 'F' || p[1] == 'E') && p[2] == ':';
+}
+
+/* The lines a case run printed besides check's report (e.g. an invariant
+ * abort's "function: reason", which check does not record: it only sees
+ * the signal), each distinct line once, at most MESSAGES_MAX bytes, behind
+ * a header, appended to text.  They belong to the whole test case, not to
+ * one test. */
+static void append_messages(char *text, size_t len,
+                            const struct runner_result *res)
+{
+    size_t used = strlen(text), shown = 0, used_at_start = used;
+    bool header = false;
+    const char *p = res->output, *end = res->output + res->output_len;
+    while (p < end && shown < MESSAGES_MAX) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        char line[256];
+        snprintf(line, sizeof line, "\n%.*s", (int)n, p);
+        if (n > 0 && !is_check_line(p, n) &&
+            strstr(text + used_at_start, line) == NULL) {
+            if (!header)
+                snprintf(text + used, len - used, "\n--- printed by this "
+                         "test case's run ---");
+            header = true;
+            used = strlen(text);
+            snprintf(text + used, len - used, "%s", line);
+            used = strlen(text);
+            shown += n;
+        }
+        p = nl ? nl + 1 : end;
+    }
+}
+
 /* Decide whether a case run's log may be believed (invariant 2).
  * Returns 1 and fills *log, or 0 with the reason in why. */
 static int judge(const struct runner_result *res, struct ckxml_log *log,
@@ -334,6 +386,11 @@ static void score_item(struct grading *g, size_t m, const struct rubric *r,
              : t->message);
     if (!passed && log == NULL)
         append_tail(text, sizeof text, res);
+    /* A test killed by a signal: check records only the signal; an
+     * invariant abort's "function: reason" line is in the run's output. */
+    if (!passed && t != NULL && t->message != NULL &&
+        strstr(t->message, "Received signal") != NULL)
+        append_messages(text, sizeof text, res);
     if (log != NULL && t == NULL) {
         fprintf(stderr, "grader: %s:%u: rubric names %s, which suite %s's "
                 "log does not contain\n", r->file, it->line, it->id,

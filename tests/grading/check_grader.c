@@ -289,6 +289,31 @@ static void expect_outcome(const char *extra, int without_manifest,
     world_destroy(&w);
 }
 
+/* A test killed by an abort: check records only the signal; the entry
+ * also shows the "function: reason" line the run printed, once. */
+START_TEST(test_abort_entry_shows_the_reason_printed)
+{
+    struct world w;
+    world_make(&w, "fixture_honest",
+               "1 fixture/crash/test_aborts_on_purpose public\n", 0);
+    world_grade(&w, FIXTURE_BUILD, "");
+    ck_assert_msg(w.status == 0, "grader exited %d:\n%s", w.status, w.out);
+    char path[512], json[65536];
+    snprintf(path, sizeof path, "%s/out/results.json", w.dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    json[fread(json, 1, sizeof json - 1, f)] = '\0';
+    fclose(f);
+    const char *entry = strstr(json, "Received signal 6");
+    ck_assert_msg(entry != NULL, "no signal entry:\n%s", json);
+    const char *reason = "fixture_invariant: a frame is on two lists";
+    const char *first = strstr(entry, reason);
+    ck_assert_msg(first != NULL, "the reason is not shown:\n%s", json);
+    ck_assert_ptr_null(strstr(first + 1, reason));
+    world_destroy(&w);
+}
+END_TEST
+
 START_TEST(test_rubric_naming_missing_test_fails_strict)
 {
     expect_outcome("1 fixture/core/test_no_such public\n", 0, 0, "--strict",
@@ -328,6 +353,7 @@ static Suite *make_grader_suite(void)
     tcase_add_test(core, test_fork_bomb_is_contained);
     tcase_add_test(core, test_escaped_daemon_is_killed);
     tcase_add_test(core, test_perf_item_scores_ratio_to_reference);
+    tcase_add_test(core, test_abort_entry_shows_the_reason_printed);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_rubric_naming_missing_test_fails_strict);
     tcase_add_test(limits, test_malformed_rubric_is_refused);
