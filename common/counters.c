@@ -33,22 +33,25 @@ void counters_init(struct counters *c)
             atomic_init(&c->shard[s].value[i], 0);
 }
 
-void counters_add(struct counters *c, unsigned id, uint64_t n)
+/* Abort (as func) unless id names a counter of a set. */
+static void counters_require_id(const char *func, unsigned id)
 {
     if (id >= COUNTERS_MAX) {
-        fprintf(stderr, "counters_add: counter id out of range\n");
+        fprintf(stderr, "%s: counter id out of range\n", func);
         abort();
     }
+}
+
+void counters_add(struct counters *c, unsigned id, uint64_t n)
+{
+    counters_require_id("counters_add", id);
     atomic_fetch_add_explicit(&c->shard[counters_shard_index()].value[id], n,
                               memory_order_relaxed);
 }
 
 uint64_t counters_get(const struct counters *c, unsigned id)
 {
-    if (id >= COUNTERS_MAX) {
-        fprintf(stderr, "counters_get: counter id out of range\n");
-        abort();
-    }
+    counters_require_id("counters_get", id);
     uint64_t sum = 0;
     for (unsigned s = 0; s < COUNTERS_SHARDS; s++)
         sum += atomic_load_explicit(&c->shard[s].value[id],

@@ -245,14 +245,12 @@ int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
         return rc;
     struct pagefile *pf = aligned_alloc(_Alignof(struct pagefile),
                                         sizeof *pf);
-    if (pf != NULL) {
-        memset(pf, 0, sizeof *pf);
-        counters_init(&pf->io);
-    }
     if (pf == NULL) {
         snprintf(err, errlen, "pagefile: out of memory");
         return -ENOMEM;
     }
+    memset(pf, 0, sizeof *pf);
+    counters_init(&pf->io);
     pf->slots = cfg->slots;
     pf->page_size = cfg->page_size;
     if (pagefile_bitmap_init(pf) != 0) {

@@ -195,6 +195,15 @@ static int stage_core_build_store(struct stage_core *core, char *err,
 /* Check cfg and build every shared structure (see stage.h).  Returns 0, or
  * -EINVAL / a machine or page-file errno / -ENOMEM with a sentence in err;
  * on failure core holds nothing. */
+void *stage_alloc(size_t align, size_t size)
+{
+    size = (size + align - 1) / align * align; /* aligned_alloc's rule */
+    void *p = aligned_alloc(align, size);
+    if (p != NULL)
+        memset(p, 0, size);
+    return p;
+}
+
 int stage_core_init(struct stage_core *core, const struct stage_config *cfg,
                     char *err, size_t errlen)
 {

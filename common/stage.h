@@ -65,6 +65,12 @@ struct stage_core {
     struct stats *stats;
 };
 
+/* Zeroed memory for a stage object of size bytes with alignment align
+ * (use _Alignof of the stage's struct: the core's PFN lists and a
+ * stage's own lock groups are cache-line aligned, more than malloc
+ * promises).  NULL when out of memory; release with free(). */
+void *stage_alloc(size_t align, size_t size);
+
 /* Check cfg and build every shared structure; the machine's page table is
  * set to ptes (no fault handler yet).  Returns 0 or a negative errno with
  * one sentence in err; on failure nothing is left allocated. */

@@ -16,7 +16,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "audit.h"
 #include "phase1_impl.h"
@@ -46,12 +45,11 @@ static int phase1_create(const struct stage_config *cfg, struct stage **out,
                  cfg->user_threads);
         return -EINVAL;
     }
-    struct stage *s = aligned_alloc(_Alignof(struct stage), sizeof(*s));
+    struct stage *s = stage_alloc(_Alignof(struct stage), sizeof(*s));
     if (s == NULL) {
         snprintf(err, errlen, "phase1: out of memory");
         return -ENOMEM;
     }
-    memset(s, 0, sizeof *s); /* aligned: the core's PFN lists */
     int rc = stage_core_init(&s->core, cfg, err, errlen);
     if (rc != 0) {
         free(s);

@@ -405,12 +405,11 @@ static int phase2_fault_handler(void *ctx, uint64_t va, bool is_write)
 static int phase2_create(const struct stage_config *cfg, struct stage **out,
                          char *err, size_t errlen)
 {
-    struct stage *s = aligned_alloc(_Alignof(struct stage), sizeof(*s));
+    struct stage *s = stage_alloc(_Alignof(struct stage), sizeof(*s));
     if (s == NULL) {
         snprintf(err, errlen, "phase2: out of memory for the stage");
         return -ENOMEM;
     }
-    memset(s, 0, sizeof *s); /* aligned: the core's PFN lists */
     int rc = stage_core_init(&s->core, cfg, err, errlen);
     if (rc != 0) {
         free(s);

@@ -173,13 +173,11 @@ static void destroy_sync(struct stage *s)
 static int p3_create(const struct stage_config *cfg, struct stage **out,
                      char *err, size_t errlen)
 {
-    /* aligned: the regions' and thread contexts' cache lines */
-    struct stage *s = aligned_alloc(_Alignof(struct stage), sizeof *s);
+    struct stage *s = stage_alloc(_Alignof(struct stage), sizeof *s);
     if (s == NULL) {
         snprintf(err, errlen, "phase3: out of memory for the stage");
         return -ENOMEM;
     }
-    memset(s, 0, sizeof *s);
     int r = stage_core_init(&s->core, cfg, err, errlen);
     if (r < 0) {
         free(s);

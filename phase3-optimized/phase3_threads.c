@@ -60,6 +60,18 @@ void phase3_wake_system(struct stage *s, bool trim, bool write)
     lock_release(&s->events);
 }
 
+/* One trim batch in the caller's thread, unless another thread holds the
+ * trim lock (its batch is on the way: never queue behind it).  Returns the
+ * pages trimmed.  Holds nothing on entry or exit. */
+static unsigned trim_unless_busy(struct stage *s)
+{
+    if (!lock_try(&s->trim_lock))
+        return 0;
+    unsigned got = phase3_trim_locked(s, s->core.config.trim_batch);
+    lock_release(&s->trim_lock);
+    return got;
+}
+
 /* The pool of free + standby frames fell below low_water (a refill saw
  * it).  Without STAGE_OPT_DIRECT_RECLAIM, wake the trimmer (it trims up
  * to high_water and wakes the writer).  With it, the calling thread does
@@ -76,10 +88,7 @@ void phase3_replenish(struct stage *s)
         phase3_wake_system(s, true, false);
         return;
     }
-    if (lock_try(&s->trim_lock)) {
-        phase3_trim_locked(s, s->core.config.trim_batch);
-        lock_release(&s->trim_lock);
-    }
+    trim_unless_busy(s);
     if (phase3_list_count(s, PFN_MODIFIED) >= s->core.config.write_batch)
         phase3_write_modified(s, s->core.config.write_batch);
 }
@@ -177,11 +186,7 @@ static bool reclaim_direct(struct stage *s)
 {
     if (phase3_write_modified(s, s->core.config.write_batch) > 0)
         return true;
-    if (!lock_try(&s->trim_lock))
-        return false;
-    unsigned got = phase3_trim_locked(s, s->core.config.trim_batch);
-    lock_release(&s->trim_lock);
-    return got > 0 && phase3_list_count(s, PFN_STANDBY) > 0;
+    return trim_unless_busy(s) > 0 && phase3_list_count(s, PFN_STANDBY) > 0;
 }
 
 /* Wait for frames after a refill found none (frame_gen was gen before the

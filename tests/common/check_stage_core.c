@@ -71,10 +71,9 @@ static int tiny_fault(void *ctx, uint64_t va, bool is_write)
 static int tiny_create(const struct stage_config *cfg, struct stage **out,
                        char *err, size_t errlen)
 {
-    struct stage *s = aligned_alloc(_Alignof(struct stage), sizeof *s);
+    struct stage *s = stage_alloc(_Alignof(struct stage), sizeof *s);
     if (s == NULL)
         return -ENOMEM;
-    memset(s, 0, sizeof *s); /* aligned: the core's PFN lists */
     int rc = stage_core_init(&s->core, cfg, err, errlen);
     if (rc != 0) {
         free(s);
@@ -123,6 +122,22 @@ START_TEST(test_defaults_describe_the_original_machine)
     ck_assert_uint_eq(cfg.options, 0);
     char err[256] = "untouched";
     ck_assert_int_eq(stage_config_check(&cfg, err, sizeof err), 0);
+}
+END_TEST
+
+/* stage_alloc: zeroed, at the alignment asked (a size that is not a
+ * multiple of it too). */
+START_TEST(test_stage_alloc_is_zeroed_and_aligned)
+{
+    static const size_t sizes[] = {64, 100, 4096 + 8};
+    for (size_t i = 0; i < 3; i++) {
+        unsigned char *p = stage_alloc(64, sizes[i]);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq((uintptr_t)p % 64, 0);
+        for (size_t b = 0; b < sizes[i]; b++)
+            ck_assert_uint_eq(p[b], 0);
+        free(p);
+    }
 }
 END_TEST
 
@@ -460,6 +475,7 @@ static Suite *make_stage_core_suite(void)
     Suite *s = suite_create("stage_core");
     TCase *core = check_util_tcase(s, "core", "public", 120);
     tcase_add_test(core, test_defaults_describe_the_original_machine);
+    tcase_add_test(core, test_stage_alloc_is_zeroed_and_aligned);
     tcase_add_loop_test(core, test_core_init_builds_empty_structures, 0, 2);
     tcase_add_test(core, test_core_pte_finds_the_page_of_an_address);
     tcase_add_loop_test(core, test_run_workload_merges_every_thread, 0, 2);

@@ -110,6 +110,17 @@ static void world_destroy(struct world *w)
     nftw(w->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Read the world's results.json into json (len bytes). */
+static void world_results(const struct world *w, char *json, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/out/results.json", w->dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "no results.json");
+    json[fread(json, 1, len - 1, f)] = '\0';
+    fclose(f);
+}
+
 /* Grade fixture 'binary' in a fresh world; returns the score. */
 static double grade_fixture(const char *binary, struct world *w)
 {
@@ -157,12 +168,8 @@ START_TEST(test_honest_suite_scores_exactly_its_passed_tests)
                   "score %.2f, expected %.2f:\n%s", score, HONEST_SCORE,
                   w.out);
     ck_assert_ptr_nonnull(strstr(w.out, "planted failure"));
-    char path[512], json[65536];
-    snprintf(path, sizeof path, "%s/out/results.json", w.dir);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    json[fread(json, 1, sizeof json - 1, f)] = '\0';
-    fclose(f);
+    char json[65536];
+    world_results(&w, json, sizeof json);
     ck_assert_ptr_nonnull(strstr(json, "\"visibility\": \"after_due_date\""));
     ck_assert_ptr_nonnull(strstr(json, "\"status\": \"failed\""));
     ck_assert_ptr_nonnull(strstr(json, "\"execution_time\""));
@@ -298,12 +305,8 @@ START_TEST(test_abort_entry_shows_the_reason_printed)
                "1 fixture/crash/test_aborts_on_purpose public\n", 0);
     world_grade(&w, FIXTURE_BUILD, "");
     ck_assert_msg(w.status == 0, "grader exited %d:\n%s", w.status, w.out);
-    char path[512], json[65536];
-    snprintf(path, sizeof path, "%s/out/results.json", w.dir);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    json[fread(json, 1, sizeof json - 1, f)] = '\0';
-    fclose(f);
+    char json[65536];
+    world_results(&w, json, sizeof json);
     const char *entry = strstr(json, "Received signal 6");
     ck_assert_msg(entry != NULL, "no signal entry:\n%s", json);
     const char *reason = "fixture_invariant: a frame is on two lists";
