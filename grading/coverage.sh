@@ -2,7 +2,8 @@
 # coverage.sh - 'make grade-coverage [MILESTONE=M1] [STUDENT_TESTS=dir]
 # [SUBMISSION=dir]': line and branch coverage of the graded stage's code
 # (the files under <stage>/) by the public tests of the milestone and, when
-# STUDENT_TESTS is given, by the student's own suites.  grade.sh runs it
+# STUDENT_TESTS is given, by the student's own suites (or, for M4, their
+# app tests, each run once under the pager by the app recorder).  grade.sh runs it
 # on the graded tree when COVERAGE=1.
 #
 # A --coverage build of the rubric's test binaries in build/cov-grade (or
@@ -48,7 +49,17 @@ measure public $(for b in $BINS; do echo "$TREE/$B/tests/$b"; done)
 if [ -n "${STUDENT_TESTS:-}" ]; then
   GRADE_TESTS_SETUP_ONLY=1 GRADE_TESTS_OUT=$OUT/student-tree grading/grade_tests.sh > /dev/null 2>&1 || true
   ST=$OUT/student-tree/tree
-  (cd "$ST" && make -j2 BUILD=$B OPT="-O0 -g" EXTRA_CFLAGS=--coverage \
-     EXTRA_LDFLAGS=--coverage student-tests) >> "$OUT/build.log" 2>&1
-  TREE=$ST measure student "$ST"/$B/tests/student_check_*
+  if ls "$ST"/tests/student_apps/*.c > /dev/null 2>&1; then
+    # M4 app tests: the recorder runs each app (listed by an empty
+    # NAME.trace, as grade-tests does) under the --coverage pager
+    (cd "$ST" && make -k -j2 BUILD=$B OPT="-O0 -g" EXTRA_CFLAGS=--coverage \
+       EXTRA_LDFLAGS=--coverage student-apps) >> "$OUT/build.log" 2>&1
+    mkdir -p "$ST/$B/app-records"
+    for app in "$ST"/tests/student_apps/*.c; do : > "${app%.c}.trace"; done
+    TREE=$ST measure student "$ST/$B/tests/record_student_apps"
+  else
+    (cd "$ST" && make -j2 BUILD=$B OPT="-O0 -g" EXTRA_CFLAGS=--coverage \
+       EXTRA_LDFLAGS=--coverage student-tests) >> "$OUT/build.log" 2>&1
+    TREE=$ST measure student "$ST"/$B/tests/student_check_*
+  fi
 fi

@@ -14,7 +14,8 @@
 # scale.
 #
 # Then the sample app-test folders of grading/samples/student_tests_m4*
-# go through 'make grade-tests MILESTONE=M4' (see expect_apps below).
+# go through 'make grade-tests MILESTONE=M4' (see expect_apps below), and
+# 'make grade-coverage' measures what the realistic one covers.
 # Ends with "N passed, M failed"; exit status 1 on any failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -109,5 +110,18 @@ expect_apps apptests grading/samples/student_tests_m4 \
 expect_apps apptests-host grading/samples/student_tests_m4_hostile \
   "app forged_lines valid" "app differs_each_run invalid" \
   "app kills_its_runner invalid" "score 0"
+
+# Coverage of pager.c by the same students' apps ('make grade-coverage'):
+# the sample's apps run under a --coverage pager and reach more than half
+# of its lines.
+cov=$(MILESTONE=M4 STUDENT_TESTS=grading/samples/student_tests_m4 \
+      COV_OUT="$(pwd)/$OUT/coverage-m4" grading/coverage.sh 2>&1 \
+      | grep '^coverage M4 pager-cow student:')
+pct=$(sed -nE 's/.*lines ([0-9.]+)%.*/\1/p' <<< "$cov")
+if awk -v p="${pct:-0}" 'BEGIN { exit !(p > 50) }'; then
+  pass=$((pass + 1)); printf '%-14s ok    %s\n' app-coverage "${cov#coverage M4 }"
+else
+  fail=$((fail + 1)); printf '%-14s FAIL  %s\n' app-coverage "${cov:-no student coverage line}"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
