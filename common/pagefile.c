@@ -29,7 +29,8 @@
  *   1. For s < slots, bit s of the bitmap is set iff slot s is allocated.
  *      The padding bits past 'slots' in the last word are always set, so
  *      scans never hand them out.
- *   2. in_use equals the number of allocated slots (set bits below slots).
+ *   2. When no call is in progress, the in-use count equals the number of
+ *      allocated slots (set bits below slots).
  *   3. hint < slots.
  *
  * I/O retries EINTR and short transfers; a transfer that makes no
@@ -40,11 +41,18 @@
  * kind fail with a chosen error before any I/O; such a call is not counted
  * in the I/O counters.
  *
- * Locking: 'lock' (class "pagefile", rank PAGEFILE_LOCK_RANK, above every
- * stage lock) protects the bitmap, in_use and hint.  It is the leaf of
- * every stage's hierarchy: a stage may call in holding any of its locks,
- * and no other lock is taken while it is held.  I/O takes no lock; the
- * counters and the error hook are atomics.
+ * Locking: none; the page file takes no lock, so a stage may call in
+ * holding any of its own.  The bitmap is lock-free: a slot is claimed by a
+ * compare-and-swap that sets its bit in the word (a run: the bits of one
+ * word in one swap, then the next word's leading free bits in another) and
+ * released by an atomic and that clears it.  A claim that loses a race for
+ * the slot it found scans again.  The in-use count is a sharded counter
+ * (counters.h), the hint a relaxed atomic (only a place to start looking).
+ * Why not a mutex: every hard fault frees a slot and every write-back
+ * claims some, so with two threads faulting a mutex here was taken by both
+ * cores hundreds of thousands of times a second, and a contended pthread
+ * mutex sleeps in the kernel.  I/O takes no lock either; the I/O counters
+ * and the error hook are atomics.
  */
 #include "pagefile.h"
 
@@ -61,15 +69,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "lock.h"
-
 #define PAGEFILE_WORD_BITS 64
 #define PAGEFILE_OPS 2
-_Static_assert(2 * PAGEFILE_OPS <= COUNTERS_MAX, "I/O counters fit a set");
-#define PAGEFILE_LOCK_RANK 1000 /* stages rank their locks below 100 */
-
-static const struct lockorder_class pagefile_lock_class = {
-    "pagefile", PAGEFILE_LOCK_RANK, false};
+/* The counter set: I/O calls of op at index op, pages moved at
+ * PAGEFILE_OPS + op, and the slots in use. */
+#define PAGEFILE_IN_USE (2 * PAGEFILE_OPS)
+_Static_assert(PAGEFILE_IN_USE < COUNTERS_MAX, "the counters fit a set");
 
 struct pagefile {
     /* Set by pagefile_create, read-only afterwards. */
@@ -83,15 +88,15 @@ struct pagefile {
     _Atomic uint64_t inject_countdown[PAGEFILE_OPS]; /* 0: disarmed */
     _Atomic int inject_error[PAGEFILE_OPS];
 
-    /* Protected by lock; on lines of their own, so allocating and freeing
-     * do not take the fields every I/O reads away from other cores. */
-    _Alignas(64) struct lock lock;
-    uint64_t *bitmap;
-    uint64_t in_use;
-    uint64_t hint;
+    /* Lock-free (see Locking).  The bitmap's words are changed only by
+     * atomic read-modify-writes; the hint is on a line of its own, so
+     * claims do not take the fields every I/O reads away from other
+     * cores. */
+    _Atomic uint64_t *bitmap;
+    _Alignas(64) _Atomic uint64_t hint;
 
-    /* I/O counters: calls of op at index op, pages moved at
-     * PAGEFILE_OPS + op; sharded per thread (counters.h). */
+    /* I/O counters and the in-use count (PAGEFILE_IN_USE), sharded per
+     * thread (counters.h). */
     struct counters io;
 };
 
@@ -222,12 +227,12 @@ static int pagefile_open(struct pagefile *pf, const struct pagefile_config *cfg,
 static int pagefile_bitmap_init(struct pagefile *pf)
 {
     pf->nwords = (pf->slots + PAGEFILE_WORD_BITS - 1) / PAGEFILE_WORD_BITS;
-    pf->bitmap = calloc(pf->nwords, sizeof(uint64_t));
+    pf->bitmap = calloc(pf->nwords, sizeof(pf->bitmap[0]));
     if (pf->bitmap == NULL)
         return -ENOMEM;
     unsigned used = (unsigned)(pf->slots % PAGEFILE_WORD_BITS);
     if (used != 0)
-        pf->bitmap[pf->nwords - 1] = ~0ull << used;
+        atomic_init(&pf->bitmap[pf->nwords - 1], ~0ull << used);
     return 0;
 }
 
@@ -265,7 +270,6 @@ int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
         free(pf);
         return rc;
     }
-    lock_init(&pf->lock, &pagefile_lock_class);
     *out = pf;
     return 0;
 }
@@ -279,22 +283,29 @@ void pagefile_destroy(struct pagefile *pf)
     if (pf->created_path != NULL)
         unlink(pf->created_path);
     free(pf->created_path);
-    lock_destroy(&pf->lock);
     free(pf->bitmap);
     free(pf);
 }
 
 /* ---- the bitmap -------------------------------------------------------- */
 
+/* Word w of the bitmap as it is now (a relaxed load: the bitmap orders no
+ * other data; a claim's compare-and-swap checks the word again). */
+static uint64_t pagefile_word(const struct pagefile *pf, uint64_t w)
+{
+    return atomic_load_explicit(&pf->bitmap[w], memory_order_relaxed);
+}
+
 /* First free slot at or after 'from', wrapping; PAGEFILE_NO_SLOT when every
- * slot is taken.  Looks at nwords + 1 words at most (the first one again,
- * unmasked, at the end).  lock held. */
+ * slot looked taken.  Looks at nwords + 1 words at most (the first one
+ * again, unmasked, at the end).  With other threads claiming and freeing,
+ * a slot it returns may be gone by the time it is claimed. */
 static uint64_t pagefile_find_free(const struct pagefile *pf, uint64_t from)
 {
     uint64_t w = from / PAGEFILE_WORD_BITS;
     uint64_t mask = ~0ull << (from % PAGEFILE_WORD_BITS);
     for (uint64_t i = 0; i <= pf->nwords; i++) {
-        uint64_t free_bits = ~pf->bitmap[w] & mask;
+        uint64_t free_bits = ~pagefile_word(pf, w) & mask;
         if (free_bits != 0)
             return w * PAGEFILE_WORD_BITS +
                    (uint64_t)__builtin_ctzll(free_bits);
@@ -304,68 +315,71 @@ static uint64_t pagefile_find_free(const struct pagefile *pf, uint64_t from)
     return PAGEFILE_NO_SLOT;
 }
 
-/* Number of free slots from 'first' on (first is free), at most want,
- * stopping at the first allocated slot or the end.  lock held. */
-static size_t pagefile_run_length(const struct pagefile *pf, uint64_t first,
-                                  size_t want)
+/* Claim the free slots of one word that start at slot s, at most want:
+ * one compare-and-swap, retried while the word changes and slot s is
+ * still free.  Returns the slots claimed (0 when slot s is taken). */
+static size_t pagefile_claim_in_word(struct pagefile *pf, uint64_t s,
+                                     size_t want)
+{
+    unsigned bit = (unsigned)(s % PAGEFILE_WORD_BITS);
+    _Atomic uint64_t *word = &pf->bitmap[s / PAGEFILE_WORD_BITS];
+    uint64_t old = atomic_load_explicit(word, memory_order_relaxed);
+    for (;;) {
+        uint64_t taken = old >> bit;
+        size_t avail = taken != 0 ? (size_t)__builtin_ctzll(taken)
+                                  : PAGEFILE_WORD_BITS - bit;
+        if (avail == 0)
+            return 0;
+        size_t n = avail < want ? avail : want;
+        uint64_t mask = (n == PAGEFILE_WORD_BITS ? ~0ull : (1ull << n) - 1)
+                        << bit;
+        if (atomic_compare_exchange_weak_explicit(word, &old, old | mask,
+                                                  memory_order_acq_rel,
+                                                  memory_order_relaxed))
+            return n;
+    }
+}
+
+/* Claim up to want contiguous slots from 'first' on, word by word, until
+ * the run meets a taken slot, the end of the file, or want.  Returns the
+ * slots claimed (0 when 'first' was taken meanwhile). */
+static size_t pagefile_claim_run(struct pagefile *pf, uint64_t first,
+                                 size_t want)
 {
     size_t got = 0;
-    uint64_t s = first;
-    while (got < want && s < pf->slots) {
-        unsigned bit = (unsigned)(s % PAGEFILE_WORD_BITS);
-        uint64_t bits = pf->bitmap[s / PAGEFILE_WORD_BITS] >> bit;
-        size_t avail = bits != 0 ? (size_t)__builtin_ctzll(bits)
-                                 : PAGEFILE_WORD_BITS - bit;
-        if (avail == 0)
-            break;
-        size_t take = avail < want - got ? avail : want - got;
-        got += take;
-        s += take;
+    while (got < want && first + got < pf->slots) {
+        uint64_t s = first + got;
+        size_t n = pagefile_claim_in_word(pf, s, want - got);
+        got += n;
+        if (n == 0 || (s + n) % PAGEFILE_WORD_BITS != 0)
+            break; /* the run ended inside this word */
     }
     return got;
 }
 
-/* Set (on) or clear the bits of slots first..first+n-1.  lock held. */
-static void pagefile_mark(struct pagefile *pf, uint64_t first, uint64_t n,
-                          bool on)
-{
-    while (n > 0) {
-        unsigned bit = (unsigned)(first % PAGEFILE_WORD_BITS);
-        uint64_t take = PAGEFILE_WORD_BITS - bit < n ? PAGEFILE_WORD_BITS - bit
-                                                     : n;
-        uint64_t mask = (take == PAGEFILE_WORD_BITS ? ~0ull
-                                                    : ((1ull << take) - 1))
-                        << bit;
-        uint64_t *word = &pf->bitmap[first / PAGEFILE_WORD_BITS];
-        *word = on ? (*word | mask) : (*word & ~mask);
-        first += take;
-        n -= take;
-    }
-}
-
 /* Claim up to want contiguous slots by the next-fit policy.  Returns 0
- * with *first and *got, or -ENOSPC when no slot is free.  Takes and
- * releases the lock. */
+ * with *first and *got, or -ENOSPC when no slot is free.  Lock-free. */
 static int pagefile_claim(struct pagefile *pf, size_t want, uint64_t *first,
                           size_t *got)
 {
-    lock_acquire(&pf->lock);
-    uint64_t start = pagefile_find_free(pf, pf->hint);
-    if (start == PAGEFILE_NO_SLOT) {
-        lock_release(&pf->lock);
-        return -ENOSPC;
+    for (;;) {
+        uint64_t hint = atomic_load_explicit(&pf->hint, memory_order_relaxed);
+        uint64_t start = pagefile_find_free(pf, hint);
+        if (start == PAGEFILE_NO_SLOT)
+            return -ENOSPC;
+        size_t n = pagefile_claim_run(pf, start, want);
+        if (n == 0)
+            continue; /* another thread took it first: look again */
+        counters_add(&pf->io, PAGEFILE_IN_USE, n);
+        atomic_store_explicit(&pf->hint, start + n == pf->slots ? 0 : start + n,
+                              memory_order_relaxed);
+        *first = start;
+        *got = n;
+        return 0;
     }
-    size_t n = pagefile_run_length(pf, start, want);
-    pagefile_mark(pf, start, n, true);
-    pf->in_use += n;
-    pf->hint = start + n == pf->slots ? 0 : start + n;
-    lock_release(&pf->lock);
-    *first = start;
-    *got = n;
-    return 0;
 }
 
-/* Claim one free slot.  0 with *slot, or -ENOSPC.  Takes the lock. */
+/* Claim one free slot.  0 with *slot, or -ENOSPC.  Lock-free. */
 int pagefile_alloc(struct pagefile *pf, uint64_t *slot)
 {
     size_t got;
@@ -373,7 +387,7 @@ int pagefile_alloc(struct pagefile *pf, uint64_t *slot)
 }
 
 /* Claim up to want (>= 1, else -EINVAL) contiguous free slots.  0 with
- * *first and *got in 1..want, or -ENOSPC.  Takes the lock. */
+ * *first and *got in 1..want, or -ENOSPC.  Lock-free. */
 int pagefile_alloc_run(struct pagefile *pf, size_t want, uint64_t *first,
                        size_t *got)
 {
@@ -390,45 +404,33 @@ static void pagefile_require_slot(const char *func, const struct pagefile *pf,
         pagefile_die(func, "slot beyond the capacity of the page file");
 }
 
-/* Is bit 'slot' set?  lock held. */
-static bool pagefile_bit(const struct pagefile *pf, uint64_t slot)
-{
-    return (pf->bitmap[slot / PAGEFILE_WORD_BITS] >>
-            (slot % PAGEFILE_WORD_BITS)) & 1;
-}
-
-/* Release an allocated slot; aborts on a slot out of range or not
- * allocated.  Takes the lock. */
+/* Release an allocated slot: one atomic and on its word.  Aborts on a
+ * slot out of range or not allocated (the and then changed nothing). */
 void pagefile_free(struct pagefile *pf, uint64_t slot)
 {
     pagefile_require_slot("pagefile_free", pf, slot);
-    lock_acquire(&pf->lock);
-    if (!pagefile_bit(pf, slot)) {
-        lock_release(&pf->lock);
+    uint64_t bit = 1ull << (slot % PAGEFILE_WORD_BITS);
+    uint64_t old = atomic_fetch_and_explicit(
+        &pf->bitmap[slot / PAGEFILE_WORD_BITS], ~bit, memory_order_acq_rel);
+    if ((old & bit) == 0)
         pagefile_die("pagefile_free", "slot is not allocated");
-    }
-    pagefile_mark(pf, slot, 1, false);
-    pf->in_use--;
-    lock_release(&pf->lock);
+    counters_add(&pf->io, PAGEFILE_IN_USE, UINT64_MAX); /* minus one */
 }
 
-/* True when slot (< capacity, else abort) is allocated.  Takes the lock. */
+/* True when slot (< capacity, else abort) is allocated. */
 bool pagefile_slot_in_use(struct pagefile *pf, uint64_t slot)
 {
     pagefile_require_slot("pagefile_slot_in_use", pf, slot);
-    lock_acquire(&pf->lock);
-    bool used = pagefile_bit(pf, slot);
-    lock_release(&pf->lock);
-    return used;
+    return (pagefile_word(pf, slot / PAGEFILE_WORD_BITS) >>
+            (slot % PAGEFILE_WORD_BITS)) & 1;
 }
 
-/* Number of allocated slots.  Takes the lock. */
+/* Number of allocated slots (exact when no call is in progress).  The
+ * shards' sum wraps modulo 2^64, so the frees counted as adds of
+ * UINT64_MAX subtract. */
 uint64_t pagefile_in_use(struct pagefile *pf)
 {
-    lock_acquire(&pf->lock);
-    uint64_t n = pf->in_use;
-    lock_release(&pf->lock);
-    return n;
+    return counters_get(&pf->io, PAGEFILE_IN_USE);
 }
 
 /* Number of slots. */

@@ -16,8 +16,10 @@
  * system's errno) when a read or write fails or is short.  An error hook lets
  * tests make the Nth read or write fail.
  *
- * Locking: the bitmap is protected by an internal mutex (lock class
- * "pagefile", the leaf of every stage's hierarchy); I/O needs no lock.
+ * Locking: none is taken, so a stage may call in holding any of its locks.
+ * Slots are claimed and released with atomic operations on the bitmap's
+ * words (lock-free); I/O needs no lock.  pagefile_in_use is exact when no
+ * call is in progress.
  */
 #ifndef PAGELAB_PAGEFILE_H
 #define PAGELAB_PAGEFILE_H

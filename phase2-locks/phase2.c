@@ -11,7 +11,8 @@
  *    +-- frame lock (rank 30, one per physical frame; at most one held)
  *         +-- list lock (rank 40: free, active, modified, standby;
  *         |             at most one held)
- *         +-- page-file bitmap lock (inside common/pagefile; the leaf)
+ *         (the page-file bitmap takes no lock: common/pagefile is
+ *          lock-free, so it may be called holding any of these)
  *   sys lock (rank 90: thread control, wake-ups, the quiesce gate; a
  *             leaf: it may be taken under any lock above, and no lock is
  *             ever taken while it is held)

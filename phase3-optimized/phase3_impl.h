@@ -11,7 +11,8 @@
  *   30 "p3_list"    one lock per PFN list; never two list locks at once
  *   40 "p3_cache"   a thread context's frame cache (a leaf)
  *   50 "p3_events"  the mutex behind the condition variables (a leaf)
- *   (pagefile)      the page file's internal mutex, the leaf of all
+ *   (the page file takes no lock: its bitmap is lock-free, callable
+ *    holding any of these)
  *
  * Where a path must go against the order (a list lock held, a frame to
  * lock) it uses a trylock and skips the frame when the trylock fails.
@@ -98,7 +99,6 @@ struct stage {
     bool running;
     bool stopping;
     bool thread_used[P3_MAX_THREADS];
-    unsigned frame_waiters;
     bool trim_wanted;
     bool write_wanted;
     unsigned nwriters;
@@ -110,10 +110,14 @@ struct stage {
     uint64_t trim_hand;        /* the clock: next virtual page to visit */
     uint64_t reclaim_hand;     /* next page phase3_reclaim_slots looks at */
 
-    /* Atomics, no lock (changed under events, so a waiter cannot miss
-     * a change between its check and its wait). */
+    /* Atomics.  A generation is bumped without a lock; a waiter counts
+     * itself in (under events) before it checks the generation, and a
+     * bumper takes events to broadcast only when it sees a waiter: the
+     * Dekker pattern of phase3_threads.c, so no wake-up is missed. */
     _Alignas(64) _Atomic uint64_t frame_gen; /* bumped: frames available */
     _Atomic uint64_t write_gen;    /* bumped when a write batch completes */
+    _Atomic unsigned frame_waiters; /* threads waiting on frame_cv */
+    _Atomic unsigned write_waiters; /* threads waiting on written_cv */
     /* Atomics, no lock. */
     _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
     _Atomic bool keep_slots;       /* clean pages may keep their slots */

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,9 +482,10 @@ START_TEST(test_failing_write_returns_the_errno_and_keeps_data)
 }
 END_TEST
 
-START_TEST(test_bitmap_lock_is_the_leaf_of_the_order)
+START_TEST(test_bitmap_calls_take_no_lock)
 {
-    /* a stage may call in holding its highest-ranked lock */
+    /* a stage may call in holding any of its locks: the bitmap is
+     * lock-free, so no lock is taken (or left held) by these calls */
     static const struct lockorder_class stage_sys = {"test sys", 99, false};
     struct lock sys;
     lock_init(&sys, &stage_sys);
@@ -492,8 +494,10 @@ START_TEST(test_bitmap_lock_is_the_leaf_of_the_order)
     uint64_t slot;
     ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
     ck_assert(pagefile_slot_in_use(pf, slot));
+    ck_assert_uint_eq(lockorder_held(), 1);
     pagefile_free(pf, slot);
     ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    ck_assert_uint_eq(lockorder_held(), 1);
     lock_release(&sys);
     ck_assert_uint_eq(lockorder_held(), 0);
     pagefile_destroy(pf);
@@ -603,6 +607,97 @@ START_TEST(test_concurrent_allocs_hand_out_distinct_slots)
 }
 END_TEST
 
+/* Churn: threads claim runs of 1..9 slots and free them again, holding
+ * up to CHURN_HELD slots each, on a page file whose words the runs cross
+ * (130 slots: two words and two slots).  Every claimed slot is recorded
+ * in owner[] with an atomic exchange, so a slot handed to two threads at
+ * once is caught; afterwards nothing may be left allocated and every slot
+ * must be claimable again. */
+#define CHURN_THREADS 4
+#define CHURN_SLOTS 130
+#define CHURN_HELD 24
+#define CHURN_ROUNDS 20000
+
+struct churn_arg {
+    struct pagefile *pf;
+    _Atomic unsigned *owner;
+    unsigned id;          /* 1.. */
+    unsigned doubles;     /* slots found owned by another thread */
+    unsigned short_runs;  /* runs that came back shorter than asked */
+};
+
+/* Release the slots of held[0..n-1]: owner cleared first, then the bit. */
+static void churn_release(struct churn_arg *a, uint64_t *held, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        atomic_store(&a->owner[held[i]], 0);
+        pagefile_free(a->pf, held[i]);
+    }
+}
+
+static void *churn_worker(void *p)
+{
+    struct churn_arg *a = p;
+    uint64_t held[CHURN_HELD + 9];
+    unsigned n = 0, seed = a->id * 2654435761u;
+    for (unsigned r = 0; r < CHURN_ROUNDS; r++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t want = 1 + (seed >> 16) % 9, got;
+        uint64_t first;
+        if (pagefile_alloc_run(a->pf, want, &first, &got) == 0) {
+            a->short_runs += got < want;
+            for (size_t i = 0; i < got; i++) {
+                if (atomic_exchange(&a->owner[first + i], a->id) != 0)
+                    a->doubles++;
+                held[n++] = first + i;
+            }
+        }
+        if (n >= CHURN_HELD) {
+            churn_release(a, held, n);
+            n = 0;
+        }
+    }
+    churn_release(a, held, n);
+    return NULL;
+}
+
+START_TEST(test_concurrent_runs_and_frees_never_share_a_slot)
+{
+    struct pagefile *pf = make_pagefile(CHURN_SLOTS, NULL);
+    static _Atomic unsigned owner[CHURN_SLOTS];
+    static struct churn_arg args[CHURN_THREADS];
+    pthread_t t[CHURN_THREADS];
+    for (unsigned i = 0; i < CHURN_SLOTS; i++)
+        atomic_init(&owner[i], 0);
+    for (unsigned i = 0; i < CHURN_THREADS; i++) {
+        args[i] = (struct churn_arg){.pf = pf, .owner = owner, .id = i + 1};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, churn_worker, &args[i]),
+                         0);
+    }
+    unsigned short_runs = 0;
+    for (unsigned i = 0; i < CHURN_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(args[i].doubles == 0,
+                      "thread %u was handed %u slots another thread held",
+                      i + 1, args[i].doubles);
+        short_runs += args[i].short_runs;
+    }
+    ck_assert_uint_gt(short_runs, 0); /* the bitmap really was fragmented */
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    for (uint64_t s = 0; s < CHURN_SLOTS; s++)
+        ck_assert_msg(!pagefile_slot_in_use(pf, s), "slot %llu leaked",
+                      (unsigned long long)s);
+    for (uint64_t s = 0; s < CHURN_SLOTS; s++) { /* all free again */
+        uint64_t slot;
+        ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
+    }
+    uint64_t slot;
+    ck_assert_int_eq(pagefile_alloc(pf, &slot), -ENOSPC);
+    free_all(pf, CHURN_SLOTS);
+    pagefile_destroy(pf);
+}
+END_TEST
+
 /* Misuses of a 4-slot page file pf, each of which must abort. */
 static void free_free_slot(void *pf) { pagefile_free(pf, 2); }
 static void free_past_end(void *pf) { pagefile_free(pf, 4); }
@@ -641,7 +736,7 @@ START_TEST(test_misuse_aborts)
 {
     struct pagefile *pf = make_pagefile(4, NULL);
     bool aborted = catch_abort(misuses[_i], pf);
-    ck_assert_uint_eq(pagefile_in_use(pf), 0); /* the mutex is free again */
+    ck_assert_uint_eq(pagefile_in_use(pf), 0); /* nothing half done */
     pagefile_destroy(pf);
     ck_assert_msg(aborted, "misuse %d did not abort", _i);
 }
@@ -660,7 +755,8 @@ static Suite *make_pagefile_suite(void)
     tcase_add_test(core, test_file_at_given_path_is_created_and_removed);
     tcase_add_test(core, test_existing_file_is_truncated_and_kept);
     tcase_add_test(core, test_concurrent_allocs_hand_out_distinct_slots);
-    tcase_add_test(core, test_bitmap_lock_is_the_leaf_of_the_order);
+    tcase_add_test(core, test_bitmap_calls_take_no_lock);
+    tcase_add_test(core, test_concurrent_runs_and_frees_never_share_a_slot);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_full_bitmap_gives_enospc);
     tcase_add_test(limits, test_injected_read_error_leaves_page_untouched);
