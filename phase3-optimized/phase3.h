@@ -30,5 +30,11 @@ unsigned phase3_writer_threads(struct stage *s);
 /* Times a user thread has woken a system thread (the trimmer or a
  * writer) since create; safe at any time. */
 uint64_t phase3_system_wakeups(struct stage *s);
+/* TEST ONLY: call fn(arg) each time a write-back pass has taken its
+ * batch off the modified list (the frames WRITING, no lock held), before
+ * it writes them; fn may fault pages from there.  NULL removes it.  Set
+ * it while the stage is quiescent. */
+void phase3_set_write_hook(struct stage *s, void (*fn)(void *arg),
+                           void *arg);
 
 #endif

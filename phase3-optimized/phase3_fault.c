@@ -10,6 +10,9 @@
  *   TRANSITION     MODIFIED/STANDBY    VALID            rescue()
  *                  (on a list or in a
  *                  thread's cache)
+ *   TRANSITION     MODIFIED, WRITING   VALID ro         take_from_writer()
+ *   (a read)                           (frame ACTIVE, still WRITING: the
+ *                                      writer files it when done)
  *   ZERO           FREE (in hand)      VALID            page_in()
  *   DISK           FREE (in hand)      VALID            page_in()
  *   DISK (next)    FREE (in hand)      TRANSITION       commit_ahead()
@@ -33,7 +36,11 @@
  *      words are not enough for DISK entries: the page may have been read
  *      in, dirtied, written back to the very same (freed and reused) slot
  *      and pushed out again while a lock-free read fetched the old bytes.
- *   3. A page read in (or rescued from standby) by a read is mapped
+ *   3. No page is writable while its frame is WRITING: a read may take a
+ *      frame back from under the writer (mapped read-only, the bytes being
+ *      written cannot change), a write fault or an upgrade waits for the
+ *      write to end.
+ *   4. A page read in (or rescued from standby) by a read is mapped
  *      read-only and keeps its page-file slot while the page file has
  *      slack (phase3_slot_slack), so trimming it needs no write; a page
  *      made writable gives its slot back (its copy will be stale).  A demand-zero page read is mapped read-only with no slot
@@ -78,9 +85,24 @@ static int publish(struct stage *s, uint64_t vpn, uint64_t frame, bool dirty)
     return 0;
 }
 
+/* If p (locked, vpn's region locked) is being written, release both
+ * locks, wait for a write batch to end and return true (the fault must
+ * start again); otherwise return false with both still held. */
+static bool wait_if_writing(struct stage *s, uint64_t vpn, struct pfn *p)
+{
+    if (!(p->flags & PFN_FLAG_WRITING))
+        return false;
+    uint64_t gen = phase3_write_gen(s);
+    phase3_pfn_unlock(p);
+    phase3_region_unlock(s, vpn);
+    phase3_wait_write(s, gen);
+    return true;
+}
+
 /* A write to a read-only VALID page: make it writable and dirty, drop its
- * page-file copy.  Returns 0, -EAGAIN (PTE changed: retry) or a map error.
- * Holds nothing on entry or exit. */
+ * page-file copy.  A frame a read took back from the writer is waited for
+ * (invariant 3).  Returns 0, -EAGAIN (PTE changed or waited: retry) or a
+ * map error.  Holds nothing on entry or exit. */
 static int upgrade(struct stage *s, uint64_t vpn, pte_t snap)
 {
     phase3_region_lock(s, vpn);
@@ -93,6 +115,10 @@ static int upgrade(struct stage *s, uint64_t vpn, pte_t snap)
     if (!pte_writable(cur)) {
         uint64_t frame = pte_frame(cur);
         struct pfn *p = pfn_get(&s->core.pfns, frame);
+        phase3_pfn_lock(p);
+        if (wait_if_writing(s, vpn, p))
+            return -EAGAIN;
+        phase3_pfn_unlock(p); /* WRITING is never set on an ACTIVE frame */
         r = publish(s, vpn, frame, true);
         phase3_pfn_lock(p);
         if (r == 0 && p->slot != PAGEFILE_NO_SLOT) {
@@ -129,10 +155,26 @@ static bool unhook(struct stage *s, struct pfn *p, bool is_write)
     return dirty;
 }
 
+/* A read of a page whose frame is being written: take the frame back
+ * without waiting for the write.  It becomes ACTIVE but stays WRITING and
+ * on no list; the page is mapped read-only (invariant 3), so the bytes
+ * being written stay the page's bytes, and the writer, finding the frame
+ * ACTIVE, gives it the slot it wrote and files it on the active list
+ * (phase3_write.c).  Returns false: the page is mapped clean.  Holds:
+ * vpn's region lock and p's lock. */
+static bool take_from_writer(struct stage *s, struct pfn *p)
+{
+    p->state = PFN_ACTIVE;
+    p->age = 0;
+    stats_inc(s->core.stats, STAT_RESCUE_MODIFIED);
+    return false;
+}
+
 /* A soft fault: the page's frame is still in memory (modified, standby,
- * or in a thread's cache).  A frame being written is waited for (its
- * contents must not change under the write) and the fault retried.
- * Returns 0 or -EAGAIN.  Holds nothing on entry or exit. */
+ * in a thread's cache, or being written).  A write to a frame being
+ * written waits for the write (its contents must not change under it)
+ * and retries; a read takes it from the writer.  Returns 0 or -EAGAIN.
+ * Holds nothing on entry or exit. */
 static int rescue(struct stage *s, uint64_t vpn, pte_t snap, bool is_write)
 {
     phase3_region_lock(s, vpn);
@@ -146,14 +188,10 @@ static int rescue(struct stage *s, uint64_t vpn, pte_t snap, bool is_write)
     if (p->vpn != vpn || (p->state != PFN_MODIFIED &&
                           p->state != PFN_STANDBY))
         phase3_die("rescue", "transition PTE names a frame it does not own");
-    if (p->flags & PFN_FLAG_WRITING) {
-        uint64_t gen = phase3_write_gen(s);
-        phase3_pfn_unlock(p);
-        phase3_region_unlock(s, vpn);
-        phase3_wait_write(s, gen);
+    if (is_write && wait_if_writing(s, vpn, p))
         return -EAGAIN;
-    }
-    bool dirty = unhook(s, p, is_write);
+    bool dirty = p->flags & PFN_FLAG_WRITING ? take_from_writer(s, p)
+                                             : unhook(s, p, is_write);
     phase3_pfn_unlock(p);
     if (publish(s, vpn, frame, dirty) < 0)
         phase3_die("rescue", "cannot remap a frame that was mapped before");

@@ -135,7 +135,8 @@ void phase3_drain_caches(struct stage *s)
 /* Take up to want frames off the list of state st into out[], setting
  * 'flag' on each and tagging it with 'tag' (pfn->spare).  Frames whose
  * lock is busy are skipped.  *left gets the frames left on the list.
- * Returns the number taken.  Holds nothing; takes the list lock and
+ * Frames taken for writing are shown to the test hook, if one is set
+ * (phase3_set_write_hook).  Returns the number taken.  Holds nothing; takes the list lock and
  * trylocks frames under it (the one way against the order). */
 unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
                           uint8_t tag, struct pfn **out, unsigned want,
@@ -159,7 +160,15 @@ unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
     }
     *left = pfn_count(db, st);
     phase3_lock_release(&s->lists[st]);
+    if (flag == PFN_FLAG_WRITING && n > 0 && s->write_hook != NULL)
+        s->write_hook(s->write_hook_arg);
     return n;
+}
+
+void phase3_set_write_hook(struct stage *s, void (*fn)(void *arg), void *arg)
+{
+    s->write_hook = fn;
+    s->write_hook_arg = arg;
 }
 
 /* Move up to want frames from the list of state st into out[] (frame

@@ -88,6 +88,8 @@ struct stage {
     struct p3_region *regions;
     _Alignas(64) struct p3_lock lists[PFN_STATE_COUNT];
     pthread_key_t key;         /* -> the calling thread's p3_thread */
+    void (*write_hook)(void *);/* tests: phase3_set_write_hook */
+    void *write_hook_arg;
 
     /* Protected by events.  (Each group written often starts a cache line
      * of its own, away from the read-only fields above.) */

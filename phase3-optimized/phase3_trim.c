@@ -25,10 +25,11 @@
  *      shootdown contract: nobody can write the frame once it is listed).
  *   2. A batch holds at most P3_TRIM_MAX_REGIONS region locks, all in
  *      increasing address order, and at most PAGEFILE_MAX_BATCH pages.
- *   3. An ACTIVE frame is never flagged (a rescue waits for a write in
- *      flight), and of a locked region it is touched by nobody else (no
- *      other path takes frames off the active list), so its move needs
- *      only the list locks.
+ *   3. A flagged ACTIVE frame is one a read took back from the writer
+ *      (phase3_write.c); the clock leaves it alone until the write ends.
+ *      An unflagged ACTIVE frame of a locked region is touched by nobody
+ *      else (no other path takes frames off the active list, and nothing
+ *      flags it), so its move needs only the list locks.
  *
  * Lock order: trim_lock -> regions (increasing) -> pfn -> list.
  */
@@ -165,6 +166,18 @@ static bool age_page(struct stage *s, pte_cell_t *cell, pte_t pte,
     return false;
 }
 
+/* Is frame still being written (a read took it back from the writer)?
+ * Such a page cannot be trimmed until the write ends.  Holds: the
+ * region lock of its page (so the flag can only clear meanwhile). */
+static bool in_flight(struct stage *s, uint64_t frame)
+{
+    struct pfn *p = pfn_get(&s->core.pfns, frame);
+    phase3_pfn_lock(p);
+    bool writing = (p->flags & PFN_FLAG_WRITING) != 0;
+    phase3_pfn_unlock(p);
+    return writing;
+}
+
 /* Sweep locked region r from the hand to the region's end into the batch
  * while the lap wants pages, visiting only VALID PTEs (the region's mask,
  * a 64-bit word: empty stretches cost one shift); without batching each page is finished at
@@ -187,7 +200,7 @@ static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
         vpn += (uint64_t)__builtin_ctzll(bits);
         pte_cell_t *cell = &s->core.ptes[vpn];
         pte_t pte = pte_load(cell);
-        if (!age_page(s, cell, pte, lap))
+        if (!age_page(s, cell, pte, lap) || in_flight(s, pte_frame(pte)))
             continue;
         pte_store(cell, pte_make_transition(pte_frame(pte)));
         phase3_set_valid(s, vpn, false);

@@ -12,12 +12,19 @@
  * own afterwards).  Frames that could not be written (no slot, I/O error)
  * go back to the modified list unchanged: nothing is lost.
  *
+ * A read fault may take a frame back while it is being written
+ * (phase3_fault.c, take_from_writer): the frame turns ACTIVE, its page is
+ * mapped read-only, and it stays WRITING.  When the write ends such a
+ * frame gets the slot its bytes went to (they are still the page's bytes)
+ * and goes on the active list instead of standby.
+ *
  * Invariants:
- *   1. A WRITING frame is on no list, keeps its TRANSITION PTE, and its
- *      contents do not change: a rescue waits until the flag is cleared
+ *   1. A WRITING frame is on no list and its contents do not change: its
+ *      page is TRANSITION, or VALID read-only when a read took it back; a
+ *      write fault or upgrade waits until the flag is cleared
  *      (phase3_wait_write), so a finished write is never stale.
- *   2. A frame joins standby only with the slot its bytes were written to;
- *      a slot whose write failed is freed again.
+ *   2. A frame keeps a slot only if its bytes were written there; a slot
+ *      whose write failed is freed again.
  *
  * Lock order: list -> pfn by trylock only; pfn -> list otherwise.
  */
@@ -36,13 +43,22 @@ static unsigned grab(struct stage *s, struct pfn **ps, unsigned want)
                             &left);
 }
 
-/* Clear WRITING on p (locked) and list it: standby with slot, or back on
- * the modified list when slot is PAGEFILE_NO_SLOT.  Holds: p's lock and,
- * when 'locked', the target list's lock. */
+/* The list written frame p (locked) goes to: active when a read took it
+ * back meanwhile, else standby with a slot, or back to modified when
+ * slot is PAGEFILE_NO_SLOT (the write failed or found no slot). */
+static enum pfn_state written_state(const struct pfn *p, uint64_t slot)
+{
+    if (p->state == PFN_ACTIVE)
+        return PFN_ACTIVE;
+    return slot == PAGEFILE_NO_SLOT ? PFN_MODIFIED : PFN_STANDBY;
+}
+
+/* Clear WRITING on p (locked), give it slot and list it (written_state).
+ * Holds: p's lock and, when 'locked', the target list's lock. */
 static void release_frame(struct stage *s, struct pfn *p, uint64_t slot,
                           bool locked)
 {
-    enum pfn_state st = slot == PAGEFILE_NO_SLOT ? PFN_MODIFIED : PFN_STANDBY;
+    enum pfn_state st = written_state(p, slot);
     p->flags &= (uint8_t)~PFN_FLAG_WRITING;
     p->slot = slot;
     if (locked)
@@ -53,7 +69,8 @@ static void release_frame(struct stage *s, struct pfn *p, uint64_t slot,
 
 /* Put n grabbed frames on the standby list (slots first..) or, with first
  * == PAGEFILE_NO_SLOT, back on the modified list: one list lock round trip,
- * frames whose lock is busy done afterwards one by one. */
+ * frames whose lock is busy, or that a read took back (bound for the
+ * active list), done afterwards one by one. */
 static void settle(struct stage *s, struct pfn **ps, unsigned n,
                    uint64_t first)
 {
@@ -63,6 +80,10 @@ static void settle(struct stage *s, struct pfn **ps, unsigned n,
     for (unsigned i = 0; i < n; i++) {
         if (!phase3_pfn_trylock(ps[i]))
             continue;
+        if (ps[i]->state == PFN_ACTIVE) {
+            phase3_pfn_unlock(ps[i]);
+            continue;
+        }
         release_frame(s, ps[i], first == PAGEFILE_NO_SLOT ? first : first + i,
                       true);
         phase3_pfn_unlock(ps[i]);

@@ -423,6 +423,100 @@ START_TEST(test_rescue_from_private_cache)
 }
 END_TEST
 
+/* A read takes a frame back from under the writer. */
+struct take_back {
+    struct p3 *x;
+    uint64_t vpn;
+    uint64_t value;         /* what the read inside the write saw */
+    pte_t pte;              /* the page's PTE after that read */
+    uint8_t state, flags;   /* its frame's record then */
+    bool linked;
+    int trimmed;            /* what a trim found to do meanwhile */
+    int written;            /* write_modified's result */
+};
+
+/* The write hook: the batch is WRITING and no lock is held.  Read the page
+ * (a rescue that waited for this very write would never return), record
+ * what it left, and try to trim it again. */
+static void read_during_write(void *arg)
+{
+    struct take_back *t = arg;
+    machine_read64(t->x->m, va_of(t->x, t->vpn), &t->value);
+    t->pte = pte_of(t->x, t->vpn);
+    struct pfn *p = pfn_get(&t->x->core->pfns, pte_frame(t->pte));
+    t->state = p->state;
+    t->flags = p->flags;
+    t->linked = list_node_linked(&p->link);
+    t->trimmed = phase3_ops.trim(t->x->s, 64);
+}
+
+/* bounded_call body: one write-back pass on a thread of the machine. */
+static void write_back_pass(void *arg)
+{
+    struct take_back *t = arg;
+    machine_thread_attach(t->x->m);
+    t->written = phase3_ops.write_modified(t->x->s, 64);
+    machine_thread_detach(t->x->m);
+}
+
+/* A read fault on a page whose frame is being written does not wait: the
+ * frame turns ACTIVE (still WRITING, on no list) under a read-only
+ * mapping, the clock leaves it alone, and when the write ends it keeps the
+ * slot it was written to and joins the active list.  A write to it then
+ * frees that slot. */
+START_TEST(test_read_takes_frame_back_from_writer)
+{
+    struct p3 x;
+    p3_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW, 0, 1);
+    struct pagefile *pf = x.core->pagefile;
+    struct take_back *t = calloc(1, sizeof *t); /* outlives a stuck call */
+    ck_assert_ptr_nonnull(t);
+    *t = (struct take_back){.x = &x, .vpn = 5, .trimmed = -1};
+    put(&x, 5, stamp(5, 1));
+    while (phase3_ops.trim(x.s, 64) > 0)
+        ;
+    uint64_t frame = pte_frame(pte_of(&x, 5));
+    ck_assert_int_eq(pte_format(pte_of(&x, 5)), PTE_TRANSITION);
+    ck_assert_int_eq(pfn_get(&x.core->pfns, frame)->state, PFN_MODIFIED);
+    uint64_t rescues = stat(&x, STAT_RESCUE_MODIFIED);
+    phase3_set_write_hook(x.s, read_during_write, t);
+    ck_assert_msg(bounded_call(write_back_pass, t) == 0,
+                  "a read of a page being written waited for that write");
+    phase3_set_write_hook(x.s, NULL, NULL);
+    /* during the write */
+    ck_assert_uint_eq(t->value, stamp(5, 1));
+    ck_assert_int_eq(pte_format(t->pte), PTE_VALID);
+    ck_assert(!pte_writable(t->pte) && !pte_dirty(t->pte));
+    ck_assert_uint_eq(pte_frame(t->pte), frame);
+    ck_assert_int_eq(t->state, PFN_ACTIVE);
+    ck_assert_uint_eq(t->flags, PFN_FLAG_WRITING);
+    ck_assert(!t->linked);
+    ck_assert_int_eq(t->trimmed, 0);
+    ck_assert_uint_eq(stat(&x, STAT_RESCUE_MODIFIED), rescues + 1);
+    /* after it */
+    ck_assert_int_eq(t->written, 1);
+    struct pfn *p = pfn_get(&x.core->pfns, frame);
+    ck_assert_int_eq(p->state, PFN_ACTIVE);
+    ck_assert_uint_eq(p->flags, 0);
+    ck_assert(list_node_linked(&p->link));
+    ck_assert_uint_ne(p->slot, PAGEFILE_NO_SLOT);
+    ck_assert(pagefile_slot_in_use(pf, p->slot));
+    ck_assert_uint_eq(pagefile_in_use(pf), 1);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 1);
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_ACTIVE), 1);
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 0);
+    ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_STANDBY), 0);
+    assert_audit(&x);
+    put(&x, 5, stamp(5, 2)); /* the upgrade frees the written slot */
+    ck_assert_uint_eq(p->slot, PAGEFILE_NO_SLOT);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    settle_all(&x);
+    ck_assert_uint_eq(get(&x, 5), stamp(5, 2));
+    free(t);
+    p3_close(&x);
+}
+END_TEST
+
 /* Bits of the filler's thread event: its cache is full; main rescued. */
 #define FILLER_FILLED 1u
 #define FILLER_RESCUED 2u
@@ -760,6 +854,7 @@ static Suite *make_phase3_suite(void)
     tcase_add_loop_test(core, test_fault_path_allocates_nothing, 0, 2);
     tcase_add_loop_test(core, test_multi_writer_runs_two_writers, 0, 2);
     tcase_add_loop_test(core, test_direct_reclaim_wakes_no_system_thread, 0, 2);
+    tcase_add_loop_test(core, test_read_takes_frame_back_from_writer, 0, 2);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_fault_outside_range_is_efault);
     tcase_add_test(limits, test_bad_config_is_refused_with_a_sentence);
