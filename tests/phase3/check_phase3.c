@@ -432,8 +432,19 @@ struct take_back {
     uint8_t state, flags;   /* its frame's record then */
     bool linked;
     int trimmed;            /* what a trim found to do meanwhile */
+    bool wrote_early;       /* a write to the page finished meanwhile */
     int written;            /* write_modified's result */
+    struct bounded_thread writer; /* writes the page during the write */
 };
+
+/* A second user thread writes the page (an upgrade: it must wait). */
+static void write_page(void *arg)
+{
+    struct take_back *t = arg;
+    machine_thread_attach(t->x->m);
+    machine_write64(t->x->m, va_of(t->x, t->vpn), stamp(t->vpn, 2));
+    machine_thread_detach(t->x->m);
+}
 
 /* The write hook: the batch is WRITING and no lock is held.  Read the page
  * (a rescue that waited for this very write would never return), record
@@ -448,6 +459,10 @@ static void read_during_write(void *arg)
     t->flags = p->flags;
     t->linked = list_node_linked(&p->link);
     t->trimmed = phase3_ops.trim(t->x->s, 64);
+    if (bounded_thread_start(&t->writer, write_page, t) == 0)
+        t->wrote_early = bounded_event_wait_ms(&t->writer.event,
+                                               BOUNDED_THREAD_ENDED, 100) &
+                         BOUNDED_THREAD_ENDED;
 }
 
 /* bounded_call body: one write-back pass on a thread of the machine. */
@@ -461,9 +476,11 @@ static void write_back_pass(void *arg)
 
 /* A read fault on a page whose frame is being written does not wait: the
  * frame turns ACTIVE (still WRITING, on no list) under a read-only
- * mapping, the clock leaves it alone, and when the write ends it keeps the
- * slot it was written to and joins the active list.  A write to it then
- * frees that slot. */
+ * mapping, the clock leaves it alone, and a write from another thread
+ * waits until the write ends (the page is never writable while it is
+ * being written).  When the write ends the frame keeps the slot it was
+ * written to and joins the active list; the waiting write then upgrades
+ * the page and frees that slot. */
 START_TEST(test_read_takes_frame_back_from_writer)
 {
     struct p3 x;
@@ -492,24 +509,28 @@ START_TEST(test_read_takes_frame_back_from_writer)
     ck_assert_uint_eq(t->flags, PFN_FLAG_WRITING);
     ck_assert(!t->linked);
     ck_assert_int_eq(t->trimmed, 0);
+    ck_assert_msg(!t->wrote_early, "a write made the page writable while "
+                                   "its frame was being written");
     ck_assert_uint_eq(stat(&x, STAT_RESCUE_MODIFIED), rescues + 1);
-    /* after it */
+    /* after it: the written copy, then the waiting write's upgrade */
     ck_assert_int_eq(t->written, 1);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 1);
+    ck_assert_msg(bounded_thread_join(&t->writer),
+                  "the write waiting for the write-back never finished");
     struct pfn *p = pfn_get(&x.core->pfns, frame);
     ck_assert_int_eq(p->state, PFN_ACTIVE);
     ck_assert_uint_eq(p->flags, 0);
     ck_assert(list_node_linked(&p->link));
-    ck_assert_uint_ne(p->slot, PAGEFILE_NO_SLOT);
-    ck_assert(pagefile_slot_in_use(pf, p->slot));
-    ck_assert_uint_eq(pagefile_in_use(pf), 1);
-    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 1);
+    ck_assert(pte_writable(pte_of(&x, 5)) && pte_dirty(pte_of(&x, 5)));
+    ck_assert_uint_eq(p->slot, PAGEFILE_NO_SLOT);
+    ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    ck_assert_uint_eq(stat(&x, STAT_FAULT_UPGRADE), 1);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_ACTIVE), 1);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 0);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_STANDBY), 0);
     assert_audit(&x);
-    put(&x, 5, stamp(5, 2)); /* the upgrade frees the written slot */
-    ck_assert_uint_eq(p->slot, PAGEFILE_NO_SLOT);
     ck_assert_uint_eq(pagefile_in_use(pf), 0);
+    ck_assert_uint_eq(get(&x, 5), stamp(5, 2));
     settle_all(&x);
     ck_assert_uint_eq(get(&x, 5), stamp(5, 2));
     free(t);
