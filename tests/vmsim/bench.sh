@@ -172,6 +172,7 @@ if grep -qx phase3 <<<"$stages" && grep -qx phase2 <<<"$stages"; then
   rounds=${TARGET_ROUNDS:-5}
   tacc=${TARGET_ACCESSES:-400000}
   soft=(--mmu soft --pattern uniform --accesses "$tacc")
+  hot=(--mmu soft --pattern hotcold --accesses "$tacc" --options all)
   tdir=$(mktemp -d)
   aps() { json_num accesses_per_second "$1"; }
   for ((r = 0; r < rounds; r++)); do
@@ -179,6 +180,8 @@ if grep -qx phase3 <<<"$stages" && grep -qx phase2 <<<"$stages"; then
     aps "$("$vmsim" --json --seed $sd --stage phase2 --threads 2 "${soft[@]}" 2>/dev/null)" >>"$tdir/p2t2"
     aps "$("$vmsim" --json --seed $sd --stage phase3 --threads 2 --options all "${soft[@]}" 2>/dev/null)" >>"$tdir/p3t2"
     aps "$("$vmsim" --json --seed $sd --stage phase3 --threads 1 --options all "${soft[@]}" 2>/dev/null)" >>"$tdir/p3t1"
+    aps "$("$vmsim" --json --seed $sd --stage phase3 --threads 2 "${hot[@]}" 2>/dev/null)" >>"$tdir/p3h2"
+    aps "$("$vmsim" --json --seed $sd --stage phase3 --threads 1 "${hot[@]}" 2>/dev/null)" >>"$tdir/p3h1"
     if grep -qx phase1 <<<"$stages"; then
       aps "$("$vmsim" --json --seed $sd --stage phase1 "${soft[@]}" 2>/dev/null)" >>"$tdir/one"
       "$vmsim" --json --seed $sd --stage phase1 "${soft[@]}" >"$tdir/a.json" 2>/dev/null &
@@ -190,14 +193,17 @@ if grep -qx phase3 <<<"$stages" && grep -qx phase2 <<<"$stages"; then
   done
   median() { [ -s "$1" ] && sort -g "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
   p2t2=$(median "$tdir/p2t2"); p3t2=$(median "$tdir/p3t2"); p3t1=$(median "$tdir/p3t1")
+  p3h2=$(median "$tdir/p3h2"); p3h1=$(median "$tdir/p3h1")
   one=$(median "$tdir/one"); two=$(median "$tdir/two")
   rm -rf "$tdir"
   awk -v p2t2="${p2t2:-0}" -v p3t2="${p3t2:-0}" -v p3t1="${p3t1:-0}" \
+      -v p3h2="${p3h2:-0}" -v p3h1="${p3h1:-0}" \
       -v one="${one:-0}" -v two="${two:-0}" -v n="$rounds" 'BEGIN {
     printf "soft uniform, accesses/s (median of %d interleaved rounds):\n", n
     printf "  phase2 2 threads %10.0f\n  phase3 1 thread  %10.0f\n  phase3 2 threads %10.0f\n", p2t2, p3t1, p3t2
     if (p2t2 > 0) printf "target: phase3 2 threads / phase2 2 threads = %.2f (target >= 3)\n", p3t2 / p2t2
     if (p3t1 > 0) printf "target: phase3 2 threads / 1 thread       = %.2f (target >= 1.6)\n", p3t2 / p3t1
+    if (p3h1 > 0) printf "         the same on hot/cold (2%% memory)  = %.2f (%.0f / %.0f accesses/s)\n", p3h2 / p3h1, p3h2, p3h1
     if (one > 0) {
       printf "machine: two phase1 processes / one        = %.2f (the ceiling: independent work on both cores)\n", two / one
       if (p3t1 > 0) printf "         phase3 scaling / machine ceiling   = %.2f\n", (p3t2 / p3t1) / (two / one)
