@@ -67,25 +67,29 @@ static void release_frame(struct stage *s, struct pfn *p, uint64_t slot,
         phase3_list_link(s, p, st);
 }
 
-/* Put n grabbed frames on the standby list (slots first..) or, with first
- * == PAGEFILE_NO_SLOT, back on the modified list: one list lock round trip,
- * frames whose lock is busy, or that a read took back (bound for the
- * active list), done afterwards one by one. */
-static void settle(struct stage *s, struct pfn **ps, unsigned n,
-                   uint64_t first)
+/* File n grabbed frames where their write left them (written_state);
+ * slots[i] is frame i's slot, PAGEFILE_NO_SLOT when it was not written.
+ * The frames bound for the list of the first (standby when it was
+ * written, else modified) go under one list lock round trip; frames whose
+ * lock is busy, or bound elsewhere (a read took them back: active), are
+ * done afterwards one by one. */
+static void settle(struct stage *s, struct pfn **ps, const uint64_t *slots,
+                   unsigned n)
 {
-    enum pfn_state st = first == PAGEFILE_NO_SLOT ? PFN_MODIFIED : PFN_STANDBY;
+    if (n == 0)
+        return;
+    enum pfn_state st = slots[0] == PAGEFILE_NO_SLOT ? PFN_MODIFIED
+                                                     : PFN_STANDBY;
     bool done[PAGEFILE_MAX_BATCH] = {false};
     phase3_lock_acquire(&s->lists[st]);
     for (unsigned i = 0; i < n; i++) {
         if (!phase3_pfn_trylock(ps[i]))
             continue;
-        if (ps[i]->state == PFN_ACTIVE) {
+        if (written_state(ps[i], slots[i]) != st) {
             phase3_pfn_unlock(ps[i]);
             continue;
         }
-        release_frame(s, ps[i], first == PAGEFILE_NO_SLOT ? first : first + i,
-                      true);
+        release_frame(s, ps[i], slots[i], true);
         phase3_pfn_unlock(ps[i]);
         done[i] = true;
     }
@@ -94,16 +98,17 @@ static void settle(struct stage *s, struct pfn **ps, unsigned n,
         if (done[i])
             continue;
         phase3_pfn_lock(ps[i]);
-        release_frame(s, ps[i], first == PAGEFILE_NO_SLOT ? first : first + i,
-                      false);
+        release_frame(s, ps[i], slots[i], false);
         phase3_pfn_unlock(ps[i]);
     }
 }
 
 /* Claim slots for up to n frames and write them: one run and one
- * (vectored) write.  Returns the frames written (>= 1) or a negative errno
- * (-ENOSPC: no slot; -EIO...: the write failed, its slots freed). */
-static int write_run(struct stage *s, struct pfn **ps, unsigned n)
+ * (vectored) write; each written frame's slot goes into slots[].  Returns
+ * the frames written (>= 1) or a negative errno (-ENOSPC: no slot;
+ * -EIO...: the write failed, its slots freed). */
+static int write_run(struct stage *s, struct pfn **ps, uint64_t *slots,
+                     unsigned n)
 {
     struct pagefile *pf = s->core.pagefile;
     uint64_t first;
@@ -124,7 +129,8 @@ static int write_run(struct stage *s, struct pfn **ps, unsigned n)
             pagefile_free(pf, first + i);
         return r;
     }
-    settle(s, ps, (unsigned)got, first);
+    for (size_t i = 0; i < got; i++)
+        slots[i] = first + i;
     return (int)got;
 }
 
@@ -212,19 +218,23 @@ unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
 }
 
 /* stage_ops.write_modified: write up to max_pages modified pages to the
- * page file and move them to standby.  Returns pages written, 0 when none
- * were modified, or -ENOSPC / -EIO when none could be written (the pages
- * stay modified).  Holds nothing on entry or exit. */
+ * page file and move them to standby.  The pass files its frames once,
+ * after its last write: with a fragmented bitmap a batch takes many short
+ * runs, and one list lock round trip per run was measurable.  Returns
+ * pages written, 0 when none were modified, or -ENOSPC / -EIO when none
+ * could be written (the pages stay modified).  Holds nothing on entry or
+ * exit. */
 int phase3_write_modified(struct stage *s, unsigned max_pages)
 {
     struct pfn *ps[PAGEFILE_MAX_BATCH];
+    uint64_t slots[PAGEFILE_MAX_BATCH];
     unsigned want = reserve(s, max_pages);
     unsigned n = grab(s, ps, want), done = 0, calls = 0;
     int err = 0;
     while (done < n) {
-        int r = write_run(s, ps + done, n - done);
+        int r = write_run(s, ps + done, slots + done, n - done);
         if (r == -ENOSPC && phase3_reclaim_slots(s, n - done) > 0)
-            r = write_run(s, ps + done, n - done);
+            r = write_run(s, ps + done, slots + done, n - done);
         if (r < 0) {
             err = r;
             break;
@@ -232,8 +242,10 @@ int phase3_write_modified(struct stage *s, unsigned max_pages)
         done += (unsigned)r;
         calls++;
     }
-    if (done < n)
-        settle(s, ps + done, n - done, PAGEFILE_NO_SLOT);
+    settle(s, ps, slots, done);
+    for (unsigned i = done; i < n; i++)
+        slots[i] = PAGEFILE_NO_SLOT;
+    settle(s, ps + done, slots + done, n - done);
     atomic_fetch_sub(&s->writing, want);
     update_slack(s);
     stats_add(s->core.stats, STAT_PAGE_WRITE, done);
