@@ -431,6 +431,7 @@ struct take_back {
     pte_t pte;              /* the page's PTE after that read */
     uint8_t state, flags;   /* its frame's record then */
     bool linked;
+    bool ran;               /* the hook ran */
     int trimmed;            /* what a trim found to do meanwhile */
     bool wrote_early;       /* a write to the page finished meanwhile */
     int written;            /* write_modified's result */
@@ -452,6 +453,7 @@ static void write_page(void *arg)
 static void read_during_write(void *arg)
 {
     struct take_back *t = arg;
+    t->ran = true;
     machine_read64(t->x->m, va_of(t->x, t->vpn), &t->value);
     t->pte = pte_of(t->x, t->vpn);
     struct pfn *p = pfn_get(&t->x->core->pfns, pte_frame(t->pte));
@@ -500,6 +502,8 @@ START_TEST(test_read_takes_frame_back_from_writer)
     ck_assert_msg(bounded_call(write_back_pass, t) == 0,
                   "a read of a page being written waited for that write");
     phase3_set_write_hook(x.s, NULL, NULL);
+    ck_assert_msg(t->ran, "the write hook never ran: write-back must take "
+                          "its batch with phase3_list_grab");
     /* during the write */
     ck_assert_uint_eq(t->value, stamp(5, 1));
     ck_assert_int_eq(pte_format(t->pte), PTE_VALID);
