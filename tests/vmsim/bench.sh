@@ -189,16 +189,21 @@ if grep -qx phase3 <<<"$stages" && grep -qx phase2 <<<"$stages"; then
       wait
       awk -v a="$(aps "$(cat "$tdir/a.json")")" -v b="$(aps "$(cat "$tdir/b.json")")" \
         'BEGIN { print a + b }' >>"$tdir/two"
+      # the same work counted until the slower process finished, as a
+      # stage's fixed share of accesses per thread is
+      awk -v n="$tacc" -v wa="$(json_num wall_seconds "$(cat "$tdir/a.json")")" \
+          -v wb="$(json_num wall_seconds "$(cat "$tdir/b.json")")" \
+        'BEGIN { w = wa > wb ? wa : wb; if (w > 0) print 2 * n / w }' >>"$tdir/twofix"
     fi
   done
   median() { [ -s "$1" ] && sort -g "$1" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
   p2t2=$(median "$tdir/p2t2"); p3t2=$(median "$tdir/p3t2"); p3t1=$(median "$tdir/p3t1")
   p3h2=$(median "$tdir/p3h2"); p3h1=$(median "$tdir/p3h1")
-  one=$(median "$tdir/one"); two=$(median "$tdir/two")
+  one=$(median "$tdir/one"); two=$(median "$tdir/two"); twofix=$(median "$tdir/twofix")
   rm -rf "$tdir"
   awk -v p2t2="${p2t2:-0}" -v p3t2="${p3t2:-0}" -v p3t1="${p3t1:-0}" \
       -v p3h2="${p3h2:-0}" -v p3h1="${p3h1:-0}" \
-      -v one="${one:-0}" -v two="${two:-0}" -v n="$rounds" 'BEGIN {
+      -v one="${one:-0}" -v two="${two:-0}" -v twofix="${twofix:-0}" -v n="$rounds" 'BEGIN {
     printf "soft uniform, accesses/s (median of %d interleaved rounds):\n", n
     printf "  phase2 2 threads %10.0f\n  phase3 1 thread  %10.0f\n  phase3 2 threads %10.0f\n", p2t2, p3t1, p3t2
     if (p2t2 > 0) printf "target: phase3 2 threads / phase2 2 threads = %.2f (target >= 3)\n", p3t2 / p2t2
@@ -206,6 +211,7 @@ if grep -qx phase3 <<<"$stages" && grep -qx phase2 <<<"$stages"; then
     if (p3h1 > 0) printf "         the same on hot/cold (2%% memory)  = %.2f (%.0f / %.0f accesses/s)\n", p3h2 / p3h1, p3h2, p3h1
     if (one > 0) {
       printf "machine: two phase1 processes / one        = %.2f (the ceiling: independent work on both cores)\n", two / one
+      printf "         the same until the slower one ended = %.2f (a fixed share per core, as the stages run)\n", twofix / one
       if (p3t1 > 0) printf "         phase3 scaling / machine ceiling   = %.2f\n", (p3t2 / p3t1) / (two / one)
     }
   }' | tee "$out/targets.txt"
