@@ -118,7 +118,9 @@ static int upgrade(struct stage *s, uint64_t vpn, pte_t snap)
         phase3_pfn_lock(p);
         if (wait_if_writing(s, vpn, p))
             return -EAGAIN;
-        phase3_pfn_unlock(p); /* WRITING is never set on an ACTIVE frame */
+        /* Not WRITING now, and it stays so: only frames on the modified
+         * list are flagged WRITING, and this one is ACTIVE. */
+        phase3_pfn_unlock(p);
         r = publish(s, vpn, frame, true);
         phase3_pfn_lock(p);
         if (r == 0 && p->slot != PAGEFILE_NO_SLOT) {

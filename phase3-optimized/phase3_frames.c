@@ -136,8 +136,9 @@ void phase3_drain_caches(struct stage *s)
  * 'flag' on each and tagging it with 'tag' (pfn->spare).  Frames whose
  * lock is busy are skipped.  *left gets the frames left on the list.
  * Frames taken for writing are shown to the test hook, if one is set
- * (phase3_set_write_hook).  Returns the number taken.  Holds nothing; takes the list lock and
- * trylocks frames under it (the one way against the order). */
+ * (phase3_set_write_hook).  Returns the number taken.  Holds nothing;
+ * takes the list lock and trylocks frames under it (the one way against
+ * the order). */
 unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
                           uint8_t tag, struct pfn **out, unsigned want,
                           uint64_t *left)
