@@ -18,7 +18,7 @@ static _Atomic unsigned counters_next_shard;
 static _Thread_local int counters_my_shard = -1;
 
 /* The calling thread's shard index, taken on first use. */
-static unsigned counters_shard_index(void)
+unsigned counters_shard_of_caller(void)
 {
     if (counters_my_shard < 0)
         counters_my_shard = (int)(atomic_fetch_add(&counters_next_shard, 1) %
@@ -45,8 +45,8 @@ static void counters_require_id(const char *func, unsigned id)
 void counters_add(struct counters *c, unsigned id, uint64_t n)
 {
     counters_require_id("counters_add", id);
-    atomic_fetch_add_explicit(&c->shard[counters_shard_index()].value[id], n,
-                              memory_order_relaxed);
+    struct counters_shard *mine = &c->shard[counters_shard_of_caller()];
+    atomic_fetch_add_explicit(&mine->value[id], n, memory_order_relaxed);
 }
 
 uint64_t counters_get(const struct counters *c, unsigned id)

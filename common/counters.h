@@ -43,5 +43,9 @@ void counters_add(struct counters *c, unsigned id, uint64_t n);
 /* The sum of counter id over the shards (a recent value while others
  * count). */
 uint64_t counters_get(const struct counters *c, unsigned id);
+/* The calling thread's shard index (0..COUNTERS_SHARDS-1), taken on first
+ * use and the same for the thread's whole life.  Other modules use it to
+ * pick their own per-thread copies (the page file's descriptors). */
+unsigned counters_shard_of_caller(void);
 
 #endif

@@ -76,6 +76,10 @@
 #define PAGEFILE_IN_USE (2 * PAGEFILE_OPS)
 _Static_assert(PAGEFILE_IN_USE < COUNTERS_MAX, "the counters fit a set");
 
+/* A thread_fd entry: not opened yet, or reopening failed (use pf->fd). */
+#define PAGEFILE_FD_UNOPENED (-1)
+#define PAGEFILE_FD_SHARED (-2)
+
 struct pagefile {
     /* Set by pagefile_create, read-only afterwards. */
     int fd;
@@ -94,6 +98,10 @@ struct pagefile {
      * cores. */
     _Atomic uint64_t *bitmap;
     _Alignas(64) _Atomic uint64_t hint;
+
+    /* Each thread's own descriptor of the file, by its counters shard
+     * (see "Per-thread descriptors"); each entry is written once. */
+    _Alignas(64) _Atomic int thread_fd[COUNTERS_SHARDS];
 
     /* I/O counters and the in-use count (PAGEFILE_IN_USE), sharded per
      * thread (counters.h). */
@@ -256,6 +264,8 @@ int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
     }
     memset(pf, 0, sizeof *pf);
     counters_init(&pf->io);
+    for (unsigned i = 0; i < COUNTERS_SHARDS; i++)
+        atomic_init(&pf->thread_fd[i], PAGEFILE_FD_UNOPENED);
     pf->slots = cfg->slots;
     pf->page_size = cfg->page_size;
     if (pagefile_bitmap_init(pf) != 0) {
@@ -279,6 +289,11 @@ void pagefile_destroy(struct pagefile *pf)
 {
     if (pf == NULL)
         return;
+    for (unsigned i = 0; i < COUNTERS_SHARDS; i++) {
+        int fd = atomic_load(&pf->thread_fd[i]);
+        if (fd >= 0)
+            close(fd);
+    }
     close(pf->fd);
     if (pf->created_path != NULL)
         unlink(pf->created_path);
@@ -453,16 +468,51 @@ static int pagefile_injected(struct pagefile *pf, enum pagefile_op op)
     return 0;
 }
 
-/* One system call moving iov[0..cnt-1] at off; its result or -1/errno. */
-static ssize_t pagefile_syscall(const struct pagefile *pf, enum pagefile_op op,
+/* Per-thread descriptors.  Every pread or pwrite looks its descriptor up
+ * and, in a process with more than one thread, takes a reference on the
+ * open file it names: an atomic add on that file's count.  With one shared
+ * descriptor every I/O of every thread adds on the same cache line, which
+ * then moves between the cores twice per call.  So each thread does its
+ * I/O through its own descriptor, a second opening of the same file
+ * through /proc/self/fd (which works for unlinked files too), kept in
+ * thread_fd under the thread's counters shard.  Where that cannot be
+ * opened (no /proc, out of descriptors) the thread uses the shared one:
+ * slower, equally correct. */
+
+/* The descriptor the calling thread does its I/O through (see above).
+ * Opens it on the thread's first call; lock-free. */
+static int pagefile_fd_of_caller(struct pagefile *pf)
+{
+    _Atomic int *slot = &pf->thread_fd[counters_shard_of_caller()];
+    int fd = atomic_load_explicit(slot, memory_order_acquire);
+    if (fd >= 0)
+        return fd;
+    if (fd == PAGEFILE_FD_SHARED)
+        return pf->fd;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", pf->fd);
+    int mine = open(path, O_RDWR | O_CLOEXEC);
+    int want = mine >= 0 ? mine : PAGEFILE_FD_SHARED;
+    int expected = PAGEFILE_FD_UNOPENED;
+    if (!atomic_compare_exchange_strong(slot, &expected, want)) {
+        if (mine >= 0)
+            close(mine); /* a thread sharing the shard opened one first */
+        want = expected;
+    }
+    return want >= 0 ? want : pf->fd;
+}
+
+/* One system call moving iov[0..cnt-1] at off through fd; its result or
+ * -1/errno. */
+static ssize_t pagefile_syscall(int fd, enum pagefile_op op,
                                 const struct iovec *iov, int cnt, off_t off)
 {
     if (cnt == 1)
         return op == PAGEFILE_OP_READ
-                   ? pread(pf->fd, iov->iov_base, iov->iov_len, off)
-                   : pwrite(pf->fd, iov->iov_base, iov->iov_len, off);
-    return op == PAGEFILE_OP_READ ? preadv(pf->fd, iov, cnt, off)
-                                  : pwritev(pf->fd, iov, cnt, off);
+                   ? pread(fd, iov->iov_base, iov->iov_len, off)
+                   : pwrite(fd, iov->iov_base, iov->iov_len, off);
+    return op == PAGEFILE_OP_READ ? preadv(fd, iov, cnt, off)
+                                  : pwritev(fd, iov, cnt, off);
 }
 
 /* Move every byte of iov[0..cnt-1] at off, retrying EINTR and short
@@ -471,9 +521,10 @@ static ssize_t pagefile_syscall(const struct pagefile *pf, enum pagefile_op op,
 static int pagefile_transfer(struct pagefile *pf, enum pagefile_op op,
                              struct iovec *iov, int cnt, off_t off)
 {
+    int fd = pagefile_fd_of_caller(pf);
     while (cnt > 0) {
         counters_add(&pf->io, op, 1);
-        ssize_t r = pagefile_syscall(pf, op, iov, cnt, off);
+        ssize_t r = pagefile_syscall(fd, op, iov, cnt, off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)

@@ -5,7 +5,8 @@
  * a path may be given instead.  Slots are allocated from a bitmap scanned a
  * 64-bit word at a time, starting at a hint, and can be claimed as
  * contiguous runs for batched writes.  Pages move with pread/pwrite/pwritev
- * straight from and to the machine's kernel window.
+ * straight from and to the machine's kernel window, each thread through its
+ * own descriptor of the file (so threads do not share its reference count).
  *
  * Invariants:
  *   1. Bit s of the bitmap is set iff slot s is allocated.

@@ -100,7 +100,8 @@ struct stage {
     pthread_cond_t written_cv; /* rescues of frames being written wait here */
     bool running;
     bool stopping;
-    bool thread_used[P3_MAX_THREADS];
+    /* Written under events; phase3_drain_caches reads it without. */
+    _Atomic bool thread_used[P3_MAX_THREADS];
     bool trim_wanted;
     bool write_wanted;
     unsigned nwriters;

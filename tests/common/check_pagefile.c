@@ -1,8 +1,10 @@
 /*
  * check_pagefile.c - the page file: real I/O round trips (single and
  * vectored), the slot bitmap (next fit, runs, full file), error injection,
- * files at a given path, and bad configurations.
+ * files at a given path, each thread's own descriptor of the file (and the
+ * shared one when no other can be opened), and bad configurations.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -698,6 +700,108 @@ START_TEST(test_concurrent_runs_and_frees_never_share_a_slot)
 }
 END_TEST
 
+/* Per-thread descriptors: a relay of threads, each reading the page the
+ * one before wrote and writing the next. */
+struct relay_arg {
+    struct pagefile *pf;
+    uint64_t read_slot;  /* PAGEFILE_NO_SLOT: nothing to read */
+    unsigned read_tag;
+    uint64_t write_slot;
+    unsigned write_tag;
+    int rc;              /* 0, a pagefile error, or 1: wrong bytes read */
+};
+
+/* Read (and check) one slot, then write one, from a thread of its own. */
+static void *relay_worker(void *p)
+{
+    struct relay_arg *a = p;
+    static _Thread_local unsigned char page[PAGE];
+    a->rc = 0;
+    if (a->read_slot != PAGEFILE_NO_SLOT) {
+        a->rc = pagefile_read(a->pf, a->read_slot, page);
+        if (a->rc == 0 && !page_matches(page, a->read_tag))
+            a->rc = 1;
+    }
+    if (a->rc == 0) {
+        fill_page(page, a->write_tag);
+        a->rc = pagefile_write(a->pf, a->write_slot, page);
+    }
+    return NULL;
+}
+
+/* Run a relay of n threads, one after the other: thread i reads the slot
+ * thread i-1 wrote (slot 2i-1, tag i) and writes slot 2i+1 with tag i+1;
+ * then the main thread reads the last one.  Asserts every step. */
+static void run_relay(struct pagefile *pf, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct relay_arg a = {.pf = pf, .read_slot = PAGEFILE_NO_SLOT,
+                              .read_tag = i, .write_slot = 2 * i + 1,
+                              .write_tag = i + 1};
+        if (i > 0)
+            a.read_slot = 2 * i - 1;
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, relay_worker, &a), 0);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        ck_assert_msg(a.rc == 0, "relay thread %u: %d (1: wrong bytes)", i,
+                      a.rc);
+    }
+    unsigned char page[PAGE];
+    ck_assert_int_eq(pagefile_read(pf, 2 * n - 1, page), 0);
+    ck_assert(page_matches(page, n));
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), n);
+    ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_READ), n);
+}
+
+/* Descriptors the process has open (the directory's own not counted). */
+static int open_descriptors(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+#define RELAY_THREADS 3
+
+START_TEST(test_each_thread_does_io_through_its_own_descriptor)
+{
+    int before = open_descriptors();
+    struct pagefile *pf = make_pagefile(2 * RELAY_THREADS + 2, NULL);
+    ck_assert_int_eq(open_descriptors(), before + 1);
+    run_relay(pf, RELAY_THREADS);
+    /* one more for each thread, and the main thread's own */
+    ck_assert_int_eq(open_descriptors(), before + 1 + RELAY_THREADS + 1);
+    pagefile_destroy(pf);
+    ck_assert_int_eq(open_descriptors(), before); /* all closed */
+}
+END_TEST
+
+START_TEST(test_io_uses_the_shared_descriptor_when_no_other_opens)
+{
+    int before = open_descriptors();
+    struct pagefile *pf = make_pagefile(2 * RELAY_THREADS + 2, NULL);
+    /* Allow only descriptor numbers below the lowest free one: every
+     * further open fails with EMFILE. */
+    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(lowest, 0);
+    close(lowest);
+    struct rlimit old, tight;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    tight = old;
+    tight.rlim_cur = (rlim_t)lowest;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    run_relay(pf, RELAY_THREADS);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_int_eq(open_descriptors(), before + 1); /* none was opened */
+    pagefile_destroy(pf);
+    ck_assert_int_eq(open_descriptors(), before);
+}
+END_TEST
+
 /* Misuses of a 4-slot page file pf, each of which must abort. */
 static void free_free_slot(void *pf) { pagefile_free(pf, 2); }
 static void free_past_end(void *pf) { pagefile_free(pf, 4); }
@@ -757,6 +861,7 @@ static Suite *make_pagefile_suite(void)
     tcase_add_test(core, test_concurrent_allocs_hand_out_distinct_slots);
     tcase_add_test(core, test_bitmap_calls_take_no_lock);
     tcase_add_test(core, test_concurrent_runs_and_frees_never_share_a_slot);
+    tcase_add_test(core, test_each_thread_does_io_through_its_own_descriptor);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_full_bitmap_gives_enospc);
     tcase_add_test(limits, test_injected_read_error_leaves_page_untouched);
@@ -772,6 +877,8 @@ static Suite *make_pagefile_suite(void)
                    test_file_size_limit_fails_create_and_removes_the_file);
     tcase_add_test(limits, test_failing_write_returns_the_errno_and_keeps_data);
     tcase_add_test(limits, test_bad_config_is_refused);
+    tcase_add_test(limits,
+                   test_io_uses_the_shared_descriptor_when_no_other_opens);
     tcase_add_test(limits, test_bad_batches_are_refused);
     tcase_add_loop_test(limits, test_misuse_aborts, 0, NMISUSES);
     return s;
