@@ -53,6 +53,9 @@ struct workload_run {
     uint64_t npages;
     uint64_t base;              /* va of page 0 */
     _Atomic uint64_t *published; /* [npages], see invariant 1 */
+    /* Pooled shares: accesses handed out so far (a line of its own, as
+     * every thread draws from it). */
+    _Alignas(64) _Atomic uint64_t drawn;
 };
 
 /* One thread's position and random stream (private to the thread). */
@@ -121,6 +124,7 @@ void workload_defaults(struct workload_config *cfg)
     *cfg = (struct workload_config){
         .pattern = WORKLOAD_UNIFORM,
         .accesses = 100000,
+        .pooled_shares = false,
         .write_percent = 50,
         .jump_percent = 10,
         .hot_percent = 10,
@@ -153,7 +157,7 @@ int workload_pattern_parse(const char *name, enum workload_pattern *out)
 
 /* Build the shared state of a run.  Returns NULL with errno EINVAL for a
  * bad configuration (no threads, an unknown pattern, a percentage above
- * 100) or ENOMEM when out of memory. */
+ * 100, a pooled total beyond 64 bits) or ENOMEM when out of memory. */
 struct workload_run *workload_run_create(const struct workload_config *cfg,
                                          struct machine *m,
                                          unsigned nthreads)
@@ -162,13 +166,17 @@ struct workload_run *workload_run_create(const struct workload_config *cfg,
         (unsigned)cfg->pattern >= WORKLOAD_PATTERN_COUNT ||
         cfg->write_percent > 100 || cfg->jump_percent > 100 ||
         cfg->hot_percent > 100 || cfg->hot_access_percent > 100 ||
-        cfg->phase_pages_percent > 100) {
+        cfg->phase_pages_percent > 100 ||
+        (cfg->pooled_shares && cfg->accesses > UINT64_MAX / nthreads)) {
         errno = EINVAL;
         return NULL;
     }
-    struct workload_run *run = calloc(1, sizeof(*run));
+    struct workload_run *run = aligned_alloc(_Alignof(struct workload_run),
+                                             sizeof(*run));
     if (run == NULL)
         return NULL;
+    memset(run, 0, sizeof(*run));
+    atomic_init(&run->drawn, 0);
     run->npages = machine_virtual_pages(m);
     run->published = calloc(run->npages, sizeof(*run->published));
     if (run->published == NULL) {
@@ -361,6 +369,36 @@ static void workload_thread_init(struct workload_thread *t,
     t->walk_page = workload_below(t, run->npages);
 }
 
+/* More accesses the thread may make, counted from those it made: the
+ * rest of its fixed share, or the next chunk of the pool (0: done). */
+static uint64_t workload_draw(struct workload_thread *t)
+{
+    struct workload_run *run = t->run;
+    if (!run->cfg.pooled_shares)
+        return run->cfg.accesses - t->done;
+    uint64_t total = run->cfg.accesses * run->nthreads;
+    uint64_t first = atomic_fetch_add_explicit(&run->drawn, WORKLOAD_CHUNK,
+                                               memory_order_relaxed);
+    if (first >= total)
+        return 0;
+    return total - first < WORKLOAD_CHUNK ? total - first : WORKLOAD_CHUNK;
+}
+
+/* One access of thread t (a write to its own page or a checked read),
+ * counted into stats in batches. */
+static void workload_step(struct workload_thread *t, struct stats *stats)
+{
+    struct workload_run *run = t->run;
+    uint64_t p = workload_pick(t), seen;
+    if (p % run->nthreads == t->index &&
+        workload_chance(t, run->cfg.write_percent))
+        workload_write(t, p);
+    else if (workload_check(t, p, &seen))
+        t->res->reads++;
+    if (stats != NULL && (t->done + 1) % WORKLOAD_STATS_BATCH == 0)
+        stats_add(stats, STAT_ACCESSES, WORKLOAD_STATS_BATCH);
+}
+
 /* Run thread 'index' of run in the calling thread (see workload.h).
  * Returns 0 when every access succeeded and every stamp checked out, -1
  * otherwise (also for a bad index or a failed attach), details in *res. */
@@ -384,16 +422,9 @@ int workload_thread_run(struct workload_run *run, unsigned index,
     }
     struct workload_thread t;
     workload_thread_init(&t, run, index, res);
-    for (; t.done < run->cfg.accesses; t.done++) {
-        uint64_t p = workload_pick(&t), seen;
-        if (p % run->nthreads == index &&
-            workload_chance(&t, run->cfg.write_percent))
-            workload_write(&t, p);
-        else if (workload_check(&t, p, &seen))
-            res->reads++;
-        if (stats != NULL && (t.done + 1) % WORKLOAD_STATS_BATCH == 0)
-            stats_add(stats, STAT_ACCESSES, WORKLOAD_STATS_BATCH);
-    }
+    for (uint64_t more; (more = workload_draw(&t)) > 0;)
+        for (uint64_t end = t.done + more; t.done < end; t.done++)
+            workload_step(&t, stats);
     if (stats != NULL && t.done % WORKLOAD_STATS_BATCH != 0)
         stats_add(stats, STAT_ACCESSES, t.done % WORKLOAD_STATS_BATCH);
     machine_thread_detach(run->m);

@@ -21,10 +21,20 @@
  *
  * Each thread has its own seeded PRNG (xoshiro256** seeded from seed and
  * the thread index), so a run is reproducible.
+ *
+ * Shares.  By default each thread makes exactly 'accesses' accesses, so
+ * the run lasts as long as its slowest thread, and the same seed gives the
+ * same run.  With pooled_shares the threads draw the same total
+ * (nthreads * accesses) from one pool, WORKLOAD_CHUNK accesses at a time:
+ * a thread whose core runs faster (or is less loaded) makes more of them,
+ * and the run ends when the pool is empty.  That is how a throughput
+ * benchmark keeps every thread busy to the end; each thread's accesses
+ * still come from its own stream, only how many it makes varies.
  */
 #ifndef PAGELAB_WORKLOAD_H
 #define PAGELAB_WORKLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "machine.h"
@@ -40,7 +50,8 @@ enum workload_pattern {
 
 struct workload_config {
     enum workload_pattern pattern;
-    uint64_t accesses;             /* per thread */
+    uint64_t accesses;             /* per thread (pooled: on average) */
+    bool pooled_shares;            /* draw from one pool (see Shares) */
     unsigned write_percent;        /* of accesses to the thread's own pages */
     unsigned jump_percent;         /* WALK */
     unsigned hot_percent;          /* HOTCOLD: share of pages that are hot */
@@ -60,14 +71,18 @@ struct workload_result {
 
 struct workload_run; /* shared state of one run (published versions) */
 
-/* Reasonable defaults: uniform, 100000 accesses, 50% writes, jump 10%,
- * hot/cold 10/90, phases of 20000 accesses over 10% of the pages. */
+#define WORKLOAD_CHUNK 1024 /* accesses a thread draws from a pooled share */
+
+/* Reasonable defaults: uniform, 100000 accesses (fixed shares), 50% writes,
+ * jump 10%, hot/cold 10/90, phases of 20000 accesses over 10% of the
+ * pages. */
 void workload_defaults(struct workload_config *cfg);
 const char *workload_pattern_name(enum workload_pattern p);
 /* Returns 0 or -EINVAL. */
 int workload_pattern_parse(const char *name, enum workload_pattern *out);
 
-/* Shared state for nthreads threads over m's pages; NULL on no memory. */
+/* Shared state for nthreads threads over m's pages; NULL with errno
+ * EINVAL for a bad configuration, ENOMEM on no memory. */
 struct workload_run *workload_run_create(const struct workload_config *cfg,
                                          struct machine *m,
                                          unsigned nthreads);

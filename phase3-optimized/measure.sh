@@ -4,6 +4,8 @@
 # interleaved so background load hits every configuration alike, and the
 # median run (by accesses/s) is printed with its hit rate and its read,
 # write and unmap calls.  ABLATION=0 skips the option-by-option runs.
+# Threads draw their accesses from one pool (--shares pooled, as make
+# bench runs them); "fixed" marks the one run with a fixed share each.
 # Build first:
 #   make RELEASE=1 BUILD=build/release build/release/vmsim
 #   phase3-optimized/measure.sh build/release/vmsim
@@ -21,6 +23,7 @@ configs=(
   "phase2 uniform 2t|--stage phase2 --mmu soft --threads 2 --pattern uniform"
   "phase3 uniform 2t|--stage phase3 --mmu soft --threads 2 --pattern uniform --options all"
   "phase3 uniform 1t|--stage phase3 --mmu soft --threads 1 --pattern uniform --options all"
+  "phase3 uniform 2t fixed|--stage phase3 --mmu soft --threads 2 --pattern uniform --options all --shares fixed"
   "phase2 hotcold 12%|--stage phase2 --mmu soft --threads 1 --pattern hotcold --phys 12%"
   "phase3 hotcold 12%|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 12% --options all"
   "phase3 hotcold 12% -aging|--stage phase3 --mmu soft --threads 1 --pattern hotcold --phys 12% --options $(without aging)"
@@ -46,7 +49,7 @@ for ((r = 0; r < rounds; r++)); do
   for c in "${configs[@]}"; do
     label=${c%%|*}; args=${c#*|}
     # shellcheck disable=SC2086
-    j=$("$vmsim" --json --seed $((7 + r)) --accesses "$accesses" $args 2>/dev/null)
+    j=$("$vmsim" --json --seed $((7 + r)) --accesses "$accesses" --shares pooled $args 2>/dev/null)
     rc=$?
     num() { sed -nE "s/.*\"$1\": *([0-9.eE+-]+).*/\1/p" <<<"$j" | head -n 1; }
     aps=$(num accesses_per_second)

@@ -58,7 +58,9 @@ void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid)
 {
     uint64_t bit = 1ull << (vpn % P3_REGION_PAGES);
     struct p3_region *r = phase3_region_of(s, vpn);
-    r->valid = valid ? r->valid | bit : r->valid & ~bit;
+    uint64_t mask = atomic_load_explicit(&r->valid, memory_order_relaxed);
+    atomic_store_explicit(&r->valid, valid ? mask | bit : mask & ~bit,
+                          memory_order_relaxed);
 }
 
 /* Lock / unlock the region holding vpn.  Order: no pfn, list, cache or
@@ -133,11 +135,11 @@ static int init_sync(struct stage *s)
     }
     for (uint64_t r = 0; r < s->nregions; r++) {
         phase3_lock_init(&s->regions[r].lock, &phase3_region_class, spin);
-        s->regions[r].valid = 0;
+        atomic_init(&s->regions[r].valid, 0);
         atomic_init(&s->regions[r].disk_seq, 0);
     }
     for (int l = 0; l < PFN_STATE_COUNT; l++)
-        phase3_lock_init(&s->lists[l], &phase3_list_class, spin);
+        phase3_lock_init(&s->lists[l].lock, &phase3_list_class, spin);
     lock_init(&s->events, &phase3_events_class);
     lock_init(&s->trim_lock, &phase3_trim_class);
     pthread_cond_init(&s->trim_cv, NULL);
@@ -158,7 +160,7 @@ static void destroy_sync(struct stage *s)
     for (uint64_t r = 0; r < s->nregions; r++)
         phase3_lock_destroy(&s->regions[r].lock);
     for (int l = 0; l < PFN_STATE_COUNT; l++)
-        phase3_lock_destroy(&s->lists[l]);
+        phase3_lock_destroy(&s->lists[l].lock);
     lock_destroy(&s->events);
     lock_destroy(&s->trim_lock);
     pthread_cond_destroy(&s->trim_cv);
@@ -228,7 +230,8 @@ static int audit_ptes(struct stage *s, char *msg, size_t msglen)
 {
     for (uint64_t v = 0; v < s->core.config.virtual_pages; v++) {
         pte_t p = pte_load(&s->core.ptes[v]);
-        bool marked = phase3_region_of(s, v)->valid >> (v % P3_REGION_PAGES) & 1;
+        bool marked = atomic_load(&phase3_region_of(s, v)->valid) >>
+                      (v % P3_REGION_PAGES) & 1;
         if ((pte_format(p) == PTE_VALID) != marked) {
             snprintf(msg, msglen, "page %" PRIu64 " is %s but its region's "
                      "valid mask says %s", v, pte_format_name(pte_format(p)),

@@ -35,15 +35,15 @@
  * takes and drops the list lock. */
 void phase3_list_link(struct stage *s, struct pfn *p, enum pfn_state st)
 {
-    phase3_lock_acquire(&s->lists[st]);
+    phase3_lock_acquire(&s->lists[st].lock);
     pfn_link(&s->core.pfns, p, st);
-    phase3_lock_release(&s->lists[st]);
+    phase3_lock_release(&s->lists[st].lock);
 }
 
 /* Take p off the list its state names.  Holds: what phase3_list_link does. */
 void phase3_list_unlink(struct stage *s, struct pfn *p)
 {
-    struct p3_lock *l = &s->lists[p->state];
+    struct p3_lock *l = &s->lists[p->state].lock;
     phase3_lock_acquire(l);
     pfn_unlink(&s->core.pfns, p);
     phase3_lock_release(l);
@@ -52,9 +52,9 @@ void phase3_list_unlink(struct stage *s, struct pfn *p)
 /* Frames on the list of state st (a consistent read under its lock). */
 uint64_t phase3_list_count(struct stage *s, enum pfn_state st)
 {
-    phase3_lock_acquire(&s->lists[st]);
+    phase3_lock_acquire(&s->lists[st].lock);
     uint64_t n = pfn_count(&s->core.pfns, st);
-    phase3_lock_release(&s->lists[st]);
+    phase3_lock_release(&s->lists[st].lock);
     return n;
 }
 
@@ -153,7 +153,7 @@ unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
     struct pfn_db *db = &s->core.pfns;
     struct list *l = &db->lists[st];
     unsigned n = 0;
-    phase3_lock_acquire(&s->lists[st]);
+    phase3_lock_acquire(&s->lists[st].lock);
     struct list_node *node = list_head(l);
     while (node != NULL && n < want) {
         struct pfn *p = list_entry(node, struct pfn, link);
@@ -167,7 +167,7 @@ unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
         out[n++] = p;
     }
     *left = pfn_count(db, st);
-    phase3_lock_release(&s->lists[st]);
+    phase3_lock_release(&s->lists[st].lock);
     if (flag == PFN_FLAG_WRITING && n > 0 && s->write_hook != NULL)
         s->write_hook(s->write_hook_arg);
     return n;

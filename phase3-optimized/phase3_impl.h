@@ -50,9 +50,11 @@ struct p3_lock {
  * regions never share a line. */
 struct p3_region {
     _Alignas(64) struct p3_lock lock;
-    /* Protected by lock: bit i set iff PTE (region start + i) is VALID, so
-     * the clock skips the rest a word at a time. */
-    uint64_t valid;
+    /* Changed under lock: bit i set iff PTE (region start + i) is VALID,
+     * so the clock skips the rest a word at a time.  Atomic because the
+     * clock also peeks at it without the lock, to pass by regions with
+     * nothing to visit. */
+    _Atomic uint64_t valid;
     /* Changed under lock, read without: bumped each time a DISK PTE of the
      * region is consumed, so a lock-free reader can tell that the DISK
      * entry it read was consumed and recreated meanwhile (ABA: the same
@@ -86,10 +88,16 @@ struct stage {
     unsigned write_budget;     /* most frames being written at once */
     uint64_t nregions;
     struct p3_region *regions;
-    _Alignas(64) struct p3_lock lists[PFN_STATE_COUNT];
     pthread_key_t key;         /* -> the calling thread's p3_thread */
     void (*write_hook)(void *);/* tests: phase3_set_write_hook */
     void *write_hook_arg;
+    /* The list locks, each on a cache line of its own: every fault takes
+     * the active list's, and a line shared with another list's lock (or
+     * with the read-only fields above, read on every fault) would move
+     * between the cores for both. */
+    struct p3_list_lock {
+        _Alignas(64) struct p3_lock lock;
+    } lists[PFN_STATE_COUNT];
 
     /* Protected by events.  (Each group written often starts a cache line
      * of its own, away from the read-only fields above.) */
@@ -121,11 +129,14 @@ struct stage {
     _Atomic uint64_t write_gen;    /* bumped when a write batch completes */
     _Atomic unsigned frame_waiters; /* threads waiting on frame_cv */
     _Atomic unsigned write_waiters; /* threads waiting on written_cv */
-    /* Atomics, no lock. */
-    _Atomic unsigned age_threshold; /* aging: trim pages at least this old */
-    _Atomic bool keep_slots;       /* clean pages may keep their slots */
+    /* Atomics, no lock, changed by every write batch. */
     _Atomic unsigned writing;      /* frames being written (<= budget) */
     _Atomic uint64_t wakeups;      /* system threads woken by user threads */
+    /* Atomics, no lock, read by every fault and trim but seldom changed:
+     * a line apart from the ones above, which change all the time. */
+    _Alignas(64) _Atomic unsigned age_threshold; /* aging: trim pages at
+                                                  * least this old */
+    _Atomic bool keep_slots;       /* clean pages may keep their slots */
 
     struct p3_thread threads[P3_MAX_THREADS];
 };

@@ -13,9 +13,10 @@
  * go) and falls when a lap finds too few (clock_trim).
  *
  * Batching (STAGE_OPT_BATCH_TRIM).  Trimmed PTEs become TRANSITION while
- * their region locks are held; consecutive regions are locked in
+ * their region locks are held; the regions a batch visits are locked in
  * increasing address order (the nestable region class) so one batch can
- * span region boundaries.  The batch is unmapped with one
+ * span region boundaries.  A region whose valid mask shows nothing ahead
+ * of the hand is passed by without its lock (nothing_to_visit).  The batch is unmapped with one
  * machine_unmap_batch call, then the frames leave the active list under
  * one list lock and join the modified / standby lists under one each.
  * Without the option each page is unmapped and moved on its own.
@@ -57,19 +58,19 @@ static uint64_t relist(struct stage *s, struct pfn **ps, bool *dirty,
 {
     uint64_t modified = 0;
     struct pfn_db *db = &s->core.pfns;
-    phase3_lock_acquire(&s->lists[PFN_ACTIVE]);
+    phase3_lock_acquire(&s->lists[PFN_ACTIVE].lock);
     for (unsigned i = 0; i < n; i++)
         pfn_unlink(db, ps[i]);
-    phase3_lock_release(&s->lists[PFN_ACTIVE]);
+    phase3_lock_release(&s->lists[PFN_ACTIVE].lock);
     for (int d = 1; d >= 0; d--) {
         enum pfn_state st = d ? PFN_MODIFIED : PFN_STANDBY;
-        phase3_lock_acquire(&s->lists[st]);
+        phase3_lock_acquire(&s->lists[st].lock);
         for (unsigned i = 0; i < n; i++)
             if (dirty[i] == (bool)d)
                 pfn_link(db, ps[i], st);
         if (d)
             modified = pfn_count(db, st);
-        phase3_lock_release(&s->lists[st]);
+        phase3_lock_release(&s->lists[st].lock);
     }
     return modified;
 }
@@ -192,7 +193,9 @@ static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
         end = s->core.config.virtual_pages;
     for (; vpn < end && lap->got + b->n < lap->want &&
            b->n < PAGEFILE_MAX_BATCH; vpn++) {
-        uint64_t bits = s->regions[r].valid >> (vpn % P3_REGION_PAGES);
+        uint64_t bits = atomic_load_explicit(&s->regions[r].valid,
+                                             memory_order_relaxed) >>
+                        (vpn % P3_REGION_PAGES);
         if (bits == 0) {
             vpn = end;
             break;
@@ -214,7 +217,33 @@ static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
     return vpn - start;
 }
 
-/* At most one lap of the clock from the hand.  Holds: trim_lock. */
+/* Does region r hold no VALID page from the hand to its end?  A peek
+ * without the region lock: a page made VALID just after it is passed by
+ * this lap, as if the hand had gone by a moment earlier.  Reading the
+ * mask leaves the line shared; taking the lock would take the line away
+ * from the core that faults in the region next.  Holds: trim_lock. */
+static bool nothing_to_visit(struct stage *s, uint64_t r)
+{
+    uint64_t mask = atomic_load_explicit(&s->regions[r].valid,
+                                         memory_order_relaxed);
+    return (mask >> (s->trim_hand % P3_REGION_PAGES)) == 0;
+}
+
+/* Move the hand past region r without visiting it; returns the pages
+ * passed.  Holds: trim_lock. */
+static uint64_t pass_by(struct stage *s, uint64_t r)
+{
+    uint64_t end = (r + 1) * P3_REGION_PAGES, start = s->trim_hand;
+    if (end >= s->core.config.virtual_pages)
+        end = s->core.config.virtual_pages;
+    s->trim_hand = end == s->core.config.virtual_pages ? 0 : end;
+    return end - start;
+}
+
+/* At most one lap of the clock from the hand.  A batch keeps its regions
+ * locked in increasing address order (invariant 2), so it is flushed
+ * when the hand wraps to address 0 or holds P3_TRIM_MAX_REGIONS.  Holds:
+ * trim_lock. */
 static void run_lap(struct stage *s, struct lap *lap)
 {
     struct trim_batch b = {.n = 0, .nregions = 0};
@@ -223,8 +252,13 @@ static void run_lap(struct stage *s, struct lap *lap)
     while (lap->got + b.n < lap->want &&
            visited < s->core.config.virtual_pages) {
         uint64_t r = s->trim_hand / P3_REGION_PAGES;
-        bool adjacent = b.nregions > 0 && b.regions[b.nregions - 1] + 1 == r;
-        if (b.nregions == P3_TRIM_MAX_REGIONS || (b.nregions > 0 && !adjacent))
+        if (nothing_to_visit(s, r)) {
+            visited += pass_by(s, r);
+            continue;
+        }
+        bool ascending = b.nregions > 0 && b.regions[b.nregions - 1] < r;
+        if (b.nregions == P3_TRIM_MAX_REGIONS ||
+            (b.nregions > 0 && !ascending))
             lap->got += flush(s, &b);
         phase3_lock_acquire(&s->regions[r].lock);
         b.regions[b.nregions++] = r;

@@ -81,7 +81,7 @@ static void settle(struct stage *s, struct pfn **ps, const uint64_t *slots,
     enum pfn_state st = slots[0] == PAGEFILE_NO_SLOT ? PFN_MODIFIED
                                                      : PFN_STANDBY;
     bool done[PAGEFILE_MAX_BATCH] = {false};
-    phase3_lock_acquire(&s->lists[st]);
+    phase3_lock_acquire(&s->lists[st].lock);
     for (unsigned i = 0; i < n; i++) {
         if (!phase3_pfn_trylock(ps[i]))
             continue;
@@ -93,7 +93,7 @@ static void settle(struct stage *s, struct pfn **ps, const uint64_t *slots,
         phase3_pfn_unlock(ps[i]);
         done[i] = true;
     }
-    phase3_lock_release(&s->lists[st]);
+    phase3_lock_release(&s->lists[st].lock);
     for (unsigned i = 0; i < n; i++) {
         if (done[i])
             continue;

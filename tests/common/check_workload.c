@@ -2,7 +2,8 @@
  * check_workload.c - the workload: every pattern runs clean on a machine
  * that never loses data, each pattern touches the pages it should, and
  * every kind of lost write (an old version, a zeroed page, a page from
- * elsewhere, an unzeroed frame) is caught and described.
+ * elsewhere, an unzeroed frame) is caught and described; pooled shares
+ * make the same total, drawn by whichever thread asks.
  *
  * The rig is a machine with one frame per page whose fault handler maps
  * frame = vpn (zeroing it the first time), so nothing is ever evicted.
@@ -156,6 +157,51 @@ START_TEST(test_every_pattern_runs_clean_with_threads)
         ck_assert_uint_eq(stats_get(stats, STAT_ACCESSES),
                           RIG_THREADS * cfg.accesses);
         stats_destroy(stats);
+        rig_close(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_pooled_shares_make_the_total_with_threads)
+{
+    struct rig r;
+    rig_open(&r, rig_mmus[_i]);
+    struct stats *stats = stats_create();
+    ck_assert_ptr_nonnull(stats);
+    struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+    cfg.pooled_shares = true; /* 4 x 3000: not a whole number of chunks */
+    struct workload_result res;
+    int bad = run_threads(&r, &cfg, RIG_THREADS, stats, &res);
+    ck_assert_msg(bad == 0, "%s", res.first_error);
+    ck_assert_uint_eq(res.stamp_errors + res.access_errors, 0);
+    ck_assert_uint_eq(res.reads + res.writes, RIG_THREADS * cfg.accesses);
+    ck_assert_uint_eq(stats_get(stats, STAT_ACCESSES),
+                      RIG_THREADS * cfg.accesses);
+    stats_destroy(stats);
+    rig_close(&r);
+}
+END_TEST
+
+/* Pooled shares go to whoever draws: thread 0 run to the end on its own
+ * makes every access of the run, and thread 1, run after it, none; with
+ * fixed shares each makes its own.  Both check every stamp. */
+START_TEST(test_pooled_shares_go_to_whoever_draws)
+{
+    for (int pooled = 0; pooled <= 1; pooled++) {
+        struct rig r;
+        rig_open(&r, MACHINE_MMU_SOFT);
+        struct workload_config cfg = small_config(WORKLOAD_UNIFORM);
+        cfg.pooled_shares = pooled;
+        struct workload_run *run = workload_run_create(&cfg, r.m, 2);
+        ck_assert_ptr_nonnull(run);
+        struct workload_result first, second;
+        ck_assert_int_eq(workload_thread_run(run, 0, NULL, &first), 0);
+        ck_assert_int_eq(workload_thread_run(run, 1, NULL, &second), 0);
+        ck_assert_uint_eq(first.reads + first.writes,
+                          pooled ? 2 * cfg.accesses : cfg.accesses);
+        ck_assert_uint_eq(second.reads + second.writes,
+                          pooled ? 0 : cfg.accesses);
+        workload_run_destroy(run);
         rig_close(&r);
     }
 }
@@ -476,6 +522,7 @@ START_TEST(test_defaults_match_the_header)
     workload_defaults(&cfg);
     ck_assert_int_eq(cfg.pattern, WORKLOAD_UNIFORM);
     ck_assert_uint_eq(cfg.accesses, 100000);
+    ck_assert(!cfg.pooled_shares);
     ck_assert_uint_eq(cfg.write_percent, 50);
     ck_assert_uint_eq(cfg.jump_percent, 10);
     ck_assert_uint_eq(cfg.hot_percent, 10);
@@ -545,6 +592,12 @@ START_TEST(test_bad_run_config_is_refused)
     cfg.write_percent = 50;
     cfg.pattern = WORKLOAD_PATTERN_COUNT;
     ck_assert_ptr_null(workload_run_create(&cfg, r.m, 1));
+    cfg.pattern = WORKLOAD_UNIFORM;
+    cfg.pooled_shares = true; /* a pooled total that does not fit 64 bits */
+    cfg.accesses = UINT64_MAX / 2 + 1;
+    errno = 0;
+    ck_assert_ptr_null(workload_run_create(&cfg, r.m, 2));
+    ck_assert_int_eq(errno, EINVAL);
     ck_assert_ptr_null(workload_run_create(NULL, r.m, 1));
     rig_close(&r);
 }
@@ -712,6 +765,9 @@ static Suite *make_workload_suite(void)
                         0, 2);
     tcase_add_test(core, test_patterns_touch_the_pages_they_promise);
     tcase_add_test(core, test_same_seed_same_run);
+    tcase_add_loop_test(core, test_pooled_shares_make_the_total_with_threads,
+                        0, 2);
+    tcase_add_test(core, test_pooled_shares_go_to_whoever_draws);
     tcase_add_loop_test(core, test_rolled_back_version_is_reported, 0, 2);
     tcase_add_loop_test(core, test_zeroed_page_is_reported, 0, 2);
     tcase_add_loop_test(core, test_stamp_of_another_page_is_reported, 0, 2);

@@ -5,7 +5,8 @@
  *
  *   vmsim [--stage NAME] [--va SIZE] [--phys N|P%] [--pagefile-slots N]
  *         [--accesses N] [--pattern uniform|walk|hotcold|phases]
- *         [--threads T] [--mmu hw|soft] [--seed S] [--trim-batch N]
+ *         [--threads T] [--shares fixed|pooled] [--mmu hw|soft] [--seed S]
+ *         [--trim-batch N]
  *         [--write-batch N] [--options all|none|name,name] [--json]
  *         [--list-stages]
  *
@@ -17,8 +18,9 @@
  *   1. The exit status says whether the run was sound: 0 every stamp checked
  *      out and the final audit was clean; 1 it was not; 2 the command line
  *      or the configuration was refused (one line on stderr, plus a hint).
- *   2. --accesses is the total over all threads (split evenly), so runs
- *      with different thread counts do the same work.
+ *   2. --accesses is the total over all threads (split evenly, or drawn
+ *      from one pool with --shares pooled), so runs with different thread
+ *      counts do the same work.
  *
  * Locking: none of its own; the progress thread only reads the stats
  * (relaxed atomics) and a done flag.
@@ -81,6 +83,7 @@ struct vmsim_args {
     bool slots_given;
     uint64_t accesses;        /* total over all threads */
     enum workload_pattern pattern;
+    bool pooled;              /* --shares pooled (workload.h: Shares) */
     uint64_t seed;
     bool json;
 };
@@ -115,12 +118,13 @@ static void vmsim_help(void)
     printf("usage: vmsim [--stage NAME] [--va SIZE[K|M|G]] [--phys N|P%%]\n"
            "             [--pagefile-slots N] [--accesses N]\n"
            "             [--pattern uniform|walk|hotcold|phases] [--threads T]\n"
-           "             [--mmu hw|soft] [--seed S] [--trim-batch N]\n"
-           "             [--write-batch N] [--options all|none|NAME,NAME]\n"
+           "             [--shares fixed|pooled] [--mmu hw|soft] [--seed S]\n"
+           "             [--trim-batch N] [--write-batch N]\n"
+           "             [--options all|none|NAME,NAME]\n"
            "             [--json] [--list-stages]\n"
            "defaults: the first stage, 16M virtual, 2%% physical, a page file\n"
            "of the virtual pages beyond physical plus a margin, %llu accesses\n"
-           "in all, uniform, 1 thread, hw, seed 1.\n"
+           "in all, uniform, 1 thread, fixed shares, hw, seed 1.\n"
            "options: all none",
            VMSIM_DEFAULT_ACCESSES);
     for (size_t i = 0; i < VMSIM_OPTION_COUNT; i++)
@@ -249,7 +253,7 @@ static void vmsim_list_stages(void)
 enum {
     OPT_STAGE = 256, OPT_VA, OPT_PHYS, OPT_SLOTS, OPT_ACCESSES, OPT_PATTERN,
     OPT_THREADS, OPT_MMU, OPT_SEED, OPT_TRIM_BATCH, OPT_WRITE_BATCH,
-    OPT_OPTIONS, OPT_JSON, OPT_LIST, OPT_HELP,
+    OPT_OPTIONS, OPT_JSON, OPT_LIST, OPT_HELP, OPT_SHARES,
 };
 
 static const struct option vmsim_long_options[] = {
@@ -260,6 +264,7 @@ static const struct option vmsim_long_options[] = {
     {"accesses", required_argument, NULL, OPT_ACCESSES},
     {"pattern", required_argument, NULL, OPT_PATTERN},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"shares", required_argument, NULL, OPT_SHARES},
     {"mmu", required_argument, NULL, OPT_MMU},
     {"seed", required_argument, NULL, OPT_SEED},
     {"trim-batch", required_argument, NULL, OPT_TRIM_BATCH},
@@ -289,6 +294,11 @@ static void vmsim_apply(struct vmsim_args *a, int opt, const char *val)
                               "phases, not '%s'", val);
         break;
     case OPT_THREADS: a->cfg.user_threads = vmsim_count("--threads", val); break;
+    case OPT_SHARES:
+        if (strcmp(val, "fixed") != 0 && strcmp(val, "pooled") != 0)
+            vmsim_usage_error("--shares wants fixed or pooled, not '%s'", val);
+        a->pooled = strcmp(val, "pooled") == 0;
+        break;
     case OPT_MMU:
         if (machine_mmu_parse(val, &a->cfg.mmu) != 0)
             vmsim_usage_error("--mmu wants hw or soft, not '%s'", val);
@@ -395,6 +405,7 @@ static void vmsim_run_workload(const struct vmsim_args *a, struct stage *s,
     workload_defaults(&wl);
     wl.pattern = a->pattern;
     wl.accesses = a->accesses / nthreads;
+    wl.pooled_shares = a->pooled;
     wl.seed = a->seed;
     struct vmsim_progress prog = {.stats = core->stats,
                                   .total = wl.accesses * nthreads};
@@ -471,9 +482,10 @@ static void vmsim_print_text(const struct vmsim_args *a,
            c->virtual_pages * MACHINE_PAGE_SIZE / 1024, c->physical_frames,
            100.0 * (double)c->physical_frames / (double)c->virtual_pages,
            c->pagefile_slots);
-    printf("          %s pattern, %u thread(s), %" PRIu64 " accesses, seed %"
-           PRIu64 ", trim batch %u, write batch %u, options %s\n",
-           workload_pattern_name(a->pattern), c->user_threads,
+    printf("          %s pattern, %u thread(s) (%s shares), %" PRIu64
+           " accesses, seed %" PRIu64 ", trim batch %u, write batch %u, "
+           "options %s\n", workload_pattern_name(a->pattern), c->user_threads,
+           a->pooled ? "pooled" : "fixed",
            vmsim_accesses(r), a->seed, c->trim_batch, c->write_batch,
            vmsim_options_text(c->options, opts, sizeof(opts)));
     printf("run:      %.3f s wall (%.3f s CPU), %.0f accesses/s, %.0f faults/s, "
@@ -529,11 +541,13 @@ static void vmsim_print_json(const struct vmsim_args *a,
     char opts[256];
     printf("{\"stage\": \"%s\", \"mmu\": \"%s\", \"virtual_pages\": %" PRIu64
            ", \"frames\": %" PRIu64 ", \"pagefile_slots\": %" PRIu64
-           ", \"pattern\": \"%s\", \"threads\": %u, \"accesses\": %" PRIu64
+           ", \"pattern\": \"%s\", \"threads\": %u, \"shares\": \"%s\""
+           ", \"accesses\": %" PRIu64
            ", \"seed\": %" PRIu64 ", \"trim_batch\": %u, \"write_batch\": %u"
            ", \"options\": \"%s\",\n", a->ops->name, machine_mmu_name(c->mmu),
            c->virtual_pages, c->physical_frames, c->pagefile_slots,
            workload_pattern_name(a->pattern), c->user_threads,
+           a->pooled ? "pooled" : "fixed",
            vmsim_accesses(r), a->seed, c->trim_batch, c->write_batch,
            vmsim_options_text(c->options, opts, sizeof(opts)));
     printf(" \"wall_seconds\": %.6f, \"cpu_seconds\": %.6f, "
