@@ -16,10 +16,11 @@
  * their region locks are held; the regions a batch visits are locked in
  * increasing address order (the nestable region class) so one batch can
  * span region boundaries.  A region whose valid mask shows nothing ahead
- * of the hand is passed by without its lock (nothing_to_visit).  The batch is unmapped with one
- * machine_unmap_batch call, then the frames leave the active list under
- * one list lock and join the modified / standby lists under one each.
- * Without the option each page is unmapped and moved on its own.
+ * of the hand is passed by without its lock (nothing_to_visit).  The
+ * batch is unmapped with one machine_unmap_batch call, then the frames
+ * leave the active list under one list lock and join the modified /
+ * standby lists under one each.  Without the option each page is
+ * unmapped and moved on its own.
  *
  * Invariants:
  *   1. PTE first, then unmap, then the frame joins modified/standby (the
