@@ -34,6 +34,8 @@
 #include <string.h>
 
 _Static_assert(sizeof(struct pfn) <= 64, "a PFN record fits a cache line");
+_Static_assert(sizeof(struct p3_region) == 64,
+               "a region (lock, valid mask, disk sequence) is one cache line");
 
 /* Abort with "function: reason" (an invariant was violated). */
 void phase3_die(const char *func, const char *reason)
@@ -127,19 +129,27 @@ static int init_sync(struct stage *s)
 {
     bool spin = phase3_opt(s, STAGE_OPT_SPIN_LOCKS);
     s->regions = aligned_alloc(64, s->nregions * sizeof s->regions[0]);
-    if (s->regions == NULL)
+    s->mutexes = spin ? NULL : calloc(s->nregions + PFN_STATE_COUNT,
+                                      sizeof s->mutexes[0]);
+    if (s->regions == NULL || (!spin && s->mutexes == NULL)) {
+        free(s->regions);
+        free(s->mutexes);
         return -ENOMEM;
+    }
     if (pthread_key_create(&s->key, phase3_thread_release) != 0) {
         free(s->regions);
+        free(s->mutexes);
         return -EAGAIN;
     }
     for (uint64_t r = 0; r < s->nregions; r++) {
-        phase3_lock_init(&s->regions[r].lock, &phase3_region_class, spin);
+        phase3_lock_init(&s->regions[r].lock, &phase3_region_class,
+                         spin ? NULL : &s->mutexes[r]);
         atomic_init(&s->regions[r].valid, 0);
         atomic_init(&s->regions[r].disk_seq, 0);
     }
     for (int l = 0; l < PFN_STATE_COUNT; l++)
-        phase3_lock_init(&s->lists[l].lock, &phase3_list_class, spin);
+        phase3_lock_init(&s->lists[l].lock, &phase3_list_class,
+                         spin ? NULL : &s->mutexes[s->nregions + l]);
     lock_init(&s->events, &phase3_events_class);
     lock_init(&s->trim_lock, &phase3_trim_class);
     pthread_cond_init(&s->trim_cv, NULL);
@@ -168,6 +178,7 @@ static void destroy_sync(struct stage *s)
     pthread_cond_destroy(&s->frame_cv);
     pthread_cond_destroy(&s->written_cv);
     free(s->regions);
+    free(s->mutexes);
 }
 
 /* stage_ops.create: check cfg, build the shared core and phase3's own

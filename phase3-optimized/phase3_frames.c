@@ -291,14 +291,18 @@ static unsigned fill_if_empty(struct stage *s, struct p3_thread *t)
 /* Get a FREE frame into t's hands: from the cache, refilled from the
  * lists; when they are empty, take back other threads' cached frames,
  * then wait for (or, with the system threads stopped, do) trimming and
- * writing.  Returns 0 with *frame, -ENOSPC / -EIO when write-back cannot
- * free anything.  Holds no lock on entry or exit. */
+ * writing.  The frame generation is read only once the cache is found
+ * empty (before the lists are looked at, so a frame listed after the
+ * look still wakes the wait): every fault reading it would pull the
+ * line each batch writes over to this core.  Returns 0 with *frame,
+ * -ENOSPC / -EIO when write-back cannot free anything.  Holds no lock on
+ * entry or exit. */
 int phase3_frame_get(struct stage *s, struct p3_thread *t, uint64_t *frame)
 {
     for (;;) {
-        uint64_t gen = phase3_frame_gen(s);
         if (cache_take(s, t, frame))
             return 0;
+        uint64_t gen = phase3_frame_gen(s);
         if (fill_if_empty(s, t) > 0)
             continue;
         phase3_drain_caches(s);

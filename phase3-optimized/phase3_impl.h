@@ -37,17 +37,21 @@
 #define P3_TRIM_MAX_REGIONS 16    /* region locks one trim batch holds */
 #define P3_AGE_MAX_THRESHOLD 6    /* aging: highest trim threshold */
 
-/* A lock that is either a pthread mutex (struct lock) or a test-and-set
- * spin lock with bounded exponential backoff, chosen when the stage is
- * built (STAGE_OPT_SPIN_LOCKS).  Both report to lockorder. */
+/* A lock that is either a test-and-set spin lock with bounded exponential
+ * backoff or a pthread mutex (struct lock), chosen when the stage is built
+ * (STAGE_OPT_SPIN_LOCKS).  Both report to lockorder.  The spin lock is a
+ * word in the struct; the mutex, used only with the option off, lives
+ * elsewhere (phase3_lock_init), so a lock takes 24 bytes and a region's
+ * lock, valid mask and disk sequence share one cache line. */
 struct p3_lock {
-    struct lock mutex;
-    _Atomic uint32_t spin;
-    bool use_spin;
+    _Atomic uint32_t spin;              /* spin lock: 1 while held */
+    const struct lockorder_class *cls;
+    struct lock *mutex;                 /* the mutex, or NULL: spin lock */
 };
 
-/* One PTE region's lock on its own cache line: faults on different
- * regions never share a line. */
+/* One PTE region on a cache line of its own: faults on different regions
+ * never share a line, and a fault finds everything of its region (lock,
+ * mask, sequence) in the one line. */
 struct p3_region {
     _Alignas(64) struct p3_lock lock;
     /* Changed under lock: bit i set iff PTE (region start + i) is VALID,
@@ -88,6 +92,9 @@ struct stage {
     unsigned write_budget;     /* most frames being written at once */
     uint64_t nregions;
     struct p3_region *regions;
+    /* Without STAGE_OPT_SPIN_LOCKS: the mutexes of the region locks, then
+     * of the list locks; NULL with it. */
+    struct lock *mutexes;
     pthread_key_t key;         /* -> the calling thread's p3_thread */
     void (*write_hook)(void *);/* tests: phase3_set_write_hook */
     void *write_hook_arg;
@@ -143,7 +150,7 @@ struct stage {
 
 /* lock.c-like layer: phase3_lock.c */
 void phase3_lock_init(struct p3_lock *l, const struct lockorder_class *cls,
-                      bool use_spin);
+                      struct lock *mutex);
 void phase3_lock_destroy(struct p3_lock *l);
 void phase3_lock_acquire(struct p3_lock *l);
 bool phase3_lock_try(struct p3_lock *l);

@@ -80,29 +80,33 @@ static void spin_drop(_Atomic uint32_t *w, const char *func)
 #endif
 }
 
-/* Initialise l of class cls, a spin lock when use_spin. */
+/* Initialise l of class cls: a spin lock when mutex is NULL, otherwise
+ * a lock over *mutex (storage the caller keeps for l's lifetime). */
 void phase3_lock_init(struct p3_lock *l, const struct lockorder_class *cls,
-                      bool use_spin)
+                      struct lock *mutex)
 {
-    lock_init(&l->mutex, cls);
     atomic_init(&l->spin, 0);
-    l->use_spin = use_spin;
+    l->cls = cls;
+    l->mutex = mutex;
+    if (mutex != NULL)
+        lock_init(mutex, cls);
 }
 
 void phase3_lock_destroy(struct p3_lock *l)
 {
-    lock_destroy(&l->mutex);
+    if (l->mutex != NULL)
+        lock_destroy(l->mutex);
 }
 
 /* Blocking acquire (order-checked).  No locks of a lower rank may be
  * needed afterwards. */
 void phase3_lock_acquire(struct p3_lock *l)
 {
-    if (!l->use_spin) {
-        lock_acquire(&l->mutex);
+    if (l->mutex != NULL) {
+        lock_acquire(l->mutex);
         return;
     }
-    lockorder_acquire(l->mutex.cls, l);
+    lockorder_acquire(l->cls, l);
     lock_amplifier_point();
     spin_take(&l->spin);
 }
@@ -110,22 +114,22 @@ void phase3_lock_acquire(struct p3_lock *l)
 /* Non-blocking acquire; true when taken (recorded, not order-checked). */
 bool phase3_lock_try(struct p3_lock *l)
 {
-    if (!l->use_spin)
-        return lock_try(&l->mutex);
+    if (l->mutex != NULL)
+        return lock_try(l->mutex);
     if (!spin_try(&l->spin))
         return false;
-    lockorder_acquired_try(l->mutex.cls, l);
+    lockorder_acquired_try(l->cls, l);
     return true;
 }
 
 /* Release a lock taken by acquire or a successful try. */
 void phase3_lock_release(struct p3_lock *l)
 {
-    if (!l->use_spin) {
-        lock_release(&l->mutex);
+    if (l->mutex != NULL) {
+        lock_release(l->mutex);
         return;
     }
-    lockorder_release(l->mutex.cls, l);
+    lockorder_release(l->cls, l);
     spin_drop(&l->spin, "phase3_lock_release");
     lock_amplifier_point();
 }
