@@ -192,9 +192,9 @@ static int stage_core_build_store(struct stage_core *core, char *err,
     return 0;
 }
 
-/* Check cfg and build every shared structure (see stage.h).  Returns 0, or
- * -EINVAL / a machine or page-file errno / -ENOMEM with a sentence in err;
- * on failure core holds nothing. */
+/* Zeroed memory of size bytes aligned to align (see stage.h); the size
+ * is rounded up to a multiple of align, as aligned_alloc requires.  NULL
+ * when out of memory. */
 void *stage_alloc(size_t align, size_t size)
 {
     size = (size + align - 1) / align * align; /* aligned_alloc's rule */
@@ -204,6 +204,9 @@ void *stage_alloc(size_t align, size_t size)
     return p;
 }
 
+/* Check cfg and build every shared structure (see stage.h).  Returns 0, or
+ * -EINVAL / a machine or page-file errno / -ENOMEM with a sentence in err;
+ * on failure core holds nothing. */
 int stage_core_init(struct stage_core *core, const struct stage_config *cfg,
                     char *err, size_t errlen)
 {

@@ -53,9 +53,9 @@ struct workload_run {
     uint64_t npages;
     uint64_t base;              /* va of page 0 */
     _Atomic uint64_t *published; /* [npages], see invariant 1 */
-    /* Pooled shares: accesses handed out so far (a line of its own, as
-     * every thread draws from it). */
-    _Alignas(64) _Atomic uint64_t drawn;
+    /* Pooled shares: accesses handed out so far (drawn once per
+     * WORKLOAD_CHUNK accesses, too seldom to need a line of its own). */
+    _Atomic uint64_t drawn;
 };
 
 /* One thread's position and random stream (private to the thread). */
@@ -171,11 +171,9 @@ struct workload_run *workload_run_create(const struct workload_config *cfg,
         errno = EINVAL;
         return NULL;
     }
-    struct workload_run *run = aligned_alloc(_Alignof(struct workload_run),
-                                             sizeof(*run));
+    struct workload_run *run = calloc(1, sizeof(*run));
     if (run == NULL)
         return NULL;
-    memset(run, 0, sizeof(*run));
     atomic_init(&run->drawn, 0);
     run->npages = machine_virtual_pages(m);
     run->published = calloc(run->npages, sizeof(*run->published));
