@@ -6,10 +6,12 @@
  * The checks, in the order they run (each a small static function):
  *   1. lists: every list ring is sound and its count right; every node on
  *      lists[s] is a frame record whose state is s and that carries no
- *      off-list flag.
+ *      off-list flag; the list of an unlisted state (pfn_db_unlist) is
+ *      empty.
  *   2. frames: every state and flag is known; an unflagged frame is on a
- *      list, an off-list-flagged one (READING, WRITING, CACHED) is not;
- *      the list counts plus the off-list frames add up to nframes.
+ *      list unless its state is unlisted, an off-list-flagged one (READING,
+ *      WRITING, CACHED) or one in an unlisted state is not; the list
+ *      counts plus the off-list frames add up to nframes.
  *   3. frames -> PTEs: an ACTIVE frame's vpn names a VALID PTE of this
  *      frame, a MODIFIED/STANDBY frame's a TRANSITION PTE of this frame; a
  *      FREE frame has no vpn and no slot; a STANDBY frame owns a slot.
@@ -33,8 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define AUDIT_OFF_LIST_FLAGS \
-    (PFN_FLAG_READING | PFN_FLAG_WRITING | PFN_FLAG_CACHED)
+#define AUDIT_OFF_LIST_FLAGS PFN_OFF_LIST_FLAGS
 #define AUDIT_KNOWN_FLAGS (AUDIT_OFF_LIST_FLAGS | PFN_FLAG_REWRITE)
 #define AUDIT_NO_OWNER UINT64_MAX
 
@@ -82,6 +83,10 @@ static int audit_list(struct audit *a, enum pfn_state s)
         return audit_fail(a, "the %s list is broken: its links or its count "
                           "(%llu) are wrong", pfn_state_name(s),
                           (unsigned long long)l->count);
+    if (!pfn_listed(db, s) && l->count != 0)
+        return audit_fail(a, "%s frames are kept on no list, but the %s "
+                          "list holds %llu", pfn_state_name(s),
+                          pfn_state_name(s), (unsigned long long)l->count);
     for (const struct list_node *n = list_head(l); n != NULL;
          n = list_next(l, n)) {
         uint64_t f = audit_node_frame(db, n);
@@ -116,17 +121,25 @@ static int audit_frame_census(struct audit *a)
         if (p->flags & ~AUDIT_KNOWN_FLAGS)
             return audit_fail(a, "frame %llu has unknown flag bits 0x%x", fr,
                               p->flags & ~AUDIT_KNOWN_FLAGS);
-        bool flagged = (p->flags & AUDIT_OFF_LIST_FLAGS) != 0;
-        if (!flagged && !list_node_linked(&p->link))
+        bool off = (p->flags & AUDIT_OFF_LIST_FLAGS) != 0 ||
+                   !pfn_listed(db, p->state);
+        if (!off && !list_node_linked(&p->link))
             return audit_fail(a, "frame %llu is %s but on no list", fr,
                               pfn_state_name(p->state));
-        off_list += flagged;
+        if (off && list_node_linked(&p->link))
+            return audit_fail(a, "frame %llu is linked into a list, but it is "
+                              "%s%s", fr, pfn_state_name(p->state),
+                              pfn_listed(db, p->state)
+                                  ? " and flagged in flight or cached"
+                                  : ", a state kept on no list");
+        off_list += off;
     }
     for (int s = 0; s < PFN_STATE_COUNT; s++)
         on_lists += db->lists[s].count;
     if (on_lists + off_list != db->nframes)
-        return audit_fail(a, "the lists hold %llu frames and %llu are in "
-                          "flight or cached, but there are %llu frames",
+        return audit_fail(a, "the lists hold %llu frames and %llu are off "
+                          "them (in flight, cached or unlisted), but there "
+                          "are %llu frames",
                           (unsigned long long)on_lists,
                           (unsigned long long)off_list,
                           (unsigned long long)db->nframes);

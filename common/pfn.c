@@ -13,14 +13,15 @@
  *
  * Transition table: every edge above is made by the stage with pfn_move
  * (or pfn_pop + pfn_link); this module only keeps the lists and the state
- * field in step.
+ * field in step.  For a state the stage unlisted (pfn_db_unlist) the same
+ * calls keep only the state field.
  *
  * Invariants kept here:
  *   1. A record that is on a list is on lists[state] (pfn_link sets state
  *      and links in one step; pfn_unlink takes it off the list its state
  *      names).
- *   2. sizeof(struct pfn) <= 64, so a record never spans two cache lines
- *      more than it must and the database stays small.
+ *   2. sizeof(struct pfn) == 64 and the records start on a cache line:
+ *      a record is exactly one line, never two, and never shares one.
  *   3. A fresh database holds every frame FREE, on the free list in frame
  *      order, with vpn = PFN_NO_VPN and slot = PAGEFILE_NO_SLOT.
  *
@@ -35,10 +36,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pagefile.h"
 
-_Static_assert(sizeof(struct pfn) <= 64, "struct pfn must fit in 64 bytes");
+_Static_assert(sizeof(struct pfn) == 64, "struct pfn is one cache line");
 
 /* Abort with "function: reason". */
 static void pfn_die(const char *func, const char *reason)
@@ -63,11 +65,14 @@ int pfn_db_init(struct pfn_db *db, uint64_t nframes)
     db->nframes = 0;
     for (int s = 0; s < PFN_STATE_COUNT; s++)
         list_init(&db->lists[s]);
+    db->unlisted = 0;
     if (nframes > SIZE_MAX / sizeof(struct pfn))
         return -ENOMEM;
-    db->frames = calloc(nframes ? nframes : 1, sizeof(struct pfn));
+    size_t bytes = (nframes ? nframes : 1) * sizeof(struct pfn);
+    db->frames = aligned_alloc(_Alignof(struct pfn), bytes);
     if (db->frames == NULL)
         return -ENOMEM;
+    memset(db->frames, 0, bytes);
     db->nframes = nframes;
     for (uint64_t f = 0; f < nframes; f++) {
         struct pfn *p = &db->frames[f];
@@ -86,8 +91,26 @@ void pfn_db_destroy(struct pfn_db *db)
     free(db->frames);
     db->frames = NULL;
     db->nframes = 0;
+    db->unlisted = 0;
     for (int s = 0; s < PFN_STATE_COUNT; s++)
         list_init(&db->lists[s]);
+}
+
+/* Keep frames in 'state' on no list (see pfn.h); aborts when its list is
+ * not empty. */
+void pfn_db_unlist(struct pfn_db *db, enum pfn_state state)
+{
+    pfn_require_state("pfn_db_unlist", state);
+    if (list_count(&db->lists[state]) != 0)
+        pfn_die("pfn_db_unlist", "the state's list is not empty");
+    db->unlisted |= 1u << state;
+}
+
+/* Are frames in 'state' kept on its list? */
+bool pfn_listed(const struct pfn_db *db, enum pfn_state state)
+{
+    pfn_require_state("pfn_listed", state);
+    return (db->unlisted & (1u << state)) == 0;
 }
 
 /* The record of frame; aborts when frame >= nframes. */
@@ -109,24 +132,28 @@ uint64_t pfn_number(const struct pfn_db *db, const struct pfn *p)
     return (addr - base) / sizeof(struct pfn);
 }
 
-/* Take p off lists[p->state]; aborts when p is on no list. */
+/* Take p off lists[p->state]; aborts when p is on no list.  A frame in
+ * an unlisted state is on none: nothing to do. */
 void pfn_unlink(struct pfn_db *db, struct pfn *p)
 {
     pfn_require_state("pfn_unlink", p->state);
+    if (!pfn_listed(db, p->state))
+        return;
     if (!list_node_linked(&p->link))
         pfn_die("pfn_unlink", "frame is on no list");
     list_remove(&db->lists[p->state], &p->link);
 }
 
-/* Set p's state and append p to that state's list; aborts when p is
- * already on a list. */
+/* Set p's state and append p to that state's list (unless the state is
+ * unlisted); aborts when p is already on a list. */
 void pfn_link(struct pfn_db *db, struct pfn *p, enum pfn_state state)
 {
     pfn_require_state("pfn_link", state);
     if (list_node_linked(&p->link))
         pfn_die("pfn_link", "frame is already on a list");
     p->state = (uint8_t)state;
-    list_push_tail(&db->lists[state], &p->link);
+    if (pfn_listed(db, state))
+        list_push_tail(&db->lists[state], &p->link);
 }
 
 /* Move p from its current list to the tail of state's list. */
@@ -144,11 +171,18 @@ struct pfn *pfn_pop(struct pfn_db *db, enum pfn_state state)
     return n == NULL ? NULL : list_entry(n, struct pfn, link);
 }
 
-/* Number of records on state's list. */
+/* Number of records on state's list; for an unlisted state, the records
+ * in the state with no off-list flag (the ones its list would hold). */
 uint64_t pfn_count(const struct pfn_db *db, enum pfn_state state)
 {
     pfn_require_state("pfn_count", state);
-    return list_count(&db->lists[state]);
+    if (pfn_listed(db, state))
+        return list_count(&db->lists[state]);
+    uint64_t n = 0;
+    for (uint64_t f = 0; f < db->nframes; f++)
+        n += db->frames[f].state == state &&
+             (db->frames[f].flags & PFN_OFF_LIST_FLAGS) == 0;
+    return n;
 }
 
 /* "free", "active", "modified", "standby"; "?" outside the enum. */

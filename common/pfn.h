@@ -16,10 +16,18 @@
  * flight (READING, WRITING) or because it sits in a thread's private cache
  * (CACHED, phase3).
  *
+ * A stage may keep the frames of one state on no list at all
+ * (pfn_db_unlist).  Phase3 does so for ACTIVE: its clock finds active
+ * frames through the PTEs, so an active list would be bookkeeping that
+ * nobody reads, written by every fault on every core.  (Windows keeps
+ * active pages on no list either: working-set lists track them.)
+ *
  * Invariants (checked by audit.c when the system is quiescent):
- *   1. A frame with no flag is on exactly lists[state]; a flagged frame is
- *      on no list of the database.
- *   2. The list counts plus the flagged frames add up to nframes.
+ *   1. A frame with no off-list flag is on exactly lists[state], unless
+ *      its state is unlisted; a flagged frame, or one in an unlisted
+ *      state, is on no list of the database.
+ *   2. The list counts, the flagged frames and the unflagged frames in
+ *      unlisted states add up to nframes.
  *   3. ACTIVE frames: vpn names a VALID PTE whose frame is this one.
  *      MODIFIED/STANDBY: vpn names a TRANSITION PTE whose frame is this one.
  *      FREE: vpn == PFN_NO_VPN.
@@ -33,6 +41,7 @@
 #define PAGELAB_PFN_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "list.h"
@@ -55,8 +64,17 @@ enum pfn_flag {
                                    finished write is stale (phase2/3) */
 };
 
+/* The flags that take a frame off its list (REWRITE only qualifies a
+ * write in flight). */
+#define PFN_OFF_LIST_FLAGS \
+    (PFN_FLAG_READING | PFN_FLAG_WRITING | PFN_FLAG_CACHED)
+
+/* One record per cache line (aligned to 64 bytes, the database aligned
+ * too): two cores working on neighbouring frames never fight over a
+ * line, and a record's lock and links arrive in one miss. */
 struct pfn {
-    struct list_node link; /* on lists[state] unless a flag says otherwise */
+    _Alignas(64) struct list_node link; /* on lists[state] unless a flag or
+                                           an unlisted state says not */
     uint64_t vpn;          /* owning virtual page, or PFN_NO_VPN */
     uint64_t slot;         /* page-file slot holding a copy, or PAGEFILE_NO_SLOT */
     uint8_t state;         /* enum pfn_state */
@@ -69,6 +87,7 @@ struct pfn {
 struct pfn_db {
     struct pfn *frames;   /* read on every lookup: kept off the lines */
     uint64_t nframes;     /* that list links and counts write */
+    unsigned unlisted;    /* bit s: frames in state s are on no list */
     _Alignas(64) struct list lists[PFN_STATE_COUNT];
 };
 
@@ -76,12 +95,21 @@ struct pfn_db {
  * Returns 0, or -ENOMEM. */
 int pfn_db_init(struct pfn_db *db, uint64_t nframes);
 void pfn_db_destroy(struct pfn_db *db);
+/* From now on keep frames in 'state' on no list: pfn_link only sets the
+ * state, pfn_unlink leaves the frame as it is, pfn_pop finds nothing and
+ * pfn_count counts the unflagged records in the state (a scan: for tests
+ * and audits, not for a fast path).  Call it before any frame enters the
+ * state; aborts when its list is not empty. */
+void pfn_db_unlist(struct pfn_db *db, enum pfn_state state);
+/* Are frames in 'state' kept on its list (not pfn_db_unlist'ed)? */
+bool pfn_listed(const struct pfn_db *db, enum pfn_state state);
 
 /* Frame number <-> record.  Abort on an out-of-range number/pointer. */
 struct pfn *pfn_get(struct pfn_db *db, uint64_t frame);
 uint64_t pfn_number(const struct pfn_db *db, const struct pfn *p);
 
-/* Take p off the list of its current state (p must be on it). */
+/* Take p off the list of its current state (p must be on it, unless the
+ * state is unlisted). */
 void pfn_unlink(struct pfn_db *db, struct pfn *p);
 /* Set p's state and append it to that state's list (p on no list). */
 void pfn_link(struct pfn_db *db, struct pfn *p, enum pfn_state state);

@@ -32,7 +32,8 @@ enum stage_option {
     STAGE_OPT_READ_AHEAD = 1u << 6,
     STAGE_OPT_MULTI_WRITER = 1u << 7,
     STAGE_OPT_DIRECT_RECLAIM = 1u << 8,
-    STAGE_OPT_ALL = 0x1ffu,
+    STAGE_OPT_UNLISTED_ACTIVE = 1u << 9,
+    STAGE_OPT_ALL = 0x3ffu,
 };
 
 struct stage_config {

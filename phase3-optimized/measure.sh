@@ -16,7 +16,7 @@ accesses=${ACCESSES:-200000}
 [ -x "$vmsim" ] || { echo "measure.sh: $vmsim is not built" >&2; exit 2; }
 
 # The configurations: a label, then vmsim arguments.
-all=batch_trim,batch_write,frame_cache,spin_locks,lockfree_fast,aging,read_ahead,multi_writer,direct_reclaim
+all=batch_trim,batch_write,frame_cache,spin_locks,lockfree_fast,aging,read_ahead,multi_writer,direct_reclaim,unlisted_active
 # without NAME: every option but NAME
 without() { sed -E "s/(^|,)$1(,|$)/\1/; s/,,/,/; s/,$//" <<<"$all"; }
 configs=(

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(struct pfn) <= 64, "a PFN record fits a cache line");
+_Static_assert(sizeof(struct pfn) == 64, "a PFN record is one cache line");
 _Static_assert(sizeof(struct p3_region) == 64,
                "a region (lock, valid mask, disk sequence) is one cache line");
 
@@ -197,6 +197,8 @@ static int p3_create(const struct stage_config *cfg, struct stage **out,
         return r;
     }
     s->options = cfg->options;
+    if (phase3_opt(s, STAGE_OPT_UNLISTED_ACTIVE))
+        pfn_db_unlist(&s->core.pfns, PFN_ACTIVE);
     size_stage(s, cfg);
     r = init_sync(s);
     if (r < 0) {

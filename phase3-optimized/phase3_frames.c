@@ -32,9 +32,15 @@
 #include <string.h>
 
 /* Link p onto the list of state st.  Holds: p's pfn lock (or p is in hand);
- * takes and drops the list lock. */
+ * takes and drops the list lock.  A state kept on no list
+ * (STAGE_OPT_UNLISTED_ACTIVE: active frames) has no list to lock: only
+ * the frame's state changes, under the locks the caller holds. */
 void phase3_list_link(struct stage *s, struct pfn *p, enum pfn_state st)
 {
+    if (!pfn_listed(&s->core.pfns, st)) {
+        pfn_link(&s->core.pfns, p, st);
+        return;
+    }
     phase3_lock_acquire(&s->lists[st].lock);
     pfn_link(&s->core.pfns, p, st);
     phase3_lock_release(&s->lists[st].lock);
@@ -43,6 +49,8 @@ void phase3_list_link(struct stage *s, struct pfn *p, enum pfn_state st)
 /* Take p off the list its state names.  Holds: what phase3_list_link does. */
 void phase3_list_unlink(struct stage *s, struct pfn *p)
 {
+    if (!pfn_listed(&s->core.pfns, p->state))
+        return;
     struct p3_lock *l = &s->lists[p->state].lock;
     phase3_lock_acquire(l);
     pfn_unlink(&s->core.pfns, p);

@@ -52,17 +52,20 @@ struct trim_batch {
 };
 
 /* Move the batch's frames from the active list to modified / standby: one
- * lock round trip per list.  Returns the modified list's length after.
- * Holds: the batch's regions. */
+ * lock round trip per list (none for the active list when active frames
+ * are kept on no list, STAGE_OPT_UNLISTED_ACTIVE).  Returns the modified
+ * list's length after.  Holds: the batch's regions. */
 static uint64_t relist(struct stage *s, struct pfn **ps, bool *dirty,
                        unsigned n)
 {
     uint64_t modified = 0;
     struct pfn_db *db = &s->core.pfns;
-    phase3_lock_acquire(&s->lists[PFN_ACTIVE].lock);
-    for (unsigned i = 0; i < n; i++)
-        pfn_unlink(db, ps[i]);
-    phase3_lock_release(&s->lists[PFN_ACTIVE].lock);
+    if (pfn_listed(db, PFN_ACTIVE)) {
+        phase3_lock_acquire(&s->lists[PFN_ACTIVE].lock);
+        for (unsigned i = 0; i < n; i++)
+            pfn_unlink(db, ps[i]);
+        phase3_lock_release(&s->lists[PFN_ACTIVE].lock);
+    }
     for (int d = 1; d >= 0; d--) {
         enum pfn_state st = d ? PFN_MODIFIED : PFN_STANDBY;
         phase3_lock_acquire(&s->lists[st].lock);

@@ -107,6 +107,29 @@ START_TEST(test_in_flight_and_cached_frames_pass_off_list)
 }
 END_TEST
 
+/* A stage that keeps active frames on no list (phase3,
+ * STAGE_OPT_UNLISTED_ACTIVE): the active frame is on no list, a frame
+ * being written is taken back as active (still flagged), and both pass. */
+START_TEST(test_unlisted_active_frames_pass_off_list)
+{
+    struct scene sc;
+    scene_build(&sc);
+    struct pfn_db *db = &sc.core.pfns;
+    pfn_unlink(db, pfn_get(db, 0));
+    pfn_db_unlist(db, PFN_ACTIVE);
+    pfn_link(db, pfn_get(db, 0), PFN_ACTIVE);
+    struct pfn *taken = pfn_get(db, 1);
+    pfn_unlink(db, taken);
+    taken->flags = PFN_FLAG_WRITING;
+    pfn_link(db, taken, PFN_ACTIVE);
+    pte_store(&sc.core.ptes[1], pte_make_valid(1, false, true, false));
+    char msg[256];
+    ck_assert_msg(scene_audit(&sc, msg, sizeof msg) == 0, "%s", msg);
+    ck_assert_uint_eq(pfn_count(db, PFN_ACTIVE), 1);
+    stage_core_destroy(&sc.core);
+}
+END_TEST
+
 /* ---- corruptions ----------------------------------------------------- */
 
 static struct pfn stray_record;
@@ -139,14 +162,37 @@ static const char *corrupt_lists(struct scene *sc, int i)
         list_init(&elsewhere);
         struct pfn *p = pfn_pop(db, PFN_FREE);
         list_push_tail(&elsewhere, &p->link);
-        return "the lists hold 3 frames and 0 are in flight or cached, but "
-               "there are 4 frames";
+        return "the lists hold 3 frames and 0 are off them (in flight, "
+               "cached or unlisted), but there are 4 frames";
     }
     case 6: {
         struct pfn *p = pfn_pop(db, PFN_FREE);
         p->flags = PFN_FLAG_CACHED;
         p->state = 9;
         return "frame 3 has state 9, which is not a state";
+    }
+    case 7:
+        db->unlisted |= 1u << PFN_ACTIVE; /* behind pfn_db_unlist's back */
+        return "active frames are kept on no list, but the active list "
+               "holds 1";
+    case 8: {
+        static struct list elsewhere;
+        list_init(&elsewhere);
+        struct pfn *p = pfn_get(db, 0);
+        pfn_unlink(db, p);
+        pfn_db_unlist(db, PFN_ACTIVE);
+        list_push_tail(&elsewhere, &p->link);
+        return "frame 0 is linked into a list, but it is active, a state "
+               "kept on no list";
+    }
+    case 9: {
+        static struct list elsewhere;
+        list_init(&elsewhere);
+        struct pfn *p = pfn_pop(db, PFN_FREE);
+        p->flags = PFN_FLAG_CACHED;
+        list_push_tail(&elsewhere, &p->link);
+        return "frame 3 is linked into a list, but it is free and flagged in "
+               "flight or cached";
     }
     default: {
         struct pfn *p = pfn_pop(db, PFN_FREE);
@@ -155,7 +201,7 @@ static const char *corrupt_lists(struct scene *sc, int i)
     }
     }
 }
-#define NCORRUPT_LISTS 8
+#define NCORRUPT_LISTS 11
 
 static const char *corrupt_links(struct scene *sc, int i)
 {
@@ -295,6 +341,7 @@ static Suite *make_audit_suite(void)
     tcase_add_test(core, test_fresh_core_passes);
     tcase_add_test(core, test_every_frame_state_passes);
     tcase_add_test(core, test_in_flight_and_cached_frames_pass_off_list);
+    tcase_add_test(core, test_unlisted_active_frames_pass_off_list);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_loop_test(limits, test_list_corruption_is_named, 0,
                         NCORRUPT_LISTS);

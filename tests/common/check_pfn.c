@@ -100,6 +100,51 @@ START_TEST(test_unlink_takes_frame_off_its_list)
 }
 END_TEST
 
+/* An unlisted state: link only sets the state, unlink leaves the frame,
+ * pop finds nothing, and count counts the unflagged frames in it. */
+START_TEST(test_unlisted_state_keeps_frames_on_no_list)
+{
+    struct pfn_db db;
+    ck_assert_int_eq(pfn_db_init(&db, 4), 0);
+    ck_assert(pfn_listed(&db, PFN_ACTIVE));
+    pfn_db_unlist(&db, PFN_ACTIVE);
+    ck_assert(!pfn_listed(&db, PFN_ACTIVE));
+    ck_assert(pfn_listed(&db, PFN_FREE));
+    struct pfn *a = pfn_get(&db, 1), *b = pfn_get(&db, 2);
+    pfn_move(&db, a, PFN_ACTIVE);
+    pfn_move(&db, b, PFN_ACTIVE);
+    ck_assert_uint_eq(a->state, PFN_ACTIVE);
+    ck_assert(!list_node_linked(&a->link));
+    ck_assert_uint_eq(list_count(&db.lists[PFN_ACTIVE]), 0);
+    ck_assert_uint_eq(pfn_count(&db, PFN_ACTIVE), 2);
+    ck_assert_ptr_null(pfn_pop(&db, PFN_ACTIVE));
+    b->flags = PFN_FLAG_WRITING; /* off any list anyway: not counted */
+    ck_assert_uint_eq(pfn_count(&db, PFN_ACTIVE), 1);
+    b->flags = 0;
+    pfn_unlink(&db, b); /* on no list: nothing to do */
+    ck_assert_uint_eq(pfn_count(&db, PFN_ACTIVE), 2);
+    pfn_move(&db, a, PFN_MODIFIED);
+    ck_assert(list_node_linked(&a->link));
+    ck_assert_uint_eq(pfn_count(&db, PFN_MODIFIED), 1);
+    ck_assert_uint_eq(pfn_count(&db, PFN_ACTIVE), 1);
+    ck_assert_uint_eq(pfn_count(&db, PFN_FREE), 2);
+    pfn_db_destroy(&db);
+    ck_assert(pfn_listed(&db, PFN_ACTIVE));
+}
+END_TEST
+
+/* Each record is one whole cache line: 64 bytes, starting on a line. */
+START_TEST(test_records_are_whole_cache_lines)
+{
+    struct pfn_db db;
+    ck_assert_uint_eq(sizeof(struct pfn), 64);
+    ck_assert_int_eq(pfn_db_init(&db, 5), 0);
+    for (uint64_t f = 0; f < 5; f++)
+        ck_assert_uint_eq((uintptr_t)pfn_get(&db, f) % 64, 0);
+    pfn_db_destroy(&db);
+}
+END_TEST
+
 START_TEST(test_state_names)
 {
     ck_assert_str_eq(pfn_state_name(PFN_FREE), "free");
@@ -154,6 +199,8 @@ static void link_bad_state(void *db)
 }
 static void count_bad_state(void *db) { pfn_count(db, PFN_STATE_COUNT); }
 static void pop_bad_state(void *db) { pfn_pop(db, PFN_STATE_COUNT); }
+static void unlist_nonempty(void *db) { pfn_db_unlist(db, PFN_FREE); }
+static void listed_bad_state(void *db) { pfn_listed(db, PFN_STATE_COUNT); }
 static void unlink_bad_state(void *db)
 {
     struct pfn *p = pfn_get(db, 1);
@@ -164,7 +211,7 @@ static void unlink_bad_state(void *db)
 static void (*const misuses[])(void *) = {
     get_past_end, number_of_stray, number_of_misaligned, unlink_unlinked,
     link_linked, link_bad_state, count_bad_state, pop_bad_state,
-    unlink_bad_state,
+    unlink_bad_state, unlist_nonempty, listed_bad_state,
 };
 #define NMISUSES ((int)(sizeof misuses / sizeof misuses[0]))
 
@@ -186,6 +233,8 @@ static Suite *make_pfn_suite(void)
     tcase_add_test(core, test_move_changes_state_and_list);
     tcase_add_test(core, test_pop_keeps_state_and_link_appends_at_tail);
     tcase_add_test(core, test_unlink_takes_frame_off_its_list);
+    tcase_add_test(core, test_unlisted_state_keeps_frames_on_no_list);
+    tcase_add_test(core, test_records_are_whole_cache_lines);
     tcase_add_test(core, test_state_names);
     TCase *limits = check_util_tcase(s, "limits", "public", 30);
     tcase_add_test(limits, test_empty_database_is_allowed);

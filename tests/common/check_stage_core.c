@@ -260,7 +260,7 @@ static void write_big(struct stage_config *c) { c->write_batch = 65; }
 static void threads_zero(struct stage_config *c) { c->user_threads = 0; }
 static void threads_big(struct stage_config *c) { c->user_threads = 65; }
 static void bad_mmu(struct stage_config *c) { c->mmu = (enum machine_mmu)7; }
-static void bad_options(struct stage_config *c) { c->options = 0x600; }
+static void bad_options(struct stage_config *c) { c->options = 0xc00; }
 
 static const struct refusal refusals[] = {
     {no_pages, "the virtual space must have at least one page"},
@@ -282,7 +282,7 @@ static const struct refusal refusals[] = {
     {threads_big, "the number of user threads must be between 1 and 64 "
                   "(got 65)"},
     {bad_mmu, "unknown MMU 7 (use hw or soft)"},
-    {bad_options, "unknown option bits 0x600"},
+    {bad_options, "unknown option bits 0xc00"},
 };
 #define NREFUSALS ((int)(sizeof refusals / sizeof refusals[0]))
 

@@ -6,7 +6,8 @@
  * optimization: a trim batch across a PTE-region boundary, slot runs from
  * a fragmented bitmap, read-ahead in a sequential walk and at the end of
  * the virtual range and of the page file, rescues from a thread's private
- * cache, aging, no allocation on the fault path, and the error paths.
+ * cache, active frames kept on no list, aging, no allocation on the fault
+ * path, and the error paths.
  *
  * Every test builds its own stage, drives it through phase3_ops and the
  * shared core, and closes it with a clean audit and no lock held.
@@ -206,7 +207,7 @@ START_TEST(test_stress_all_options_keeps_every_stamp)
 }
 END_TEST
 
-/* _i: which option is off (9) x mmu (2); 2 threads, uniform and walk. */
+/* _i: which option is off (10) x mmu (2); 2 threads, uniform and walk. */
 START_TEST(test_stress_each_option_off_keeps_every_stamp)
 {
     uint64_t options = STAGE_OPT_ALL & ~(1ull << (_i / 2));
@@ -486,7 +487,9 @@ static void write_back_pass(void *arg)
 START_TEST(test_read_takes_frame_back_from_writer)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW, 0, 1);
+    bool unlisted = _i / 2 == 1;
+    p3_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+            unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
     struct pagefile *pf = x.core->pagefile;
     struct take_back *t = calloc(1, sizeof *t); /* outlives a stuck call */
     ck_assert_ptr_nonnull(t);
@@ -524,7 +527,7 @@ START_TEST(test_read_takes_frame_back_from_writer)
     struct pfn *p = pfn_get(&x.core->pfns, frame);
     ck_assert_int_eq(p->state, PFN_ACTIVE);
     ck_assert_uint_eq(p->flags, 0);
-    ck_assert(list_node_linked(&p->link));
+    ck_assert(list_node_linked(&p->link) == !unlisted);
     ck_assert(pte_writable(pte_of(&x, 5)) && pte_dirty(pte_of(&x, 5)));
     ck_assert_uint_eq(p->slot, PAGEFILE_NO_SLOT);
     ck_assert_uint_eq(pagefile_in_use(pf), 0);
@@ -660,6 +663,53 @@ END_TEST
 START_TEST(test_pfn_record_fits_a_cache_line)
 {
     ck_assert_uint_le(sizeof(struct pfn), 64);
+}
+END_TEST
+
+/* ---- active frames on no list ------------------------------------------ */
+
+/* _i: mmu (2) x the active list kept (0) or not (STAGE_OPT_UNLISTED_ACTIVE,
+ * 1).  One page's frame through fault, trim, write-back and a rescue from
+ * standby: states, counts and audit are the same either way; only with
+ * the list kept is an active frame linked on it. */
+START_TEST(test_active_frames_are_on_a_list_only_without_the_option)
+{
+    struct p3 x;
+    bool unlisted = _i / 2 == 1;
+    p3_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+            unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
+    struct pfn_db *db = &x.core->pfns;
+    ck_assert(pfn_listed(db, PFN_ACTIVE) == !unlisted);
+    put(&x, 3, stamp(3, 1));
+    struct pfn *p = pfn_get(db, pte_frame(pte_of(&x, 3)));
+    ck_assert_int_eq(p->state, PFN_ACTIVE);
+    ck_assert(list_node_linked(&p->link) == !unlisted);
+    ck_assert_uint_eq(list_count(&db->lists[PFN_ACTIVE]), unlisted ? 0 : 1);
+    ck_assert_uint_eq(pfn_count(db, PFN_ACTIVE), 1);
+    assert_audit(&x);
+    while (phase3_ops.trim(x.s, 8) > 0)
+        ;
+    ck_assert_int_eq(pte_format(pte_of(&x, 3)), PTE_TRANSITION);
+    ck_assert_int_eq(p->state, PFN_MODIFIED);
+    ck_assert(list_node_linked(&p->link));
+    ck_assert_uint_eq(pfn_count(db, PFN_ACTIVE), 0);
+    ck_assert_uint_eq(pfn_count(db, PFN_MODIFIED), 1);
+    while (phase3_ops.write_modified(x.s, 8) > 0)
+        ;
+    ck_assert_int_eq(p->state, PFN_STANDBY);
+    ck_assert_uint_eq(pfn_count(db, PFN_STANDBY), 1);
+    assert_audit(&x);
+    ck_assert_uint_eq(get(&x, 3), stamp(3, 1));
+    ck_assert_int_eq(pte_format(pte_of(&x, 3)), PTE_VALID);
+    ck_assert_uint_eq(pte_frame(pte_of(&x, 3)), pfn_number(db, p));
+    ck_assert_int_eq(p->state, PFN_ACTIVE);
+    ck_assert(list_node_linked(&p->link) == !unlisted);
+    ck_assert_uint_eq(pfn_count(db, PFN_ACTIVE), 1);
+    ck_assert_uint_eq(pfn_count(db, PFN_STANDBY), 0);
+    ck_assert_uint_eq(stat(&x, STAT_RESCUE_STANDBY), 1);
+    ck_assert_uint_eq(pagefile_io_calls(x.core->pagefile, PAGEFILE_OP_READ),
+                      0);
+    p3_close(&x);
 }
 END_TEST
 
@@ -864,7 +914,7 @@ static Suite *make_phase3_suite(void)
     tcase_add_loop_test(core, test_stress_all_options_keeps_every_stamp, 0,
                         24);
     tcase_add_loop_test(core, test_stress_each_option_off_keeps_every_stamp,
-                        0, 18);
+                        0, 20);
     tcase_add_loop_test(core, test_trim_batch_spans_region_boundary, 0, 4);
     tcase_add_test(core, test_write_runs_from_fragmented_bitmap);
     tcase_add_loop_test(core, test_read_ahead_in_sequential_walk, 0, 2);
@@ -879,7 +929,10 @@ static Suite *make_phase3_suite(void)
     tcase_add_loop_test(core, test_fault_path_allocates_nothing, 0, 2);
     tcase_add_loop_test(core, test_multi_writer_runs_two_writers, 0, 2);
     tcase_add_loop_test(core, test_direct_reclaim_wakes_no_system_thread, 0, 2);
-    tcase_add_loop_test(core, test_read_takes_frame_back_from_writer, 0, 2);
+    tcase_add_loop_test(core, test_read_takes_frame_back_from_writer, 0, 4);
+    tcase_add_loop_test(core,
+                        test_active_frames_are_on_a_list_only_without_the_option,
+                        0, 4);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_fault_outside_range_is_efault);
     tcase_add_test(limits, test_bad_config_is_refused_with_a_sentence);

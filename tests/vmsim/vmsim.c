@@ -67,7 +67,7 @@ static const struct stage_ops *const vmsim_stages[] = {
 static const char *const vmsim_option_names[] = {
     "batch_trim", "batch_write", "frame_cache", "spin_locks",
     "lockfree_fast", "aging", "read_ahead", "multi_writer",
-    "direct_reclaim",
+    "direct_reclaim", "unlisted_active",
 };
 #define VMSIM_OPTION_COUNT \
     (sizeof(vmsim_option_names) / sizeof(vmsim_option_names[0]))
