@@ -148,7 +148,7 @@ awk -F, '
 if grep -qx phase3 <<<"$stages"; then
   opts="batch_trim batch_write frame_cache spin_locks lockfree_fast aging read_ahead multi_writer direct_reclaim unlisted_active"
   {
-    printf '%-16s %12s %8s %8s  %s\n' "phase3 options" "accesses/s" "ratio" "hit%" "status"
+    printf '%-19s %12s %8s %8s  %s\n' "phase3 options" "accesses/s" "ratio" "hit%" "status"
     base=""
     for off in "" $opts; do
       if [ -z "$off" ]; then set_="all"; label="all on"
@@ -159,7 +159,7 @@ if grep -qx phase3 <<<"$stages"; then
       [ -z "$off" ] && base=$a
       awk -v l="$label" -v a="${a:-0}" -v b="${base:-0}" -v h="${h:-0}" -v s="$status" \
         'BEGIN { r = "-"; if (b > 0) r = sprintf("%.2f", a / b)
-                printf "%-16s %12.0f %8s %8.2f  %s\n", l, a, r, 100 * h, s }'
+                printf "%-19s %12.0f %8s %8.2f  %s\n", l, a, r, 100 * h, s }'
     done
     echo "(phase3, hw, 2 threads, uniform; ratio to all options on)"
   } >"$out/ablation.txt"
