@@ -57,12 +57,12 @@ for ((r = 0; r < rounds; r++)); do
     echo "$aps $(num hit_rate) $(num read_calls) $(num write_calls) $(num unmap_calls)" >>"$tmp/$label"
   done
 done
-printf '%-30s %12s %8s %9s %9s %9s\n' configuration "accesses/s" "hit" "reads" "writes" "unmaps"
+printf '%-34s %12s %8s %9s %9s %9s\n' configuration "accesses/s" "hit" "reads" "writes" "unmaps"
 for c in "${configs[@]}"; do
   label=${c%%|*}
   failed=$(grep -c FAIL "$tmp/$label")
   if [ "$failed" -eq "$rounds" ]; then
-    printf '%-30s %12s  (all %s runs failed)\n' "$label" FAIL "$rounds"
+    printf '%-34s %12s  (all %s runs failed)\n' "$label" FAIL "$rounds"
     continue
   fi
   [ "$failed" -gt 0 ] && note=" ($failed of $rounds runs failed)" || note=""
@@ -70,6 +70,6 @@ for c in "${configs[@]}"; do
   # the median run by accesses/s, with its counts
   sort -g "$tmp/$label.ok" | awk -v l="$label" -v note="$note" \
     '{r[NR]=$0} END {split(r[int((NR+1)/2)], f, " ");
-      printf "%-30s %12.0f %7.2f%% %9d %9d %9d%s\n", l, f[1], 100*f[2], f[3], f[4], f[5], note}'
+      printf "%-34s %12.0f %7.2f%% %9d %9d %9d%s\n", l, f[1], 100*f[2], f[3], f[4], f[5], note}'
 done
 echo "(median of $rounds interleaved runs, $accesses accesses each, soft MMU; reads/writes/unmaps: I/O and unmap calls)"
