@@ -19,8 +19,8 @@
  * A stage may keep the frames of one state on no list at all
  * (pfn_db_unlist).  Phase3 does so for ACTIVE: its clock finds active
  * frames through the PTEs, so an active list would be bookkeeping that
- * nobody reads, written by every fault on every core.  (Windows keeps
- * active pages on no list either: working-set lists track them.)
+ * nobody reads, written by every fault on every core.  (Windows does the
+ * same: an active page is on no PFN list; working-set lists track it.)
  *
  * Invariants (checked by audit.c when the system is quiescent):
  *   1. A frame with no off-list flag is on exactly lists[state], unless

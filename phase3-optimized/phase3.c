@@ -3,7 +3,8 @@
  * PTE regions, the audit, and the stage_ops table.
  *
  * The stage is phase2's NT-style machine (VALID / TRANSITION / DISK / ZERO
- * PTEs; free, active, modified and standby lists; a trimmer and a writer
+ * PTEs; free, active, modified and standby lists (active frames on no
+ * list with STAGE_OPT_UNLISTED_ACTIVE); a trimmer and a writer
  * woken by condition variables) built for scalability:
  *   phase3_fault.c   lock-free snapshot, prepare outside the lock, verify
  *   phase3_frames.c  per-thread frame caches, lazy repurposing

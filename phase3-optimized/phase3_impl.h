@@ -99,9 +99,10 @@ struct stage {
     void (*write_hook)(void *);/* tests: phase3_set_write_hook */
     void *write_hook_arg;
     /* The list locks, each on a cache line of its own: every fault takes
-     * the active list's, and a line shared with another list's lock (or
-     * with the read-only fields above, read on every fault) would move
-     * between the cores for both. */
+     * the active list's (unless active frames are kept on no list,
+     * STAGE_OPT_UNLISTED_ACTIVE), and a line shared with another list's
+     * lock (or with the read-only fields above, read on every fault)
+     * would move between the cores for both. */
     struct p3_list_lock {
         _Alignas(64) struct p3_lock lock;
     } lists[PFN_STATE_COUNT];

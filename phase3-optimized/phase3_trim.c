@@ -18,9 +18,10 @@
  * span region boundaries.  A region whose valid mask shows nothing ahead
  * of the hand is passed by without its lock (nothing_to_visit).  The
  * batch is unmapped with one machine_unmap_batch call, then the frames
- * leave the active list under one list lock and join the modified /
- * standby lists under one each.  Without the option each page is
- * unmapped and moved on its own.
+ * leave the active list under one list lock (no lock at all when active
+ * frames are kept on no list, STAGE_OPT_UNLISTED_ACTIVE) and join the
+ * modified / standby lists under one each.  Without the option each page
+ * is unmapped and moved on its own.
  *
  * Invariants:
  *   1. PTE first, then unmap, then the frame joins modified/standby (the
