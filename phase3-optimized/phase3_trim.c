@@ -184,6 +184,21 @@ static bool in_flight(struct stage *s, uint64_t frame)
     return writing;
 }
 
+/* The first page past region r (the range's end for the last region). */
+static uint64_t region_end(const struct stage *s, uint64_t r)
+{
+    uint64_t end = (r + 1) * P3_REGION_PAGES;
+    return end < s->core.config.virtual_pages ? end
+                                              : s->core.config.virtual_pages;
+}
+
+/* Put the clock hand at vpn, wrapping to page 0 at the range's end.
+ * Holds: trim_lock. */
+static void set_hand(struct stage *s, uint64_t vpn)
+{
+    s->trim_hand = vpn == s->core.config.virtual_pages ? 0 : vpn;
+}
+
 /* Sweep locked region r from the hand to the region's end into the batch
  * while the lap wants pages, visiting only VALID PTEs (the region's mask,
  * a 64-bit word: empty stretches cost one shift); without batching each page is finished at
@@ -192,10 +207,7 @@ static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
                       struct lap *lap)
 {
     bool batching = phase3_opt(s, STAGE_OPT_BATCH_TRIM);
-    uint64_t start = s->trim_hand, vpn = start;
-    uint64_t end = (r + 1) * P3_REGION_PAGES;
-    if (end > s->core.config.virtual_pages)
-        end = s->core.config.virtual_pages;
+    uint64_t start = s->trim_hand, vpn = start, end = region_end(s, r);
     for (; vpn < end && lap->got + b->n < lap->want &&
            b->n < PAGEFILE_MAX_BATCH; vpn++) {
         uint64_t bits = atomic_load_explicit(&s->regions[r].valid,
@@ -218,7 +230,7 @@ static uint64_t sweep(struct stage *s, uint64_t r, struct trim_batch *b,
         if (!batching)
             lap->got += finish(s, b);
     }
-    s->trim_hand = vpn == s->core.config.virtual_pages ? 0 : vpn;
+    set_hand(s, vpn);
     return vpn - start;
 }
 
@@ -238,10 +250,8 @@ static bool nothing_to_visit(struct stage *s, uint64_t r)
  * passed.  Holds: trim_lock. */
 static uint64_t pass_by(struct stage *s, uint64_t r)
 {
-    uint64_t end = (r + 1) * P3_REGION_PAGES, start = s->trim_hand;
-    if (end >= s->core.config.virtual_pages)
-        end = s->core.config.virtual_pages;
-    s->trim_hand = end == s->core.config.virtual_pages ? 0 : end;
+    uint64_t start = s->trim_hand, end = region_end(s, r);
+    set_hand(s, end);
     return end - start;
 }
 
