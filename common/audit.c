@@ -35,8 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define AUDIT_OFF_LIST_FLAGS PFN_OFF_LIST_FLAGS
-#define AUDIT_KNOWN_FLAGS (AUDIT_OFF_LIST_FLAGS | PFN_FLAG_REWRITE)
+#define AUDIT_KNOWN_FLAGS (PFN_OFF_LIST_FLAGS | PFN_FLAG_REWRITE)
 #define AUDIT_NO_OWNER UINT64_MAX
 
 struct audit {
@@ -98,7 +97,7 @@ static int audit_list(struct audit *a, enum pfn_state s)
             return audit_fail(a, "frame %llu is on the %s list but its state "
                               "is %s", (unsigned long long)f,
                               pfn_state_name(s), pfn_state_name(p->state));
-        if (p->flags & AUDIT_OFF_LIST_FLAGS)
+        if (p->flags & PFN_OFF_LIST_FLAGS)
             return audit_fail(a, "frame %llu is on the %s list but is flagged "
                               "in flight or cached (flags 0x%x)",
                               (unsigned long long)f, pfn_state_name(s),
@@ -121,7 +120,7 @@ static int audit_frame_census(struct audit *a)
         if (p->flags & ~AUDIT_KNOWN_FLAGS)
             return audit_fail(a, "frame %llu has unknown flag bits 0x%x", fr,
                               p->flags & ~AUDIT_KNOWN_FLAGS);
-        bool off = (p->flags & AUDIT_OFF_LIST_FLAGS) != 0 ||
+        bool off = (p->flags & PFN_OFF_LIST_FLAGS) != 0 ||
                    !pfn_listed(db, p->state);
         if (!off && !list_node_linked(&p->link))
             return audit_fail(a, "frame %llu is %s but on no list", fr,
@@ -186,7 +185,7 @@ static int audit_frames_to_ptes(struct audit *a)
     const struct pfn_db *db = &a->core->pfns;
     for (uint64_t f = 0; f < db->nframes; f++) {
         const struct pfn *p = &db->frames[f];
-        if (p->flags & AUDIT_OFF_LIST_FLAGS)
+        if (p->flags & PFN_OFF_LIST_FLAGS)
             continue;
         if (p->state != PFN_FREE) {
             if (audit_frame_owner(a, f, p) != 0)
