@@ -15,8 +15,10 @@ rounds=${ROUNDS:-5}
 accesses=${ACCESSES:-200000}
 [ -x "$vmsim" ] || { echo "measure.sh: $vmsim is not built" >&2; exit 2; }
 
-# The configurations: a label, then vmsim arguments.
-all=batch_trim,batch_write,frame_cache,spin_locks,lockfree_fast,aging,read_ahead,multi_writer,direct_reclaim,unlisted_active
+# The configurations: a label, then vmsim arguments.  Every option name,
+# comma-separated, as vmsim lists them ("options: all none NAME...").
+all=$("$vmsim" --help | sed -n 's/^options: all none //p' | tr ' ' ',')
+[ -n "$all" ] || { echo "measure.sh: $vmsim lists no options" >&2; exit 2; }
 # without NAME: every option but NAME
 without() { sed -E "s/(^|,)$1(,|$)/\1/; s/,,/,/; s/,$//" <<<"$all"; }
 configs=(

@@ -146,7 +146,8 @@ awk -F, '
 
 # phase3 ablation: every option on, then each one off in turn.
 if grep -qx phase3 <<<"$stages"; then
-  opts="batch_trim batch_write frame_cache spin_locks lockfree_fast aging read_ahead multi_writer direct_reclaim unlisted_active"
+  # every option name, as vmsim lists them ("options: all none NAME...")
+  opts=$("$vmsim" --help | sed -n 's/^options: all none //p')
   {
     printf '%-19s %12s %8s %8s  %s\n' "phase3 options" "accesses/s" "ratio" "hit%" "status"
     base=""
