@@ -391,7 +391,10 @@ static int page_copy_into(const struct page *src, unsigned src_frame,
 }
 
 /* A write to a ZERO or copy-on-write shared page (rules 1 and 7): m gets
- * a private, dirty, writable copy in a new frame; the source loses m.
+ * a private, dirty, writable copy in a new frame; the source loses m.  A
+ * source still resident once the frame is found was just read: its
+ * reference bit is set (its other sharers regain read access); a source
+ * the clock evicted for the copy is not resident and gets nothing.
  * 0, or -1 (nothing changed except evictions) when memory runs out or
  * the swap read fails. */
 static int fault_write_private(struct mapping *m)
@@ -410,6 +413,8 @@ static int fault_write_private(struct mapping *m)
         page_free(copy);
         return -1;
     }
+    if (src->state == PAGE_RESIDENT)
+        pager.frames[src->frame].referenced = true;
     mapping_detach(m);
     frame_attach(f, copy, true);
     mapping_attach(m, copy);

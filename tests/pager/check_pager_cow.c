@@ -3,9 +3,11 @@
  * children of unmanaged parents are empty, a fork shares every page
  * without copying, a write to a shared swap page gives the writer a
  * private copy (from memory, from swap, or in place when the clock picks
- * the source itself), the last sharer regains write access without a
- * fault only when the page is dirty, file pages stay shared, fork chains
- * and many processes keep their own bytes, and eager swap reservation.
+ * the source itself), the copy sets a resident source's reference bit
+ * (not a source the clock evicted for it), the last sharer regains write
+ * access without a fault only when the page is dirty, file pages stay
+ * shared, fork chains and many processes keep their own bytes, and eager
+ * swap reservation.
  */
 #include "check_util.h"
 #include "simkernel.h"
@@ -129,9 +131,10 @@ START_TEST(test_last_sharer_of_clean_page_needs_a_write_fault)
     ck_assert_str_eq(simk_log(), "write <swap> 2");
     ck_assert_str_eq(simk_perms(3), "rw - -");
     vm_switch(100);
-    ck_assert_str_eq(simk_perms(3), "- - -");
-    expect(0, 'a');
+    /* the copy read S0 (rule 7): referenced, so readable; clean, so not
+     * writable */
     ck_assert_str_eq(simk_perms(3), "r - -");
+    expect(0, 'a');
     put(0, 'y');
     ck_assert_uint_eq(simk_ppage(simk_va(0, 0)), 2);
     ck_assert_str_eq(simk_log(), "write <swap> 2");
@@ -158,6 +161,67 @@ START_TEST(test_cow_source_picked_by_clock_becomes_the_copy)
     ck_assert_str_eq(simk_perms(3), "- - r");
     expect(0, 'a');
     ck_assert_str_eq(simk_log(), "write <swap> 2; read <swap> 0");
+    destroy_all_and_stop((pid_t[]){ 100, 200 }, 2);
+}
+END_TEST
+
+/* Process 100 has S0..S4 and has written S0..S4 in a world of 5 frames
+ * (1..4 usable): S0 went to swap block 0; the clock cleared S1, S2 and S3,
+ * so the queue is [S1, S2, S3, S4] with only S4 referenced.  Then 100
+ * forks 200 and 200 runs. */
+static void start_cleared_queue(void)
+{
+    ck_assert_int_eq(simk_begin(5, 16, 100), 0);
+    for (unsigned v = 0; v < 5; v++)
+        ck_assert_ptr_eq(vm_map(NULL, 0), simk_va(v, 0));
+    for (unsigned v = 0; v < 5; v++)
+        put(v, (unsigned char)('a' + v));
+    ck_assert_str_eq(simk_log(), "write <swap> 0");
+    ck_assert_str_eq(simk_perms(5), "- - - - rw");
+    fork_child();
+    simk_log_clear();
+}
+
+START_TEST(test_cow_sets_the_source_reference_bit)
+{
+    start_cleared_queue();
+    put(2, 'x');  /* the clock evicts S1 (the head); S2 is copied */
+    ck_assert_str_eq(simk_log(), "write <swap> 1");
+    ck_assert_uint_eq(simk_ppage(simk_va(2, 0)), 2);
+    vm_switch(100);
+    /* S2 was read for the copy: referenced again, and 100 is its last
+     * sharer with a dirty page, so it is writable without a fault */
+    ck_assert_str_eq(simk_perms(5), "- - rw - r");
+    ck_assert_uint_eq(simk_ppage(simk_va(2, 0)), 3);
+    vm_switch(200);
+    put(0, 'y');  /* S2 gets its second chance; S3 is evicted */
+    ck_assert_str_eq(simk_log(), "write <swap> 1; write <swap> 2; "
+                                 "read <swap> 0");
+    vm_switch(100);
+    ck_assert_uint_eq(simk_ppage(simk_va(2, 0)), 3);
+    ck_assert_uint_eq(simk_ppage(simk_va(3, 0)), 0);
+    expect(2, 'c');
+    expect(3, 'd');
+    vm_switch(200);
+    expect(2, 'x');
+    destroy_all_and_stop((pid_t[]){ 100, 200 }, 2);
+}
+END_TEST
+
+START_TEST(test_cow_source_next_victim_is_evicted_unreferenced)
+{
+    start_cleared_queue();
+    put(1, 'x');  /* S1 is the clock's next victim: it becomes the copy */
+    ck_assert_str_eq(simk_log(), "write <swap> 1");
+    ck_assert_uint_eq(simk_ppage(simk_va(1, 0)), 2);
+    vm_switch(100);
+    /* S1 is on disk, with no reference bit; S2 and S3 were not touched */
+    ck_assert_str_eq(simk_perms(5), "- - - - r");
+    ck_assert_uint_eq(simk_ppage(simk_va(1, 0)), 0);
+    ck_assert_uint_eq(simk_ppage(simk_va(2, 0)), 3);
+    expect(1, 'b');
+    vm_switch(200);
+    expect(1, 'x');
     destroy_all_and_stop((pid_t[]){ 100, 200 }, 2);
 }
 END_TEST
@@ -331,6 +395,8 @@ static Suite *make_pager_cow_suite(void)
     tcase_add_test(core, test_last_sharer_of_clean_page_needs_a_write_fault);
     tcase_add_test(core, test_cow_source_picked_by_clock_becomes_the_copy);
     tcase_add_test(core, test_cow_of_page_on_disk_reads_swap_into_private_frame);
+    tcase_add_test(core, test_cow_sets_the_source_reference_bit);
+    tcase_add_test(core, test_cow_source_next_victim_is_evicted_unreferenced);
     tcase_add_test(core, test_fork_chain_gives_each_writer_its_own_copy);
     tcase_add_test(core, test_many_processes_keep_their_own_bytes);
     tcase_add_test(core, test_file_pages_stay_shared_after_fork);
