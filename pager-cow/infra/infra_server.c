@@ -24,8 +24,9 @@
  *      no frame past physical memory (a broken pager is reported and the
  *      program exits rather than corrupting an app).
  *   5. The server returns when an app has connected and none is left.
- *   6. An app whose fault was rejected stays the runner until its
- *      connection closes (it prints its message first), then is destroyed.
+ *   6. An app whose fault was rejected gets the returning-to line and its
+ *      page table in the trace, then stays the runner until its connection
+ *      closes (it prints its message first), then is destroyed.
  *   7. Each wake-up serves the waiting apps before the runner, so an app
  *      that died while waiting is destroyed before the runner goes on.
  */
@@ -126,8 +127,10 @@ static void infra_fill_table(const struct infra_app *app,
     }
 }
 
-/* Send app a reply of kind (with its table for RUN).  Returns 0, or -1
- * when the app is gone (the caller then calls infra_app_gone). */
+/* Send app a reply of kind; RUN and KILLED print and carry its table (a
+ * killed app's table is printed as EECS 482's infrastructure does, before
+ * the app dies).  Returns 0, or -1 when the app is gone (the caller then
+ * calls infra_app_gone). */
 static int infra_reply(struct infra_app *app, uint32_t kind, int64_t result)
 {
     static struct vmproto_reply rp;
@@ -135,7 +138,7 @@ static int infra_reply(struct infra_app *app, uint32_t kind, int64_t result)
     rp.kind = kind;
     rp.result = result;
     rp.memory_pages = infra_machine_memory_pages();
-    if (kind == VMPROTO_RUN) {
+    if (kind == VMPROTO_RUN || kind == VMPROTO_KILLED) {
         infra_ensure_current(app);
         infra_fill_table(app, &rp);
     }
