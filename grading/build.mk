@@ -119,3 +119,10 @@ $(eval $(call app_runner,$(BUILD)/tests/record_student_apps,grading/apptest/reco
 student-apps: $(PAGER_BIN) $(BUILD)/tests/check_student_apps \
               $(BUILD)/tests/record_student_apps $(STUDENT_APP_BINS)
 endif
+
+# The compiler and flags the stage sources are built with, for
+# grading/screen.sh (SCREEN_CC, SCREEN_CFLAGS): two lines CC=... CFLAGS=...
+.PHONY: print-screen-flags
+print-screen-flags:
+	@echo 'CC=$(CC)'
+	@echo 'CFLAGS=$(filter-out -MMD -MP,$(CFLAGS))'
