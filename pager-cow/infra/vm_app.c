@@ -13,13 +13,29 @@
  * child connects on its own and the parent waits until the pager has
  * created it.  exit sends EXIT (vm_destroy).
  *
+ * The arena is ordinary memory to the C library and to system calls too.
+ * stdout and stderr are line-buffered in buffers larger than the arena, so
+ * stdio copies arena bytes into its buffer (user code: a disabled page
+ * faults as usual) and never passes arena memory to write(2) itself.  The
+ * data-buffer system calls an app calls directly (read, write, pread,
+ * pwrite, readv, writev, send, sendto, recv, recvfrom) are interposed:
+ * each arena page of the buffer is faulted in first, in address order, as
+ * the access the kernel will make would (a read for write/send, a write
+ * for read/recv); a call that still fails with EFAULT (memory too small
+ * for the whole buffer at once) is retried a few times, then fails.
+ *
  * Invariants:
  *   1. app.prot / app.ppage always describe what is mapped in the arena
  *      (a fork child inherits both, so they stay true in the child).
  *   2. Only the running app touches its arena: the library returns to app
  *      code only after a RUN reply.
  *   3. A fault outside the arena is not ours: the default action runs.
- *   4. stdout is unbuffered, so the output of apps appears in run order.
+ *   4. Output never waits in a buffer while another app runs: stdout and
+ *      stderr are flushed at every newline and before every request made
+ *      outside the SIGSEGV handler (vm_map, vm_yield, fork, exit) and
+ *      before a killed app's last words.  So the output of apps appears in
+ *      run order.  (The handler does not flush otherwise: a fault may come
+ *      from inside stdio's own copy into the buffer.)
  */
 #include "vm_app.h"
 
@@ -34,6 +50,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +62,11 @@
 
 #define VMAPP_BASE ((uintptr_t)VM_ARENA_BASEADDR)
 #define VMAPP_CONNECT_TRIES 500 /* x 10 ms: how long to wait for the pager */
+#define VMAPP_SYSCALL_TRIES 4   /* tries of a system call failing with EFAULT */
+/* A stdio buffer larger than the arena: stdio then never writes a caller's
+ * bytes straight from the caller's memory (glibc does so only for a run of
+ * whole buffers). */
+#define VMAPP_STDIO_BUFFER ((size_t)VM_ARENA_SIZE + VM_PAGESIZE)
 
 /* The app's view of its arena and its connection (one thread: apps are
  * single-threaded; the SIGSEGV handler runs on that thread). */
@@ -65,6 +88,13 @@ static void vmapp_save_coverage(void)
 {
     if (__gcov_dump != NULL)
         __gcov_dump();
+}
+
+/* Write out what stdio holds (invariant 4). */
+static void vmapp_flush(void)
+{
+    fflush(stdout);
+    fflush(stderr);
 }
 
 /* Print "app PID: what" (with errno's text when err != 0) and exit. */
@@ -208,6 +238,7 @@ static void vmapp_killed(uintptr_t addr)
     char line[128];
     int n = snprintf(line, sizeof line, "app %d: invalid access at 0x%lx: "
                      "killed\n", (int)app.pid, (unsigned long)addr);
+    vmapp_flush(); /* the app dies here: a half-done stdio call is moot */
     if (write(STDERR_FILENO, line, (size_t)n) < 0)
         n = 0;
     app.active = false;
@@ -245,6 +276,7 @@ static void vmapp_exit(void)
     if (!app.active || app.pid != getpid())
         return;
     struct vmproto_request rq = { .op = VMPROTO_EXIT };
+    fflush(NULL);
     vmproto_send(app.sock, &rq, sizeof rq, -1);
     close(app.sock);
     app.sock = -1;
@@ -262,6 +294,7 @@ void *vm_map(const char *filename, unsigned int block)
     struct vmproto_request rq = { .op = VMPROTO_MAP,
                                   .addr = (uintptr_t)filename,
                                   .block = block };
+    vmapp_flush();
     vmapp_call(&rq, &vmapp_reply);
     return (void *)(uintptr_t)vmapp_reply.result;
 }
@@ -272,6 +305,7 @@ void vm_yield(void)
     if (!app.active)
         return;
     struct vmproto_request rq = { .op = VMPROTO_YIELD };
+    vmapp_flush();
     vmapp_call(&rq, &vmapp_reply);
 }
 
@@ -287,6 +321,7 @@ pid_t fork(void)
             vmapp_die("cannot find the C library's fork", 0);
         memcpy(&real_fork, &sym, sizeof real_fork);
     }
+    vmapp_flush(); /* else the child would print the parent's text again */
     if (!app.active)
         return real_fork();
     pid_t parent = getpid();
@@ -310,10 +345,19 @@ pid_t fork(void)
     return child;
 }
 
+/* Give f a line buffer larger than the arena (MAP_NORESERVE: only what
+ * is used costs memory). */
+static void vmapp_buffer(FILE *f)
+{
+    void *buf = mmap(NULL, VMAPP_STDIO_BUFFER, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (buf == MAP_FAILED || setvbuf(f, buf, _IOLBF, VMAPP_STDIO_BUFFER) != 0)
+        vmapp_die("cannot buffer stdout and stderr", errno);
+}
+
 /* Start as an app: reserve the arena, catch its faults, join the pager. */
 __attribute__((constructor(101))) static void vmapp_start(void)
 {
-    setvbuf(stdout, NULL, _IONBF, 0);
     void *base = (void *)VMAPP_BASE;
     if (mmap(base, VM_ARENA_SIZE, PROT_NONE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
@@ -322,6 +366,8 @@ __attribute__((constructor(101))) static void vmapp_start(void)
         snprintf(what, sizeof what, "cannot reserve the arena at %p", base);
         vmapp_die(what, errno);
     }
+    vmapp_buffer(stdout);
+    vmapp_buffer(stderr);
     struct sigaction sa = { .sa_sigaction = vmapp_on_segv,
                             .sa_flags = SA_SIGINFO };
     sigemptyset(&sa.sa_mask);
@@ -329,4 +375,169 @@ __attribute__((constructor(101))) static void vmapp_start(void)
     if (!vmapp_join(getppid()))
         vmapp_die("the pager refused to create this process", 0);
     atexit(vmapp_exit);
+}
+
+/* Make the arena page holding addr allow the access a load (write false)
+ * or store (write true) at addr needs: the FAULT a touch at addr would
+ * send, when the page does not allow it yet.  A rejected fault kills the
+ * app as the touch would have. */
+static void vmapp_touch(uintptr_t addr, bool write)
+{
+    unsigned page = (unsigned)((addr - VMAPP_BASE) / VM_PAGESIZE);
+    uint8_t prot = app.prot[page];
+    if (prot == VMPROTO_RW || (prot == VMPROTO_R && !write))
+        return;
+    struct vmproto_request rq = { .op = VMPROTO_FAULT, .addr = addr,
+                                  .write = write };
+    vmapp_call(&rq, &vmapp_reply);
+    if (vmapp_reply.kind != VMPROTO_RUN) {
+        vmapp_killed(addr);
+        raise(SIGSEGV);
+    }
+}
+
+/* Whether [buf, buf + len) overlaps the arena (and this process is an
+ * app); then [*lo, *hi) is the overlap. */
+static bool vmapp_arena_part(const void *buf, size_t len, uintptr_t *lo,
+                             uintptr_t *hi)
+{
+    uintptr_t a = (uintptr_t)buf;
+    uintptr_t end = len > UINTPTR_MAX - a ? UINTPTR_MAX : a + len;
+    *lo = a > VMAPP_BASE ? a : VMAPP_BASE;
+    *hi = end < VMAPP_BASE + VM_ARENA_SIZE ? end : VMAPP_BASE + VM_ARENA_SIZE;
+    return app.active && app.pid == getpid() && *lo < *hi;
+}
+
+/* Fault in the arena part of [buf, buf + len), page by page in address
+ * order, for the access the kernel is about to make: a read (write
+ * false) or a write (true).  Returns whether the range touches the
+ * arena. */
+static bool vmapp_prefault(const void *buf, size_t len, bool write)
+{
+    uintptr_t lo, hi;
+    if (!vmapp_arena_part(buf, len, &lo, &hi))
+        return false;
+    for (uintptr_t a = lo; a < hi; a = (a / VM_PAGESIZE + 1) * VM_PAGESIZE)
+        vmapp_touch(a, write);
+    return true;
+}
+
+/* Fault in every buffer of iov[0..n) (and the array itself). */
+static bool vmapp_prefault_iov(const struct iovec *iov, int n, bool write)
+{
+    bool arena = vmapp_prefault(iov, n > 0 ? (size_t)n * sizeof *iov : 0,
+                                false);
+    for (int i = 0; i < n; i++)
+        arena |= vmapp_prefault(iov[i].iov_base, iov[i].iov_len, write);
+    return arena;
+}
+
+/* Whether a system call that returned r should be tried again: it failed
+ * with EFAULT on a range in the arena (a page was disabled again while
+ * another was faulted in) and tries are left. */
+static bool vmapp_again(long r, bool arena, int *tries)
+{
+    return r < 0 && errno == EFAULT && arena && ++*tries < VMAPP_SYSCALL_TRIES;
+}
+
+/* The interposed data-buffer system calls: the buffer is faulted in as the
+ * kernel will access it, then the call is made (see the design comment). */
+ssize_t write(int fd, const void *buf, size_t len)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault(buf, len, false);
+        r = syscall(SYS_write, fd, buf, len);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault(buf, len, true);
+        r = syscall(SYS_read, fd, buf, len);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault(buf, len, false);
+        r = syscall(SYS_pwrite64, fd, buf, len, off);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t pread(int fd, void *buf, size_t len, off_t off)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault(buf, len, true);
+        r = syscall(SYS_pread64, fd, buf, len, off);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault_iov(iov, n, false);
+        r = syscall(SYS_writev, fd, iov, n);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault_iov(iov, n, true);
+        r = syscall(SYS_readv, fd, iov, n);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+               const struct sockaddr *to, socklen_t tolen)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault(buf, len, false);
+        r = syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    return sendto(fd, buf, len, flags, NULL, 0);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+                 struct sockaddr *from, socklen_t *fromlen)
+{
+    long r;
+    for (int tries = 0;;) {
+        bool arena = vmapp_prefault(buf, len, true);
+        r = syscall(SYS_recvfrom, fd, buf, len, flags, from, fromlen);
+        if (!vmapp_again(r, arena, &tries))
+            return r;
+    }
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    return recvfrom(fd, buf, len, flags, NULL, NULL);
 }
