@@ -2,8 +2,10 @@
 # Gradescope/Autolab packaging.  Targets:
 #
 #   make grade [SUBMISSION=dir|tarball] [MILESTONE=M1] [AUTOLAB=1]
+#              [GRADE_EXIT_ZERO=1]
 #              grade the reference (no SUBMISSION) or a submission;
-#              scorecard on stdout, build/grade/results.json
+#              scorecard on stdout, build/grade/results.json; exit 0 only
+#              at full marks (GRADE_EXIT_ZERO=1: always), 1 below, 2+ error
 #   make grade-tests STUDENT_TESTS=dir [MILESTONE=M1] [BUGS_FOR_FULL=n]
 #              grade a student's own tests against the planted bugs
 #   make grade-samples   grade the hostile samples; prove none gains
@@ -31,7 +33,8 @@ $(GRADER): $(call objs,$(GRADER_SRCS))
 
 grade:
 	@REF_BUILD="$(BUILD)" SUBMISSION="$(SUBMISSION)" MILESTONE="$(MILESTONE)" \
-	  AUTOLAB="$(AUTOLAB)" COVERAGE="$(COVERAGE)" grading/grade.sh
+	  AUTOLAB="$(AUTOLAB)" COVERAGE="$(COVERAGE)" \
+	  GRADE_EXIT_ZERO="$(GRADE_EXIT_ZERO)" grading/grade.sh
 
 grade-tests:
 	@STUDENT_TESTS="$(STUDENT_TESTS)" MILESTONE="$(MILESTONE)" \

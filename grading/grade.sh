@@ -155,6 +155,7 @@ args=(--rubrics "$RUBRICS" --build "$BUILD_DIR" --ref-build "$REF" --kit "$KIT"
 [ -n "$MILESTONE" ] && args+=(--milestone "$MILESTONE")
 [ -n "${AUTOLAB:-}" ] && [ "${AUTOLAB:-0}" != 0 ] && args+=(--autolab)
 [ -n "${GRADE_STRICT:-}" ] && args+=(--strict)
+[ "${GRADE_EXIT_ZERO:-0}" != 0 ] && args+=(--exit-zero) # else 0 only at full marks
 [ -n "${GRADE_TIMEOUT_SCALE:-}" ] && args+=(--timeout-scale "$GRADE_TIMEOUT_SCALE")
 [ -n "${GRADE_MEM_MB:-}" ] && args+=(--mem-mb "$GRADE_MEM_MB")
 "$REF/grading/grader" "${args[@]}"
@@ -166,8 +167,8 @@ if [ "${COVERAGE:-0}" != 0 ]; then
   COV_TREE=$tree COV_OUT=$OUT/coverage MILESTONE=${MILESTONE:-M1} \
     grading/coverage.sh
 fi
-if [ $rc -gt 1 ]; then
+if [ $rc -gt 2 ]; then # 1: below full marks, 2: usage or rubric error
   placeholder "the grader stopped with status $rc"
-  exit 1
+  exit 3
 fi
 exit $rc

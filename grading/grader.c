@@ -26,8 +26,11 @@
  *   2. Nothing the submission prints or writes is read except through the
  *      log pipe, and a log is believed only when complete, well formed,
  *      and consistent with the runner's exit status.
- *   3. Exit status 0 whenever grading ran; 1 on a usage or rubric error
- *      (--strict: also when a rubric names a test the log lacks).
+ *   3. Exit status 0 at full marks of what was graded (every item of
+ *      every available milestone, hidden ones too; --exit-zero: whenever
+ *      grading ran), 1 below full marks, 2 on a usage or rubric error or
+ *      when results.json cannot be written (--strict: also when a rubric
+ *      names a test the log lacks).
  */
 #include <errno.h>
 #include <glob.h>
@@ -52,7 +55,7 @@
 struct options {
     const char *rubrics, *build, *ref_build, *kit, *out, *build_log;
     const char *milestones; /* comma list, NULL: all */
-    int autolab, strict;
+    int autolab, strict, exit_zero;
     double timeout_scale;
     struct runner_limits lim;
 };
@@ -69,7 +72,10 @@ struct grading {
 static const char *usage =
     "usage: grader --rubrics DIR --build DIR --ref-build DIR --kit DIR "
     "--out DIR [--milestone M1,M2] [--build-log FILE] [--autolab] "
-    "[--strict] [--mem-mb N] [--nproc N] [--timeout-scale X]\n";
+    "[--strict] [--exit-zero] [--mem-mb N] [--nproc N] "
+    "[--timeout-scale X]\n"
+    "exit status: 0 full marks of what was graded (--exit-zero: whenever "
+    "grading ran), 1 below full marks, 2 usage, rubric or output error\n";
 
 /* Parse argv into *o.  0, or -1 after printing usage. */
 static int parse_args(int argc, char **argv, struct options *o)
@@ -90,6 +96,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             *slot = v, i++;
         else if (!strcmp(a, "--autolab") || !strcmp(a, "--strict"))
             *(a[2] == 'a' ? &o->autolab : &o->strict) = 1;
+        else if (!strcmp(a, "--exit-zero"))
+            o->exit_zero = 1;
         else if (!strcmp(a, "--mem-mb") && v != NULL)
             o->lim.mem_mb = strtoul(v, NULL, 10), i++;
         else if (!strcmp(a, "--nproc") && v != NULL)
@@ -528,16 +536,17 @@ static void grade_milestone(struct grading *g, const struct rubric *r)
     }
 }
 
-/* Scorecard (stdout and OUT/scorecard.txt), results.json, Autolab line.
- * Returns the process exit status (invariant 3). */
+/* Staff scorecard (stdout and OUT/scorecard.txt), results.json (the
+ * student's scorecard in its "output"), Autolab line.  Returns the
+ * process exit status (invariant 3). */
 static int write_outputs(struct grading *g)
 {
     char path[4096];
-    report_print_scorecard(&g->rep, stdout);
+    report_print_scorecard(&g->rep, stdout, true);
     snprintf(path, sizeof path, "%s/scorecard.txt", g->opt.out);
     FILE *f = fopen(path, "w");
     if (f != NULL) {
-        report_print_scorecard(&g->rep, f);
+        report_print_scorecard(&g->rep, f, true);
         fclose(f);
     }
     snprintf(path, sizeof path, "%s/results.json", g->opt.out);
@@ -551,7 +560,9 @@ static int write_outputs(struct grading *g)
         report_print_autolab(&g->rep, stdout);
     if (g->rubric_errors > 0)
         fprintf(stderr, "grader: %d rubric error(s)\n", g->rubric_errors);
-    return (g->opt.strict && g->rubric_errors > 0) || err != 0;
+    if ((g->opt.strict && g->rubric_errors > 0) || err != 0)
+        return 2;
+    return g->opt.exit_zero || report_full_marks(&g->rep) ? 0 : 1;
 }
 
 /* Run one suite binary on its own in the sandbox, as the grader runs a
@@ -629,9 +640,11 @@ int main(int argc, char **argv)
         return list_tests(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--run") == 0)
         return run_suite(argv[2]);
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        return fputs(usage, stdout), 0;
     if (parse_args(argc, argv, &g.opt) != 0 || absolute_dirs(&g.opt) != 0
         || load_rubrics(&g) != 0)
-        return 1;
+        return 2;
     runner_init();
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

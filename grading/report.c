@@ -7,16 +7,25 @@
  *      entry per rubric item; build entries are worth 0).
  *   2. Every string written to JSON is valid UTF-8 with control
  *      characters escaped, whatever bytes a submission printed.
+ *   3. Numbers outside rubric points are whole hundredths: an available
+ *      milestone's max_c add up to its weight's hundredths exactly, and
+ *      every score printed is a sum of earned_c (report_apportion).
+ *   4. The student's view (top-level "output") names no hidden entry and
+ *      counts none of its points; hidden entries appear only as tests
+ *      with visibility "after_due_date".
  */
 #include "report.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define JSON_OUTPUT_MAX 4000 /* bytes of one test's output in results.json */
+#define SCORECARD_MAX 200000 /* bytes of the scorecard in results.json */
 
 /* See report.h. */
 size_t report_add_milestone(struct report *rep, const struct rubric *r,
@@ -72,43 +81,135 @@ void report_free(struct report *rep)
     memset(rep, 0, sizeof *rep);
 }
 
-/* Rubric points of milestone m: earned and possible (optionally only in
- * one section). */
-static void sum_points(const struct report *rep, size_t m,
-                       const char *section, double *earned, double *possible)
+/* Whether entry e belongs to milestone m (and section, unless NULL) and
+ * to the view (staff: every entry; otherwise public entries only). */
+static bool in_view(const struct report_entry *e, size_t m,
+                    const char *section, bool staff)
 {
-    *earned = *possible = 0;
+    return e->milestone == m && (staff || !e->hidden)
+           && (section == NULL
+               || (e->section != NULL && strcmp(e->section, section) == 0));
+}
+
+/* Rubric points and hundredths of milestone m in a view (optionally of
+ * one section only). */
+static void sum_view(const struct report *rep, size_t m, const char *section,
+                     bool staff, double pts[2], long cents[2])
+{
+    pts[0] = pts[1] = 0;
+    cents[0] = cents[1] = 0;
     for (size_t i = 0; i < rep->nentries; i++) {
         const struct report_entry *e = &rep->entries[i];
-        if (e->milestone != m
-            || (section != NULL
-                && (e->section == NULL || strcmp(e->section, section) != 0)))
+        if (!in_view(e, m, section, staff))
             continue;
-        *earned += e->earned;
-        *possible += e->possible;
+        pts[0] += e->earned;
+        pts[1] += e->possible;
+        cents[0] += e->earned_c;
+        cents[1] += e->max_c;
     }
 }
 
-/* Points -> share of the total, for milestone m. */
-static double scale_of(const struct report *rep, size_t m)
+/* Rubric points in hundredths (a rubric's points have two decimals). */
+static long points_c(double points)
 {
-    double earned, possible;
-    sum_points(rep, m, NULL, &earned, &possible);
-    return possible > 0 ? rep->milestones[m].rubric->weight / possible : 0;
+    return llround(points * 100);
+}
+
+/* The next entry of milestone m to get one more cent: the largest
+ * remainder (weight_c * points_c mod total_c) below the previous pick
+ * (*rem, *at) in the order (remainder descending, index ascending). */
+static size_t next_remainder(const struct report *rep, size_t m,
+                             long weight_c, long total_c, long *rem,
+                             size_t *at)
+{
+    size_t best = (size_t)-1;
+    long best_rem = 0;
+    for (size_t i = 0; i < rep->nentries; i++) {
+        const struct report_entry *e = &rep->entries[i];
+        long r = weight_c * points_c(e->possible) % total_c;
+        bool below = r < *rem || (r == *rem && i > *at);
+        if (e->milestone == m && r > 0 && below && r > best_rem)
+            best = i, best_rem = r;
+    }
+    *rem = best_rem;
+    *at = best;
+    return best;
+}
+
+/* Apportion milestone m's weight over its entries (see report.h): the
+ * floors, then one cent each to the largest remainders.  Their sum is
+ * exactly the weight's cents: sum(q) - sum(floor(q)) is a whole number of
+ * cents, below the number of entries with a remainder. */
+static void apportion_milestone(struct report *rep, size_t m)
+{
+    const struct report_milestone *rm = &rep->milestones[m];
+    long weight_c = rm->available ? points_c(rm->rubric->weight) : 0;
+    long total_c = 0, given = 0;
+    for (size_t i = 0; i < rep->nentries; i++)
+        if (rep->entries[i].milestone == m)
+            total_c += points_c(rep->entries[i].possible);
+    for (size_t i = 0; i < rep->nentries; i++) {
+        struct report_entry *e = &rep->entries[i];
+        if (e->milestone != m)
+            continue;
+        e->max_c = total_c > 0 ? weight_c * points_c(e->possible) / total_c
+                               : 0;
+        given += e->max_c;
+    }
+    long rem = LONG_MAX;
+    size_t at = 0;
+    for (long left = total_c > 0 ? weight_c - given : 0; left > 0; left--)
+        rep->entries[next_remainder(rep, m, weight_c, total_c, &rem, &at)]
+            .max_c++;
 }
 
 /* See report.h. */
-void report_totals(const struct report *rep, double *score, double *out_of)
+void report_apportion(struct report *rep)
 {
-    *score = *out_of = 0;
+    for (size_t m = 0; m < rep->nmilestones; m++)
+        apportion_milestone(rep, m);
+    for (size_t i = 0; i < rep->nentries; i++) {
+        struct report_entry *e = &rep->entries[i];
+        double share = e->possible > 0 ? e->earned / e->possible : 0;
+        e->earned_c = e->passed ? e->max_c
+                    : share <= 0 ? 0
+                    : share >= 1 ? e->max_c : llround(e->max_c * share);
+    }
+}
+
+/* See report.h. */
+void report_totals(struct report *rep, long *score_c, long *out_of_c)
+{
+    report_apportion(rep);
+    *score_c = *out_of_c = 0;
     for (size_t m = 0; m < rep->nmilestones; m++) {
-        double earned, possible;
         if (!rep->milestones[m].available)
             continue;
-        sum_points(rep, m, NULL, &earned, &possible);
-        *score += earned * scale_of(rep, m);
-        *out_of += rep->milestones[m].rubric->weight;
+        *out_of_c += points_c(rep->milestones[m].rubric->weight);
+        for (size_t i = 0; i < rep->nentries; i++)
+            if (rep->entries[i].milestone == m)
+                *score_c += rep->entries[i].earned_c;
     }
+}
+
+/* See report.h. */
+bool report_full_marks(const struct report *rep)
+{
+    for (size_t i = 0; i < rep->nentries; i++) {
+        const struct report_entry *e = &rep->entries[i];
+        if (rep->milestones[e->milestone].available
+            && e->earned < e->possible)
+            return false;
+    }
+    return true;
+}
+
+/* Hundredths c as "12.34" in buf (32 bytes); returns buf. */
+static const char *cents(char *buf, long c)
+{
+    snprintf(buf, 32, "%s%ld.%02ld", c < 0 ? "-" : "", labs(c) / 100,
+             labs(c) % 100);
+    return buf;
 }
 
 /* Print the first line of text, at most 200 bytes, indented. */
@@ -119,11 +220,68 @@ static void print_reason(FILE *out, const char *text)
             n > 200 || text[n] != '\0' ? " ..." : "");
 }
 
-/* The scorecard block of one milestone. */
-static void print_milestone(const struct report *rep, size_t m, FILE *out)
+/* One subtotal line: rubric points and share of the weight. */
+static void print_subtotal(FILE *out, const char *label, const double pts[2],
+                           const long c[2])
+{
+    char a[32], b[32];
+    fprintf(out, "    %-20s %7.2f / %7.2f points = %6s / %6s\n", label,
+            pts[0], pts[1], cents(a, c[0]), cents(b, c[1]));
+}
+
+/* The section subtotals of milestone m in a view; a section with no
+ * entry in the view is left out. */
+static void print_sections(const struct report *rep, size_t m, bool staff,
+                           FILE *out)
+{
+    const struct rubric *r = rep->milestones[m].rubric;
+    for (size_t s = 0; s < r->nsections; s++) {
+        double pts[2];
+        long c[2];
+        bool any = false;
+        for (size_t i = 0; i < rep->nentries && !any; i++)
+            any = in_view(&rep->entries[i], m, r->sections[s], staff);
+        sum_view(rep, m, r->sections[s], staff, pts, c);
+        if (any)
+            print_subtotal(out, r->sections[s], pts, c);
+    }
+}
+
+/* The lost entries of milestone m in a view, each with its reason. */
+static void print_lost(const struct report *rep, size_t m, bool staff,
+                       FILE *out)
+{
+    for (size_t i = 0; i < rep->nentries; i++) {
+        const struct report_entry *e = &rep->entries[i];
+        if (!in_view(e, m, NULL, staff) || e->passed || e->possible == 0)
+            continue;
+        fprintf(out, "    lost %5.2f  %s%s\n", e->possible - e->earned,
+                e->name, e->hidden ? " (hidden)" : "");
+        print_reason(out, e->output);
+    }
+}
+
+/* The student's view: how many hidden items there are and their worth. */
+static void print_hidden_note(const struct report *rep, size_t m, FILE *out)
+{
+    size_t n = 0;
+    long worth = 0;
+    char a[32];
+    for (size_t i = 0; i < rep->nentries; i++)
+        if (rep->entries[i].milestone == m && rep->entries[i].hidden)
+            n++, worth += rep->entries[i].max_c;
+    if (n > 0)
+        fprintf(out, "    hidden: %zu item%s worth %s, results shown after "
+                "the due date\n", n, n == 1 ? "" : "s", cents(a, worth));
+}
+
+/* The scorecard block of one milestone in a view. */
+static void print_milestone(const struct report *rep, size_t m, bool staff,
+                            FILE *out)
 {
     const struct report_milestone *rm = &rep->milestones[m];
     const struct rubric *r = rm->rubric;
+    char a[32], b[32];
     fprintf(out, "\n%s  %s (%s), weight %g\n", r->id, r->title, r->stage,
             r->weight);
     if (!rm->available) {
@@ -132,36 +290,37 @@ static void print_milestone(const struct report *rep, size_t m, FILE *out)
     }
     if (rm->note != NULL)
         fprintf(out, "    %s\n", rm->note);
-    for (size_t s = 0; s < r->nsections; s++) {
-        double earned, possible;
-        sum_points(rep, m, r->sections[s], &earned, &possible);
-        fprintf(out, "    %-20s %7.2f / %7.2f\n", r->sections[s], earned,
-                possible);
-    }
-    for (size_t i = 0; i < rep->nentries; i++) {
-        const struct report_entry *e = &rep->entries[i];
-        if (e->milestone != m || e->passed || e->possible == 0)
-            continue;
-        fprintf(out, "    lost %5.2f  %s%s\n", e->possible - e->earned,
-                e->name, e->hidden ? " (hidden)" : "");
-        print_reason(out, e->output);
-    }
-    double earned, possible;
-    sum_points(rep, m, NULL, &earned, &possible);
-    fprintf(out, "    %s: %.2f / %.2f points = %.2f of %g\n", r->id, earned,
-            possible, earned * scale_of(rep, m), r->weight);
+    print_sections(rep, m, staff, out);
+    if (!staff)
+        print_hidden_note(rep, m, out);
+    print_lost(rep, m, staff, out);
+    double pts[2];
+    long c[2];
+    sum_view(rep, m, NULL, staff, pts, c);
+    fprintf(out, "    %s%s: %.2f / %.2f points = %s of %s\n", r->id,
+            staff ? "" : " public items", pts[0], pts[1], cents(a, c[0]),
+            cents(b, c[1]));
 }
 
 /* See report.h. */
-void report_print_scorecard(const struct report *rep, FILE *out)
+void report_print_scorecard(struct report *rep, FILE *out, bool staff)
 {
-    fprintf(out, "pagelab scorecard\n");
-    for (size_t m = 0; m < rep->nmilestones; m++)
-        print_milestone(rep, m, out);
-    double score, out_of;
+    long score, out_of, c[2] = { 0, 0 };
+    char a[32], b[32];
     report_totals(rep, &score, &out_of);
-    fprintf(out, "\nTOTAL %.2f / %.2f (%.1f%%)  graded in %.1f s\n", score,
-            out_of, out_of > 0 ? 100.0 * score / out_of : 0.0,
+    fprintf(out, "pagelab scorecard%s\n", staff ? " (staff: every item)" : "");
+    for (size_t m = 0; m < rep->nmilestones; m++) {
+        double pts[2];
+        long mc[2];
+        print_milestone(rep, m, staff, out);
+        sum_view(rep, m, NULL, staff, pts, mc);
+        c[0] += mc[0], c[1] += mc[1];
+    }
+    if (!staff)
+        score = c[0], out_of = c[1];
+    fprintf(out, "\nTOTAL%s %s / %s (%.1f%%)  graded in %.1f s\n",
+            staff ? "" : " (public items)", cents(a, score),
+            cents(b, out_of), out_of > 0 ? 100.0 * score / out_of : 0.0,
             rep->seconds);
 }
 
@@ -209,36 +368,52 @@ static void json_test(const struct report *rep, const struct report_entry *e,
                       unsigned number, FILE *out)
 {
     const struct rubric *r = rep->milestones[e->milestone].rubric;
-    double k = scale_of(rep, e->milestone);
+    char a[32], b[32], name[512];
     fprintf(out, "    {\"name\": ");
-    char name[512];
     snprintf(name, sizeof name, "%s %s: %s", r->id,
              e->section ? e->section : "build", e->name);
     json_string(out, name, sizeof name);
-    fprintf(out, ", \"number\": \"%zu.%u\", \"score\": %.4f, "
-                 "\"max_score\": %.4f, \"status\": \"%s\", ",
-            e->milestone + 1, number, e->earned * k, e->possible * k,
-            e->passed ? "passed" : "failed");
+    fprintf(out, ", \"number\": \"%zu.%u\", \"score\": %s, "
+                 "\"max_score\": %s, \"status\": \"%s\", ",
+            e->milestone + 1, number, cents(a, e->earned_c),
+            cents(b, e->max_c), e->passed ? "passed" : "failed");
     fprintf(out, "\"visibility\": \"%s\", \"tags\": [\"%s\", \"%s\", "
-                 "\"%s\"], \"output\": ",
+                 "\"%s\"], \"extra_data\": {\"points\": %g, "
+                 "\"points_possible\": %g}, \"output\": ",
             e->hidden ? "after_due_date" : "visible", r->id,
             e->section ? e->section : "build",
-            e->hidden ? "hidden" : "public");
+            e->hidden ? "hidden" : "public", e->earned, e->possible);
     json_string(out, e->output, JSON_OUTPUT_MAX);
     fputc('}', out);
 }
 
-/* The whole document. */
-static void json_document(const struct report *rep, FILE *out)
+/* The top-level "output": the student's scorecard (hidden items left
+ * out), or a one-line summary when it cannot be rendered. */
+static void json_output(struct report *rep, FILE *out)
 {
-    double score, out_of;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem != NULL) {
+        report_print_scorecard(rep, mem, false);
+        fclose(mem);
+    }
+    json_string(out, text != NULL ? text : "pagelab: no scorecard (out of "
+                "memory)", SCORECARD_MAX);
+    free(text);
+}
+
+/* The whole document: score is the sum of the tests' scores, in
+ * hundredths (report.h). */
+static void json_document(struct report *rep, FILE *out)
+{
+    long score, out_of;
+    char a[32];
     report_totals(rep, &score, &out_of);
-    fprintf(out, "{\n  \"score\": %.4f,\n  \"execution_time\": %.0f,\n"
-                 "  \"output\": ", score, rep->seconds);
-    char summary[256];
-    snprintf(summary, sizeof summary, "pagelab: %.2f of %.2f points",
-             score, out_of);
-    json_string(out, summary, sizeof summary);
+    fprintf(out, "{\n  \"score\": %s,\n  \"execution_time\": %.0f,\n"
+                 "  \"output_format\": \"text\",\n  \"output\": ",
+            cents(a, score), rep->seconds);
+    json_output(rep, out);
     fprintf(out, ",\n  \"stdout_visibility\": \"hidden\",\n  \"tests\": [\n");
     unsigned number = 0;
     size_t last = (size_t)-1;
@@ -253,7 +428,7 @@ static void json_document(const struct report *rep, FILE *out)
 }
 
 /* See report.h. */
-int report_write_json(const struct report *rep, const char *path)
+int report_write_json(struct report *rep, const char *path)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
@@ -270,15 +445,17 @@ int report_write_json(const struct report *rep, const char *path)
 }
 
 /* See report.h. */
-void report_print_autolab(const struct report *rep, FILE *out)
+void report_print_autolab(struct report *rep, FILE *out)
 {
+    char a[32];
+    report_apportion(rep);
     fprintf(out, "{\"scores\": {");
     for (size_t m = 0; m < rep->nmilestones; m++) {
-        double earned, possible;
-        sum_points(rep, m, NULL, &earned, &possible);
-        fprintf(out, "%s\"%s\": %.2f", m > 0 ? ", " : "",
-                rep->milestones[m].rubric->id,
-                earned * scale_of(rep, m));
+        double pts[2];
+        long c[2];
+        sum_view(rep, m, NULL, true, pts, c);
+        fprintf(out, "%s\"%s\": %s", m > 0 ? ", " : "",
+                rep->milestones[m].rubric->id, cents(a, c[0]));
     }
     fprintf(out, "}}\n");
 }

@@ -3,10 +3,24 @@
  * human scorecard, Gradescope's results.json and Autolab's score line.
  *
  * Points: each entry carries rubric points (earned, possible).  A
- * milestone's share of the total is its weight; an entry's Gradescope
- * score is its rubric points scaled by weight / milestone possible, so the
- * tests add up to the weighted total.  Milestones that are not available
+ * milestone's share of the total is its weight.  Every number shown
+ * outside the rubric's own points is an integer count of hundredths
+ * ("cents"), printed with two decimals, so sums are exact: the weight's
+ * cents are apportioned over the milestone's entries by the largest
+ * remainder (each entry gets floor(W * p / P) cents, and the cents left
+ * go one each to the largest remainders, the earlier entry first on a
+ * tie), so the entries' max_score values add up to the weight exactly;
+ * an entry earns all its cents when it earned all its points, none when
+ * none, and round(cents * earned / possible) in between (performance
+ * items); a milestone's score is the sum of its entries' cents and the
+ * total the sum of the milestones'.  Milestones that are not available
  * count neither way.
+ *
+ * Visibility: hidden entries count in the grade (results.json "score",
+ * the staff scorecard, Autolab's line) but the student's view (the
+ * scorecard in results.json's top-level "output", the tests marked
+ * "visible") leaves them out: only their number and worth are shown.
+ * Hidden entries are tests with visibility "after_due_date".
  */
 #ifndef PAGELAB_GRADING_REPORT_H
 #define PAGELAB_GRADING_REPORT_H
@@ -24,6 +38,7 @@ struct report_entry {
     bool passed;
     bool hidden;
     char *output;         /* why points were lost ("" when passed) */
+    long max_c, earned_c; /* hundredths of the total (set when rendering) */
 };
 
 struct report_milestone {
@@ -49,15 +64,23 @@ int report_add(struct report *rep, size_t milestone, const char *section,
                const char *output);
 void report_free(struct report *rep);
 
-/* Weighted score and weight of the available milestones. */
-void report_totals(const struct report *rep, double *score, double *out_of);
+/* Apportion the weights into the entries' max_c and earned_c (see above).
+ * Idempotent; every renderer below calls it first. */
+void report_apportion(struct report *rep);
+/* Score and weight of the available milestones, in hundredths. */
+void report_totals(struct report *rep, long *score_c, long *out_of_c);
+/* Whether every entry of every available milestone earned all its points
+ * (true when nothing was available). */
+bool report_full_marks(const struct report *rep);
 
-/* The scorecard: per milestone and section, earned of possible, each lost
- * test with its message, and the total. */
-void report_print_scorecard(const struct report *rep, FILE *out);
+/* The scorecard: per milestone and section, rubric points and share of
+ * the weight, each lost test with its message, and the total.  staff:
+ * every entry (hidden ones marked); otherwise the student's view, which
+ * leaves hidden entries out but for their number and worth. */
+void report_print_scorecard(struct report *rep, FILE *out, bool staff);
 /* Write results.json atomically (temp file + rename).  0 or -errno. */
-int report_write_json(const struct report *rep, const char *path);
+int report_write_json(struct report *rep, const char *path);
 /* {"scores": {"M1": x, ...}} on one line. */
-void report_print_autolab(const struct report *rep, FILE *out);
+void report_print_autolab(struct report *rep, FILE *out);
 
 #endif

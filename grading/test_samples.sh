@@ -5,7 +5,8 @@
 # Each sample is appended to the starter version of the first file of
 # phase1-single/MANIFEST (its behaviour starts from a constructor, so it
 # works whatever the stage code is).  The baseline is the starter code
-# alone.  A sample passes when grading exits 0, results.json is valid JSON,
+# alone.  A sample passes when grading exits 1 (below full marks: no
+# sample may reach them), results.json is valid JSON,
 # its score is at most the baseline's, no sandbox process is left, and (for
 # no_compile) a "build" entry carries the compiler's messages.
 #
@@ -48,7 +49,7 @@ for sample in grading/samples/*.c; do
   rc=$(grade "$name")
   score=$(jq -r .score "$OUT/$name/results.json" 2>/dev/null || echo invalid)
   why=""
-  [ "$rc" = 0 ] || why="grade.sh exited $rc"
+  [ "$rc" = 1 ] || why="grade.sh exited $rc, not 1 (below full marks)"
   [ "$score" = invalid ] && why="results.json is not valid JSON"
   [ -z "$why" ] && awk -v s="$score" -v b="$base" 'BEGIN { exit !(s > b) }' \
     && why="scored $score, more than the baseline $base"

@@ -126,7 +126,8 @@ static double grade_fixture(const char *binary, struct world *w)
 {
     world_make(w, binary, "", 0);
     world_grade(w, FIXTURE_BUILD, "");
-    ck_assert_msg(w->status == 0, "grader exited %d:\n%s", w->status,
+    /* every fixture scores below full marks: exit status 1 */
+    ck_assert_msg(w->status == 1, "grader exited %d:\n%s", w->status,
                   w->out);
     char path[512];
     snprintf(path, sizeof path, "%s/out/results.json", w->dir);
@@ -259,7 +260,7 @@ static double grade_perf(const char *sub_command)
     FILE *p = popen(cmd, "r");
     ck_assert_ptr_nonnull(p);
     w.out[fread(w.out, 1, sizeof w.out - 1, p)] = '\0';
-    ck_assert_int_eq(WEXITSTATUS(pclose(p)), 0);
+    ck_assert_int_le(WEXITSTATUS(pclose(p)), 1); /* 1: below full marks */
     const char *line = strstr(w.out, "{\"scores\": {\"F1\": ");
     ck_assert_msg(line != NULL, "no score line:\n%s", w.out);
     double score = atof(line + strlen("{\"scores\": {\"F1\": "));
@@ -304,7 +305,7 @@ START_TEST(test_abort_entry_shows_the_reason_printed)
     world_make(&w, "fixture_honest",
                "1 fixture/crash/test_aborts_on_purpose public\n", 0);
     world_grade(&w, FIXTURE_BUILD, "");
-    ck_assert_msg(w.status == 0, "grader exited %d:\n%s", w.status, w.out);
+    ck_assert_msg(w.status == 1, "grader exited %d:\n%s", w.status, w.out);
     char json[65536];
     world_results(&w, json, sizeof json);
     const char *entry = strstr(json, "Received signal 6");
@@ -320,13 +321,13 @@ END_TEST
 START_TEST(test_rubric_naming_missing_test_fails_strict)
 {
     expect_outcome("1 fixture/core/test_no_such public\n", 0, 0, "--strict",
-                   1, "test_no_such");
+                   2, "test_no_such");
 }
 END_TEST
 
 START_TEST(test_malformed_rubric_is_refused)
 {
-    expect_outcome("two fixture/core/x public\n", 0, 0, "", 1,
+    expect_outcome("two fixture/core/x public\n", 0, 0, "", 2,
                    "M1.rubric:11:");
 }
 END_TEST
@@ -340,7 +341,117 @@ END_TEST
 START_TEST(test_missing_binary_gives_build_entry)
 {
     /* the world itself is the "submission build": it has no tests/ */
-    expect_outcome("", 0, 1, "", 0, "did not build");
+    expect_outcome("", 0, 1, "", 1, "did not build");
+}
+END_TEST
+
+/* Sum of every "key": N.NN number in json, in hundredths; each must be
+ * written with exactly two decimals.  Also counts them into *n. */
+static long sum_cents(const char *json, const char *key, int *n)
+{
+    char pat[64];
+    long sum = 0;
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    *n = 0;
+    for (const char *p = strstr(json, pat); p != NULL;
+         p = strstr(p + 1, pat)) {
+        long units, hundredths;
+        int len = 0;
+        ck_assert_msg(sscanf(p + strlen(pat), "%ld.%2ld%n", &units,
+                             &hundredths, &len) == 2
+                      && p[strlen(pat) + (size_t)len - 3] == '.',
+                      "%s is not N.NN: %.40s", key, p);
+        sum += units * 100 + hundredths;
+        (*n)++;
+    }
+    return sum;
+}
+
+/* Grade the honest fixture under a rubric of its own (items text, weight
+ * line), with grader options. */
+static void grade_rubric(struct world *w, const char *items,
+                         const char *weight, const char *options)
+{
+    char dir[512], rubric[2048];
+    world_make(w, "fixture_honest", "", 0);
+    snprintf(dir, sizeof dir, "%s/rubrics", w->dir);
+    snprintf(rubric, sizeof rubric, "milestone F1 fixture\n"
+             "binary fixture fixture_honest\ntimeout 20\n%s", items);
+    put_file(dir, "M1.rubric", rubric);
+    put_file(dir, "weights", weight);
+    world_grade(w, FIXTURE_BUILD, options);
+}
+
+/* Items of 1, 2 and 4 points share a weight of 10: 1.43 + 2.86 + 5.71
+ * (largest remainders), exactly 10.00; the score is exactly the sum of
+ * the tests' scores (the first two pass), here and in Autolab's line. */
+START_TEST(test_max_scores_add_up_to_the_weight_exactly)
+{
+    struct world w;
+    char json[65536];
+    grade_rubric(&w, "section s\n1 fixture/core/test_passes_first public\n"
+                 "2 fixture/core/test_passes_second public\n"
+                 "4 fixture/core/test_fails_on_purpose public\n",
+                 "F1 10\n", "");
+    world_results(&w, json, sizeof json);
+    int n, ns;
+    ck_assert_int_eq(sum_cents(json, "max_score", &n), 1000);
+    ck_assert_int_eq(n, 3);
+    long all = sum_cents(json, "score", &ns); /* the top level's too */
+    const char *top = strstr(json, "\"score\": ");
+    long top_c = atol(top + 9) * 100 + atol(strchr(top, '.') + 1);
+    ck_assert_int_eq(ns, 4);
+    ck_assert_int_eq(top_c, 429);         /* 1.43 + 2.86 */
+    ck_assert_int_eq(all - top_c, top_c); /* the tests add up to it */
+    ck_assert_ptr_nonnull(strstr(json, "\"max_score\": 1.43"));
+    ck_assert_ptr_nonnull(strstr(json, "\"max_score\": 5.71"));
+    ck_assert_msg(w.score > 4.285 && w.score < 4.295, "autolab %.3f",
+                  w.score);
+    world_destroy(&w);
+}
+END_TEST
+
+/* The student's scorecard is in results.json's "output"; the hidden item
+ * (and its section, which has no other item) is left out of it but for
+ * its number and worth, while the staff scorecard on stdout has it. */
+START_TEST(test_hidden_item_stays_out_of_the_student_view)
+{
+    struct world w;
+    char json[65536], view[16384];
+    grade_fixture("fixture_honest", &w);
+    world_results(&w, json, sizeof json);
+    const char *out = strstr(json, "\"output\": \"pagelab scorecard");
+    const char *end = out ? strstr(out, "\"stdout_visibility\"") : NULL;
+    ck_assert_msg(out != NULL && end != NULL, "no scorecard:\n%s", json);
+    snprintf(view, sizeof view, "%.*s", (int)(end - out), out);
+    ck_assert_ptr_null(strstr(view, "test_hidden_passes"));
+    ck_assert_ptr_null(strstr(view, "extra"));
+    ck_assert_msg(strstr(view, "hidden: 1 item worth 7.50") != NULL
+                  && strstr(view, "15.00 / 22.50") != NULL
+                  && strstr(view, "test_fails_on_purpose") != NULL,
+                  "student view:\n%s", view);
+    ck_assert_ptr_nonnull(strstr(w.out, "extra"));
+    ck_assert_ptr_nonnull(strstr(w.out, "TOTAL 22.50 / 30.00"));
+    world_destroy(&w);
+}
+END_TEST
+
+/* Exit status: 0 at full marks of what was graded, 1 below (see
+ * grade_fixture), 0 below with --exit-zero. */
+START_TEST(test_exit_status_is_zero_only_at_full_marks)
+{
+    struct world w;
+    grade_rubric(&w, "section s\n1 fixture/core/test_passes_first public\n"
+                 "1 fixture/limits/test_hidden_passes hidden\n", "F1 30\n",
+                 "");
+    ck_assert_msg(w.status == 0, "full marks exited %d:\n%s", w.status,
+                  w.out);
+    world_destroy(&w);
+    grade_rubric(&w, "section s\n1 fixture/core/test_fails_on_purpose "
+                 "public\n", "F1 30\n", "--exit-zero");
+    ck_assert_msg(w.status == 0 && w.score == 0, "--exit-zero: %d:\n%s",
+                  w.status, w.out);
+    world_destroy(&w);
 }
 END_TEST
 
@@ -362,6 +473,9 @@ static Suite *make_grader_suite(void)
     tcase_add_test(limits, test_malformed_rubric_is_refused);
     tcase_add_test(limits, test_missing_manifest_reports_not_available);
     tcase_add_test(limits, test_missing_binary_gives_build_entry);
+    tcase_add_test(core, test_max_scores_add_up_to_the_weight_exactly);
+    tcase_add_test(core, test_hidden_item_stays_out_of_the_student_view);
+    tcase_add_test(core, test_exit_status_is_zero_only_at_full_marks);
     return s;
 }
 
