@@ -4,6 +4,9 @@
 #                       (no_compile excepted) linked with that sample
 #   check_grader.c   -> $(BUILD)/tests/check_grader: grades the fixtures
 #                       with the real grader and checks no sample gains
+#   check_results.c  -> $(BUILD)/tests/check_results: every kind of
+#                       results.json the kit writes validates against
+#                       grading/gradescope-results.schema.json
 GRADING_FIXTURE_DIR := $(BUILD)/grading-fixture
 GRADING_SAMPLES := $(filter-out no_compile,$(basename $(notdir $(wildcard grading/samples/*.c))))
 GRADING_FIXTURES := $(GRADING_FIXTURE_DIR)/tests/fixture_honest \
@@ -23,3 +26,9 @@ $(O)/tests/grading/check_grader.o: CFLAGS += \
   -DFIXTURE_BUILD='"$(abspath $(GRADING_FIXTURE_DIR))"'
 $(eval $(call check_test,check_grader,tests/grading/check_grader.c $(CHECK_UTIL_SRCS),))
 $(BUILD)/tests/check_grader: $(BUILD)/grading/grader $(GRADING_FIXTURES)
+
+$(O)/tests/grading/check_results.o: CFLAGS += -DKIT_DIR='"$(abspath .)"' \
+  -DBUILD_DIR='"$(abspath $(BUILD))"' \
+  -DFIXTURE_BUILD='"$(abspath $(GRADING_FIXTURE_DIR))"'
+$(eval $(call check_test,check_results,tests/grading/check_results.c $(CHECK_UTIL_SRCS),))
+$(BUILD)/tests/check_results: $(BUILD)/grading/grader $(GRADING_FIXTURES)
