@@ -2,23 +2,37 @@
 # grade.sh - the driver behind 'make grade'.
 #
 #   make grade                         grade the kit's reference solution
-#   make grade SUBMISSION=dir|tar|zip  grade a student's submission
+#   make grade SUBMISSION=dir|tar|zip|file  grade a student's submission
 #        [MILESTONE=M1[,M2]] [AUTOLAB=1] [GRADE_OUT=build/grade]
 #
-# The shell does what shells are good at (copying trees, unpacking,
-# running make); the C grader (grading/grader.c) does everything a
-# submission could attack: it runs the tests sandboxed, reads check's XML
-# logs and writes the scores.  See grading/README.md.
+# The shell does what shells are good at (copying trees, running make);
+# the C grader (grading/grader.c) does everything a submission could
+# attack: it runs every untrusted step in the sandbox (grading/sandbox.h:
+# bubblewrap, an unprivileged uid, no network, its own view of the file
+# system, whole-run limits), reads check's XML logs and the tests'
+# completion records, and writes the scores.  See grading/README.md,
+# "Threat model".
 #
 # Steps:
 #   1. results.json is first written as a zero-score placeholder, so a
 #      valid file exists whatever happens later;
 #   2. the kit (with the grader) is built in REF_BUILD (default build/):
 #      it is the reference for availability and performance ratios;
-#   3. with SUBMISSION: a private copy of the kit gets only the files the
-#      graded stages' MANIFESTs name (regular files inside the submission;
-#      a file not submitted gets the starter version), and is built;
-#   4. the grader scores it.  Exit status 0 whenever grading ran.
+#   3. with SUBMISSION:
+#      a. the base tree (GRADE_BASE, kept between runs) is the kit without
+#         anything of the reference: every stage's MANIFEST files are the
+#         starter versions; no .git, planted bugs, samples or rubrics.  Its
+#         objects are built here, as trusted code;
+#      b. a fresh copy of it becomes the grading tree (GRADE_TREE);
+#      c. in the sandbox, grading/unpack.sh finds the manifest files in the
+#         submission (any layout; archives checked before unpacking); each
+#         one taken, or missing, is reported to the student;
+#      d. in the sandbox, grading/build_submission.sh screens what the
+#         files include, builds the rubric targets and screens the objects;
+#   4. the grader scores it, its tests seeing only the grading tree;
+#   5. the grading tree is removed (GRADE_KEEP=1 keeps it).
+# Exit status 0 whenever grading ran; 1 when it could not (the grader did
+# not build, the SUBMISSION does not exist).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 KIT=$(pwd)
@@ -29,10 +43,16 @@ MILESTONE=${MILESTONE:-}
 JOBS=${JOBS:-2}
 RUBRICS=grading/rubrics
 TREE=${GRADE_TREE:-build/grade-tree}
-MAX_FILE_BYTES=1048576
+BASE=${GRADE_BASE:-build/grade-base}
 
-mkdir -p "$OUT"
+if [ "${1:-}" = "--help" ]; then
+  sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0
+fi
+
+mkdir -p "$OUT" "$(dirname "$TREE")" "$BASE"
 OUT=$(cd "$OUT" && pwd)
+TREE=$(cd "$(dirname "$TREE")" && pwd)/$(basename "$TREE")
+BASE=$(cd "$BASE" && pwd)
 
 # placeholder MESSAGE: a valid zero-score results.json.
 placeholder() {
@@ -41,94 +61,115 @@ placeholder() {
     "$msg" "$msg" > "$OUT/results.json"
 }
 
-# selected_stages: the stage directory of every rubric MILESTONE selects.
-selected_stages() {
+# selected RUBRIC-KEY: that key's values of every rubric MILESTONE selects
+# (stage: the stage directories; targets: the make targets under build/).
+selected() {
   local f id
   for f in "$RUBRICS"/M*.rubric; do
     id=$(awk '$1 == "milestone" { print $2 }' "$f")
     if [ -z "$MILESTONE" ] || [[ ",$MILESTONE," == *",$id,"* ]]; then
-      awk '$1 == "milestone" { print $3 }' "$f"
-    fi
-  done
-}
-
-# unpack SUBMISSION -> prints the directory holding it.
-unpack() {
-  if [ -d "$SUBMISSION" ]; then (cd "$SUBMISSION" && pwd); return 0; fi
-  local dir="$OUT/submission"
-  rm -rf "$dir"; mkdir -p "$dir"
-  case "$SUBMISSION" in
-    *.zip) unzip -qq -o "$SUBMISSION" -d "$dir" ;;
-    *) tar -xf "$SUBMISSION" -C "$dir" --no-same-owner --no-same-permissions ;;
-  esac >/dev/null 2>&1 || { echo "cannot unpack $SUBMISSION" >&2; return 1; }
-  echo "$dir"
-}
-
-# find_file SUBDIR PATH: the submitted copy of kit file PATH, if it is a
-# regular file (no symlink) really inside SUBDIR and not too large.
-find_file() {
-  local sub=$1 path=$2 c real
-  for c in "$sub/$path" "$sub/$(basename "$path")" "$sub"/*/"$path"; do
-    [ -f "$c" ] && [ ! -L "$c" ] || continue
-    real=$(realpath "$c")
-    [[ "$real" == "$(realpath "$sub")"/* ]] || continue
-    [ "$(stat -c %s "$c")" -le $MAX_FILE_BYTES ] || continue
-    echo "$c"; return 0
-  done
-  return 1
-}
-
-# screen FILE: refuse includes that reach outside the kit's include path
-# (they could pull in the reference solution); prints the offence.
-screen() {
-  grep -nE '#[[:space:]]*include[[:space:]]*"[^"]*/|#[[:space:]]*include[[:space:]]*<(/|[^>]*\.\.)|\.incbin|__has_include' "$1" | head -n 3
-}
-
-# overlay SUBDIR: put the submitted manifest files into the tree.
-overlay() {
-  local sub=$1 stage path src bad
-  for stage in $(selected_stages); do
-    [ -f "$KIT/$stage/MANIFEST" ] || continue
-    while read -r path; do
-      [ -n "$path" ] || continue
-      rm -f "$TREE/build/obj/${path%.*}.o"
-      if src=$(find_file "$sub" "$path"); then
-        cp "$src" "$TREE/$path"
-        if bad=$(screen "$TREE/$path") && [ -n "$bad" ]; then
-          echo "$path: error: include outside the kit refused: $bad"
-          printf '#error "submission refused: %s includes a file outside the kit"\n' "$path" > "$TREE/$path"
-        fi
-      else
-        echo "$path: not submitted: the starter version is used"
-        unifdef -USOLUTION -x2 "$KIT/$path" > "$TREE/$path"
-      fi
-    done < "$KIT/$stage/MANIFEST"
-  done
-}
-
-# rubric_targets: the make targets (under build/) the selected rubrics
-# need: their test binaries and performance programs.
-rubric_targets() {
-  local f id
-  for f in "$RUBRICS"/M*.rubric; do
-    id=$(awk '$1 == "milestone" { print $2 }' "$f")
-    if [ -z "$MILESTONE" ] || [[ ",$MILESTONE," == *",$id,"* ]]; then
-      awk '$1 == "binary" { print "build/tests/" $3 }
-           $1 == "perf" { print "build/" $5 }' "$f"
+      case $1 in
+        stage) awk '$1 == "milestone" { print $3 }' "$f" ;;
+        targets) awk '$1 == "binary" { print "build/tests/" $3 }
+                      $1 == "perf" { print "build/" $5 }' "$f" ;;
+      esac
     fi
   done | sort -u
 }
 
-# build_submission: copy the kit, overlay, build.  Prints the build dir.
-build_submission() {
-  local sub
-  sub=$(unpack) || return 1
-  mkdir -p "$TREE"
-  rsync -a --delete --exclude /build --exclude /.git "$KIT/" "$TREE/"
-  find "$TREE/build" -mindepth 1 -maxdepth 1 ! -name obj -exec rm -rf {} + 2>/dev/null
-  overlay "$sub" > "$OUT/build.log" 2>&1
-  (cd "$TREE" && timeout 900 make -k -j"$JOBS" BUILD=build $(rubric_targets)) \
-    >> "$OUT/build.log" 2>&1
+# manifest_files [STAGE...]: the MANIFEST paths of those stages (all
+# stages when none is named).
+manifest_files() {
+  local m
+  if [ $# -eq 0 ]; then set -- $(ls -d */ | tr -d /); fi
+  for m in "$@"; do
+    [ -f "$KIT/$m/MANIFEST" ] && grep -v '^[[:space:]]*$' "$KIT/$m/MANIFEST"
+  done
+}
+
+# sandbox ARGS... -- CMD...: the grader's sandbox, with this run's uid.
+sandbox() { "$REF/grading/grader" --sandbox "$@"; }
+
+# make_base: the kit without the reference (step 3a), built.  Starter
+# files are rewritten only when they change, so make rebuilds only what
+# changed in the kit since the last grading.
+make_base() {
+  local f excl=() tmp targets
+  targets=$(selected targets)
+  for f in $(manifest_files); do excl+=(--exclude "/$f"); done
+  mkdir -p "$BASE"
+  rsync -a --delete --exclude '/build' --exclude '/build-*' --exclude /.git \
+    --exclude /.ci --exclude /grading/bugs --exclude /grading/samples \
+    --exclude /grading/rubrics "${excl[@]}" "$KIT/" "$BASE/" || return 1
+  for f in $(manifest_files); do
+    tmp=$BASE/$f.starter
+    unifdef -USOLUTION -x2 "$KIT/$f" > "$tmp"
+    if cmp -s "$tmp" "$BASE/$f"; then rm -f "$tmp"; else mv "$tmp" "$BASE/$f"; fi
+  done
+  (cd "$BASE" && make -k -j"$JOBS" BUILD=build $targets) \
+    > "$OUT/base-build.log" 2>&1
+}
+
+# fresh_tree: the grading tree, a copy of the base owned by the sandbox
+# user (step 3b).
+fresh_tree() {
+  rm -rf "$TREE"
+  mkdir -p "$(dirname "$TREE")"
+  cp -a "$BASE" "$TREE" || return 1
+  rm -rf "$TREE/.submitted"; mkdir -p "$TREE/.submitted"
+  for f in $(manifest_files); do   # the starters, for the object screen
+    mkdir -p "$TREE/.starter/$(dirname "$f")"; cp "$BASE/$f" "$TREE/.starter/$f"
+    cp "$BASE/$(dirname "$f")/MANIFEST" "$TREE/.starter/$(dirname "$f")/"
+  done
+  [ "$(id -u)" = 0 ] && chown -R "$PAGELAB_SANDBOX_UID:65534" "$TREE"
+  return 0
+}
+
+# take_files: unpack and locate the submission in the sandbox (step 3c);
+# put what was found into the tree.  Returns 1 when it cannot be read.
+take_files() {
+  local sub bind f
+  sub=$(realpath "$SUBMISSION")
+  bind=$sub
+  sandbox --ro "$bind" --ro "$KIT/grading/unpack.sh" --rw "$TREE/.submitted" \
+    --wall 120 --mem-mb 512 --tmp-mb 256 -- \
+    /bin/bash "$KIT/grading/unpack.sh" "$sub" "$TREE/.submitted" \
+    $(manifest_files $(selected stage)) > "$OUT/layout.txt" 2>&1 || return 1
+  for f in $(manifest_files $(selected stage)); do
+    [ -f "$TREE/.submitted/$f" ] && [ ! -L "$TREE/.submitted/$f" ] || continue
+    cat "$TREE/.submitted/$f" > "$TREE/$f"
+  done
+  rm -rf "$TREE/.submitted"
+}
+
+# build_tree: screen, build and screen again in the sandbox (step 3d).
+build_tree() {
+  local targets stages
+  targets=$(selected targets | tr '\n' ' ')
+  stages=$(selected stage)
+  sandbox --rw "$TREE" --wall 600 --cpu 900 --mem-mb 2048 --nproc 256 \
+    --fsize-mb 256 --env "JOBS=$JOBS" -- \
+    /bin/bash "$TREE/grading/build_submission.sh" "$TREE" "$targets" $stages \
+    > "$OUT/build.log" 2>&1
+  local rc=$?
+  [ "${PAGELAB_SANDBOX:-}" = off ] || [ "$(id -u)" != 0 ] \
+    || chown -R root:root "$TREE"
+  return $rc
+}
+
+# submission_steps: steps 3a-3d; prints the build directory to grade.
+submission_steps() {
+  if [ ! -e "$SUBMISSION" ]; then
+    echo "grade: SUBMISSION $SUBMISSION does not exist" >&2; return 2
+  fi
+  echo "grade: preparing the grading tree (no reference inside)" >&2
+  make_base || { echo "grade: cannot make $BASE" >&2; return 2; }
+  fresh_tree || { echo "grade: cannot make $TREE" >&2; return 2; }
+  echo "grade: taking the files of $SUBMISSION" >&2
+  take_files || return 1
+  sed 's/^/  /' "$OUT/layout.txt" >&2
+  echo "grade: screening and building the submission (sandboxed)" >&2
+  build_tree
   echo "$TREE/build"
 }
 
@@ -140,18 +181,28 @@ if ! make -k -j"$JOBS" BUILD="$REF" all > "$OUT/ref-build.log" 2>&1 \
   tail -n 20 "$OUT/ref-build.log"
   exit 1
 fi
+# One unprivileged uid for every sandboxed step of this grading run.
+export PAGELAB_SANDBOX_UID=${PAGELAB_SANDBOX_UID:-$((61000 + $$ % 2000))}
 BUILD_DIR=$REF
 BUILD_LOG=$OUT/ref-build.log
+VIEW=$KIT
+args=()
 if [ -n "$SUBMISSION" ]; then
-  echo "grade: building submission $SUBMISSION"
-  if ! BUILD_DIR=$(build_submission); then
-    placeholder "the submission could not be unpacked"
+  BUILD_DIR=$(submission_steps); rc=$?
+  if [ $rc -eq 2 ]; then
+    placeholder "the submission does not exist or could not be prepared"
+    exit 1
+  elif [ $rc -eq 1 ]; then
+    placeholder "the submission could not be read: $(tail -n 1 "$OUT/layout.txt")"
+    cat "$OUT/layout.txt"
     exit 0
   fi
   BUILD_LOG=$OUT/build.log
+  VIEW=$TREE
+  args+=(--notes "$OUT/layout.txt")
 fi
-args=(--rubrics "$RUBRICS" --build "$BUILD_DIR" --ref-build "$REF" --kit "$KIT"
-      --out "$OUT" --build-log "$BUILD_LOG")
+args+=(--rubrics "$RUBRICS" --build "$BUILD_DIR" --ref-build "$REF" --kit "$KIT"
+       --out "$OUT" --build-log "$BUILD_LOG" --view "$VIEW")
 [ -n "$MILESTONE" ] && args+=(--milestone "$MILESTONE")
 [ -n "${AUTOLAB:-}" ] && [ "${AUTOLAB:-0}" != 0 ] && args+=(--autolab)
 [ -n "${GRADE_STRICT:-}" ] && args+=(--strict)
@@ -163,10 +214,11 @@ rc=$?
 # COVERAGE=1: coverage of the stage code by the public tests (runs the
 # tests outside the sandbox: for the reference or trusted code only).
 if [ "${COVERAGE:-0}" != 0 ]; then
-  tree=$KIT; [ -n "$SUBMISSION" ] && tree=$(cd "$TREE" && pwd)
+  tree=$KIT; [ -n "$SUBMISSION" ] && tree=$TREE
   COV_TREE=$tree COV_OUT=$OUT/coverage MILESTONE=${MILESTONE:-M1} \
     grading/coverage.sh
 fi
+[ -n "$SUBMISSION" ] && [ "${GRADE_KEEP:-0}" = 0 ] && rm -rf "$TREE"
 if [ $rc -gt 2 ]; then # 1: below full marks, 2: usage or rubric error
   placeholder "the grader stopped with status $rc"
   exit 3

@@ -3,17 +3,23 @@
  * collect its output and its check XML log (see runner.h).
  *
  * How a run goes:
- *   1. A scratch directory is made (owned by the sandbox user) and becomes
- *      the program's cwd, HOME and TMPDIR.
- *   2. fork; the child starts a new session, gets stdin from /dev/null,
- *      stdout+stderr on the output pipe, the XML pipe on fd 3, closes every
- *      other descriptor, sets its rlimits, drops to a sandbox uid when root, and
- *      execs the program.
- *   3. The parent polls both pipes until the program exits or the deadline
+ *   1. Sandboxed (bwrap works): the working directory, HOME and TMPDIR are
+ *      tmpfs mounts of the run's own (sandbox.h).  Otherwise a scratch
+ *      directory is made (owned by the sandbox user) and becomes the
+ *      program's cwd, HOME and TMPDIR.
+ *   2. A control group is made for the run when possible (cgroup.h), and a
+ *      fresh random token for its completion records.
+ *   3. fork; the child starts a new session, joins the control group, gets
+ *      stdin from /dev/null, stdout+stderr on the output pipe, the XML pipe
+ *      on fd 3 and the record pipe on fd 4, closes every other descriptor,
+ *      sets its rlimits, drops to the sandbox uid when root, and execs the
+ *      program (through bwrap when sandboxed).
+ *   4. The parent polls the pipes until the program exits or the deadline
  *      passes, then kills every process the run left (invariant 1 of
  *      runner.h: the grader is a subreaper, so even a process that escaped
- *      the group with setsid is reparented to us and found), drains the
- *      pipes and removes the scratch directory.
+ *      the group with setsid is reparented to us and found; the control
+ *      group and bwrap's pid namespace catch the rest), drains the pipes
+ *      and removes the scratch directory (rm -rf: a tree of any depth).
  *
  * Invariants:
  *   1. The grader never blocks on a pipe: reads happen only after poll.
@@ -24,10 +30,11 @@
  */
 #include "runner.h"
 
+#include "cgroup.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,15 +53,26 @@
 #define SANDBOX_UID_SPAN 2000
 #define SANDBOX_GID 65534 /* nogroup */
 #define XML_FD 3
+#define RECORD_FD 4
+#define NPIPES 3 /* output, XML log, records */
 
 /* The unprivileged uid this grader's runs use when it is root: one of a
- * range, chosen by process id, with no account behind it.  Concurrent
- * graders on one machine then get separate process budgets (RLIMIT_NPROC
- * counts per uid) and cannot signal each other's tests. */
+ * range, with no account behind it.  grade.sh chooses one for a whole
+ * grading run (PAGELAB_SANDBOX_UID, so that the grading tree it prepares
+ * belongs to the uid that builds in it); otherwise it is chosen by process
+ * id.  Concurrent graders on one machine then get separate process
+ * budgets (RLIMIT_NPROC counts per uid) and cannot signal each other's
+ * tests. */
 static uid_t sandbox_uid(void)
 {
     static uid_t uid; /* set in the grader before any fork */
-    if (uid == 0)
+    if (uid != 0)
+        return uid;
+    const char *fixed = getenv("PAGELAB_SANDBOX_UID");
+    unsigned long want = fixed != NULL ? strtoul(fixed, NULL, 10) : 0;
+    if (want >= SANDBOX_UID_BASE && want < SANDBOX_UID_BASE + SANDBOX_UID_SPAN)
+        uid = (uid_t)want;
+    else
         uid = (uid_t)(SANDBOX_UID_BASE + (unsigned)getpid() % SANDBOX_UID_SPAN);
     return uid;
 }
@@ -74,12 +93,31 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Become the reaper of every orphan our runs leave behind. */
+/* See runner.h. */
+unsigned runner_sandbox_uid(void)
+{
+    return geteuid() == 0 ? sandbox_uid() : getuid();
+}
+
+/* See runner.h. */
+unsigned runner_sandbox_gid(void)
+{
+    return geteuid() == 0 ? SANDBOX_GID : getgid();
+}
+
+/* Become the reaper of every orphan our runs leave behind; probe the
+ * sandbox once, and say so when runs cannot be sandboxed. */
 void runner_init(void)
 {
     (void)sandbox_uid(); /* fix the uid in the parent */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
         perror("runner_init: prctl(PR_SET_CHILD_SUBREAPER)");
+    const char *mode = getenv("PAGELAB_SANDBOX");
+    if (!sandbox_available(geteuid() == 0 ? sandbox_uid() : 0, SANDBOX_GID)
+        && (mode == NULL || strcmp(mode, "off") != 0))
+        fprintf(stderr, "grader: warning: bubblewrap cannot make a sandbox "
+                "here; tests run without their own view of the file "
+                "system (see grading/README.md)\n");
 }
 
 /* Append n bytes to b, dropping what exceeds the limit.  Returns 0 or
@@ -156,18 +194,29 @@ static void set_limit(int resource, rlim_t value)
     (void)setrlimit(resource, &rl);
 }
 
+/* What the child of one run needs besides argv and envp. */
+struct launch {
+    const struct runner_limits *lim;
+    const struct cg *cg;
+    const char *scratch;   /* cwd when not sandboxed */
+    char **bwrap_argv;     /* NULL: not sandboxed */
+    int fds[NPIPES];       /* write ends: output, XML, records */
+    rlim_t nproc;
+};
+
 /* Child side, after fork: wire descriptors, limits, identity; exec.
  * Never returns. */
 static void child_exec(char *const argv[], char *const envp[],
-                       const struct runner_limits *lim, const char *scratch,
-                       int out_fd, int xml_fd, rlim_t nproc)
+                       const struct launch *l)
 {
+    const struct runner_limits *lim = l->lim;
     setsid();
     int devnull = open("/dev/null", O_RDONLY);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0
-        || dup2(out_fd, 2) < 0 || dup2(xml_fd, XML_FD) < 0)
+    if (cg_enter(l->cg) != 0 || devnull < 0 || dup2(devnull, 0) < 0
+        || dup2(l->fds[0], 1) < 0 || dup2(l->fds[0], 2) < 0
+        || dup2(l->fds[1], XML_FD) < 0 || dup2(l->fds[2], RECORD_FD) < 0)
         _exit(126);
-    for (int fd = XML_FD + 1; fd < 4096; fd++)
+    for (int fd = RECORD_FD + 1; fd < 4096; fd++)
         close(fd);
     set_limit(RLIMIT_CPU, lim->cpu_seconds);
     if (lim->mem_mb > 0)
@@ -175,15 +224,20 @@ static void child_exec(char *const argv[], char *const envp[],
     set_limit(RLIMIT_FSIZE, (rlim_t)lim->fsize_mb << 20);
     set_limit(RLIMIT_NOFILE, 256);
     set_limit(RLIMIT_CORE, 0);
-    set_limit(RLIMIT_NPROC, nproc);
+    set_limit(RLIMIT_NPROC, l->nproc);
     if (geteuid() == 0
         && (fchown(XML_FD, sandbox_uid(), SANDBOX_GID) != 0
+            || fchown(RECORD_FD, sandbox_uid(), SANDBOX_GID) != 0
             || setgroups(0, NULL) != 0 || setgid(SANDBOX_GID) != 0
             || setuid(sandbox_uid()) != 0))
         _exit(126);
-    if (chdir(scratch) != 0)
-        _exit(126);
-    execve(argv[0], argv, envp);
+    if (l->bwrap_argv != NULL) {
+        execve(l->bwrap_argv[0], l->bwrap_argv, envp);
+    } else {
+        if (chdir(l->scratch) != 0)
+            _exit(126);
+        execve(argv[0], argv, envp);
+    }
     fprintf(stderr, "runner: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }
@@ -220,22 +274,26 @@ static void kill_everything(pid_t pgid)
     }
 }
 
-/* Remove one entry of the scratch tree (nftw callback, no symlink
- * following). */
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
+/* Remove a directory tree of any depth, without following links (rm
+ * walks with openat, so depth beyond PATH_MAX is no obstacle). */
+static void remove_tree(const char *path)
 {
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl("/bin/rm", "rm", "-rf", "--one-file-system", "--", path,
+              (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
 }
 
 /* Make the scratch directory in $TMPDIR (or /tmp), owned by the sandbox
- * user when root.  Returns 0 or -errno. */
+ * user when root (only when not sandboxed: bwrap gives a tmpfs).  Returns
+ * 0 or -errno. */
 static int make_scratch(char *path, size_t len)
 {
     const char *tmp = getenv("TMPDIR");
@@ -249,20 +307,22 @@ static int make_scratch(char *path, size_t len)
 
 /* Poll the pipes until the child exits or the deadline; returns the wait
  * status, or -1 when the deadline passed first. */
-static int watch(pid_t pid, int fds[2], struct capbuf *bufs[2],
+static int watch(pid_t pid, int fds[NPIPES], struct capbuf *bufs[NPIPES],
                  double deadline)
 {
     int status;
     for (;;) {
-        struct pollfd p[2];
-        int n = 0;
-        for (int i = 0; i < 2; i++)
-            if (bufs[i]->open)
+        struct pollfd p[NPIPES];
+        int n = 0, which[NPIPES];
+        for (int i = 0; i < NPIPES; i++)
+            if (bufs[i]->open) {
+                which[n] = i;
                 p[n++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+            }
         if (poll(p, (nfds_t)n, 20) > 0)
-            for (int i = 0, k = 0; i < 2; i++)
-                if (bufs[i]->open && (p[k++].revents & (POLLIN | POLLHUP)))
-                    capbuf_read(bufs[i], fds[i]);
+            for (int k = 0; k < n; k++)
+                if (p[k].revents & (POLLIN | POLLHUP))
+                    capbuf_read(bufs[which[k]], fds[which[k]]);
         if (waitpid(pid, &status, WNOHANG) == pid)
             return status;
         if (now_seconds() > deadline)
@@ -271,10 +331,10 @@ static int watch(pid_t pid, int fds[2], struct capbuf *bufs[2],
 }
 
 /* Read what is left on the pipes (the run is dead; bounded wait). */
-static void drain(int fds[2], struct capbuf *bufs[2])
+static void drain(int fds[NPIPES], struct capbuf *bufs[NPIPES])
 {
     double stop = now_seconds() + 1.0;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NPIPES; i++) {
         fcntl(fds[i], F_SETFL, O_NONBLOCK);
         while (bufs[i]->open && now_seconds() < stop) {
             if (capbuf_read(bufs[i], fds[i]) < 0 && errno == EAGAIN)
@@ -283,9 +343,21 @@ static void drain(int fds[2], struct capbuf *bufs[2])
     }
 }
 
-/* Fill res from the wait status (-1: deadline) and buffers. */
-static void finish(struct runner_result *res, int status, struct capbuf *out,
-                   struct capbuf *xml, double start)
+/* The bytes of b as a NUL-terminated string the result owns. */
+static char *take(struct capbuf *b, size_t *len, bool *truncated)
+{
+    if (b->data == NULL)
+        capbuf_add(b, "", 0);
+    *len = b->len;
+    if (truncated != NULL)
+        *truncated = b->truncated;
+    return b->data;
+}
+
+/* Fill res from the wait status (-1: deadline) and buffers.  bwrap
+ * reports a program killed by signal N as exit status 128+N. */
+static void finish(struct runner_result *res, int status,
+                   struct capbuf *bufs[NPIPES], double start)
 {
     res->seconds = now_seconds() - start;
     res->timed_out = status == -1;
@@ -293,33 +365,44 @@ static void finish(struct runner_result *res, int status, struct capbuf *out,
                          ? WEXITSTATUS(status) : -1;
     res->signal = (status != -1 && WIFSIGNALED(status)) ? WTERMSIG(status)
                                                         : 0;
-    if (out->data == NULL)
-        capbuf_add(out, "", 0);
-    if (xml->data == NULL)
-        capbuf_add(xml, "", 0);
-    res->output = out->data;
-    res->output_len = out->len;
-    res->output_truncated = out->truncated;
-    res->xml = xml->data;
-    res->xml_len = xml->len;
-    res->xml_truncated = xml->truncated;
+    if (res->sandboxed && res->exit_code > 128 && res->exit_code < 128 + 65) {
+        res->signal = res->exit_code - 128;
+        res->exit_code = -1;
+    }
+    res->output = take(bufs[0], &res->output_len, &res->output_truncated);
+    res->xml = take(bufs[1], &res->xml_len, &res->xml_truncated);
+    res->records = take(bufs[2], &res->records_len, NULL);
 }
 
-/* Build envp plus the sandbox's own variables: the XML log channel, and
- * HOME and TMPDIR in the scratch directory.  Returns a malloc'd array whose
- * last three strings are malloc'd too (free_env). */
-static char **sandbox_env(char *const envp[], const char *scratch)
+/* A fresh random token of RUNNER_TOKEN_LEN hex digits.  0 or -errno. */
+static int make_token(char out[RUNNER_TOKEN_LEN + 1])
+{
+    unsigned char raw[RUNNER_TOKEN_LEN / 2];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return -EIO;
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+/* Build envp plus the sandbox's own variables: the XML log channel, the
+ * record channel, HOME and TMPDIR.  Returns a malloc'd array whose last
+ * four strings are malloc'd too (free_env). */
+static char **sandbox_env(char *const envp[], const char *home,
+                          const char *tmp, const char *token)
 {
     size_t n = 0;
     while (envp[n] != NULL)
         n++;
-    char **env = calloc(n + 4, sizeof *env);
+    char **env = calloc(n + 5, sizeof *env);
     if (env == NULL)
         return NULL;
     memcpy(env, envp, n * sizeof *env);
     if (asprintf(&env[n], "CK_XML_LOG_FILE_NAME=/dev/fd/%d", XML_FD) < 0
-        || asprintf(&env[n + 1], "HOME=%s", scratch) < 0
-        || asprintf(&env[n + 2], "TMPDIR=%s", scratch) < 0) {
+        || asprintf(&env[n + 1], "PAGELAB_RECORD=%d:%s", RECORD_FD,
+                    token) < 0
+        || asprintf(&env[n + 2], "HOME=%s", home) < 0
+        || asprintf(&env[n + 3], "TMPDIR=%s", tmp) < 0) {
         free(env);
         return NULL;
     }
@@ -332,7 +415,7 @@ static void free_env(char **env)
     size_t n = 0;
     while (env[n] != NULL)
         n++;
-    for (size_t i = n >= 3 ? n - 3 : 0; i < n; i++)
+    for (size_t i = n >= 4 ? n - 4 : 0; i < n; i++)
         free(env[i]);
     free(env);
 }
@@ -348,35 +431,61 @@ static rlim_t nproc_budget(const struct runner_limits *lim)
 
 /* Start the child and collect what it writes until it is gone (every
  * process of the run killed).  Returns the wait status, -1 at the
- * deadline, or -2 when fork failed. */
-static int supervise(char *const argv[], char **env,
-                     const struct runner_limits *lim, const char *scratch,
-                     struct capbuf *bufs[2], double start)
+ * deadline, or -2 when a pipe or the fork failed. */
+static int supervise(char *const argv[], char **env, struct launch *l,
+                     struct capbuf *bufs[NPIPES], double start)
 {
-    int outp[2], xmlp[2];
-    if (pipe2(outp, O_CLOEXEC) != 0)
-        return -2;
-    if (pipe2(xmlp, O_CLOEXEC) != 0) {
-        close(outp[0]);
-        close(outp[1]);
-        return -2;
+    int p[NPIPES][2], made = 0, status = -2;
+    while (made < NPIPES && pipe2(p[made], O_CLOEXEC) == 0)
+        made++;
+    if (made == NPIPES) {
+        for (int i = 0; i < NPIPES; i++)
+            l->fds[i] = p[i][1];
+        l->nproc = nproc_budget(l->lim);
+        pid_t pid = fork();
+        if (pid == 0)
+            child_exec(argv, env, l);
+        int fds[NPIPES];
+        for (int i = 0; i < NPIPES; i++) {
+            close(p[i][1]);
+            fds[i] = p[i][0];
+        }
+        if (pid > 0) {
+            status = watch(pid, fds, bufs, start + l->lim->wall_seconds);
+            kill_everything(pid);
+            cg_kill_all(l->cg);
+            drain(fds, bufs);
+        }
+        made = 0;
+        for (int i = 0; i < NPIPES; i++)
+            close(fds[i]);
     }
-    rlim_t nproc = nproc_budget(lim);
-    pid_t pid = fork();
-    if (pid == 0)
-        child_exec(argv, env, lim, scratch, outp[1], xmlp[1], nproc);
-    close(outp[1]);
-    close(xmlp[1]);
-    int fds[2] = { outp[0], xmlp[0] };
-    int status = -2;
-    if (pid > 0) {
-        status = watch(pid, fds, bufs, start + lim->wall_seconds);
-        kill_everything(pid);
-        drain(fds, bufs);
+    for (int i = 0; i < made; i++) {
+        close(p[i][0]);
+        close(p[i][1]);
     }
-    close(outp[0]);
-    close(xmlp[0]);
     return status;
+}
+
+/* The environment and launch details of one run: sandboxed through bwrap
+ * (then l->bwrap_argv is set) or in a scratch directory.  0 or -errno. */
+static int prepare(char *const argv[], char *const envp[], struct launch *l,
+                   char *scratch, size_t len, char ***env, const char *token)
+{
+    static const struct sandbox_view no_binds = { .tmp_mb = 0 };
+    scratch[0] = '\0';
+    if (sandbox_available(geteuid() == 0 ? sandbox_uid() : 0, SANDBOX_GID)) {
+        l->bwrap_argv = sandbox_argv(l->lim->view ? l->lim->view : &no_binds,
+                                     argv);
+        *env = sandbox_env(envp, SANDBOX_WORKDIR, "/tmp", token);
+    } else {
+        int err = make_scratch(scratch, len);
+        if (err != 0)
+            return err;
+        *env = sandbox_env(envp, scratch, scratch, token);
+    }
+    l->scratch = scratch;
+    return *env == NULL ? -ENOMEM : 0;
 }
 
 /* See runner.h. */
@@ -384,23 +493,36 @@ int runner_run(char *const argv[], char *const envp[],
                const struct runner_limits *lim, struct runner_result *res)
 {
     char scratch[512];
+    char **env = NULL;
+    struct cg cg = { 0 };
+    struct launch l = { .lim = lim, .cg = &cg };
     memset(res, 0, sizeof *res);
-    int err = make_scratch(scratch, sizeof scratch);
-    if (err != 0)
+    int err = make_token(res->token);
+    if (err == 0)
+        err = prepare(argv, envp, &l, scratch, sizeof scratch, &env,
+                      res->token);
+    if (err != 0) {
+        if (scratch[0] != '\0')
+            remove_tree(scratch);
         return err;
-    char **env = sandbox_env(envp, scratch);
-    if (env == NULL) {
-        rmdir(scratch);
-        return -ENOMEM;
     }
+    res->sandboxed = l.bwrap_argv != NULL;
+    if (lim->run_mem_mb > 0)
+        (void)cg_open(&cg, lim->run_mem_mb, lim->nproc + 16);
     struct capbuf out = { .limit = RUNNER_MAX_OUTPUT, .open = true };
     struct capbuf xml = { .limit = RUNNER_MAX_XML, .open = true };
-    struct capbuf *bufs[2] = { &out, &xml };
+    struct capbuf rec = { .limit = RUNNER_MAX_RECORDS, .open = true };
+    struct capbuf *bufs[NPIPES] = { &out, &xml, &rec };
     double start = now_seconds();
-    int status = supervise(argv, env, lim, scratch, bufs, start);
+    int status = supervise(argv, env, &l, bufs, start);
+    res->memory_limit_hit = cg_hit_memory_limit(&cg);
+    res->peak_mb = cg_peak_mb(&cg);
+    cg_close(&cg);
     free_env(env);
-    nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    finish(res, status == -2 ? -1 : status, &out, &xml, start);
+    sandbox_free_argv(l.bwrap_argv);
+    if (scratch[0] != '\0')
+        remove_tree(scratch);
+    finish(res, status == -2 ? -1 : status, bufs, start);
     if (status == -2)
         res->timed_out = false;
     return status == -2 ? -EAGAIN : 0;
@@ -410,13 +532,18 @@ void runner_result_free(struct runner_result *res)
 {
     free(res->output);
     free(res->xml);
+    free(res->records);
     memset(res, 0, sizeof *res);
 }
 
 /* See runner.h. */
 void runner_describe(const struct runner_result *res, char *buf, size_t len)
 {
-    if (res->timed_out)
+    if (res->memory_limit_hit && !res->timed_out
+        && (res->signal != 0 || res->exit_code != 0))
+        snprintf(buf, len, "ran out of memory (its processes together "
+                 "reached the run's limit)");
+    else if (res->timed_out)
         snprintf(buf, len, "timed out after %.1f s", res->seconds);
     else if (res->signal != 0)
         snprintf(buf, len, "killed by signal %d (%s)", res->signal,

@@ -1,14 +1,92 @@
 /*
  * check_util.c - the shared runner main for every check suite.
  *
- * It only wires check's own runner: output mode CK_NORMAL (one summary line
+ * It wires check's own runner: output mode CK_NORMAL (one summary line
  * per suite plus every failure), XML log when CK_XML_LOG_FILE_NAME is set
  * (check reads the variable itself), and an exit status the build can act on.
+ * It also writes the completion records of check_util.h.
+ *
+ * Invariants:
+ *   1. The record channel is taken from the environment before the suite
+ *      is built, and the variable is wiped (also from the initial stack
+ *      that /proc/self/environ shows), so code under test cannot read it.
+ *   2. A record is one write() of less than PIPE_BUF bytes: records of
+ *      concurrent test children never interleave.
+ *   3. The record descriptor is close-on-exec: a program a test starts
+ *      (the pager, an app) never holds it.
  */
 #include "check_util.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define RECORD_VAR "PAGELAB_RECORD"
+#define RECORD_TOKEN_MAX 64
+
+/* The record channel (-1: none) and its token, set once in main. */
+static int record_fd = -1;
+static char record_token[RECORD_TOKEN_MAX + 1];
+
+/* The test running in this process (set in the test's own child). */
+static const char *current_test;
+static int current_iteration;
+
+/* Take PAGELAB_RECORD="<fd>:<token>" from the environment and wipe it
+ * (invariant 1).  A malformed value leaves the channel off. */
+static void take_record_channel(void)
+{
+    extern char **environ;
+    for (char **e = environ; *e != NULL; e++) {
+        if (strncmp(*e, RECORD_VAR "=", sizeof RECORD_VAR) != 0)
+            continue;
+        char *value = *e + sizeof RECORD_VAR, *colon = strchr(value, ':');
+        if (colon != NULL && strlen(colon + 1) <= RECORD_TOKEN_MAX) {
+            record_fd = atoi(value);
+            strcpy(record_token, colon + 1);
+            if (fcntl(record_fd, F_SETFD, FD_CLOEXEC) != 0)
+                record_fd = -1;
+        }
+        memset(*e, 0, strlen(*e));
+        break;
+    }
+    unsetenv(RECORD_VAR);
+}
+
+/* Write one record of kind (invariant 2); silent when there is no
+ * channel. */
+static void write_record(const char *kind)
+{
+    if (record_fd < 0 || current_test == NULL)
+        return;
+    char line[512];
+    int n = snprintf(line, sizeof line, "PLREC %s %s %s %d\n", record_token,
+                     kind, current_test, current_iteration);
+    if (n > 0 && (size_t)n < sizeof line)
+        (void)!write(record_fd, line, (size_t)n);
+}
+
+/* See check_util.h. */
+void check_util_test_begin(const char *name, int iteration)
+{
+    current_test = name;
+    current_iteration = iteration;
+}
+
+/* See check_util.h. */
+void check_util_test_done(void)
+{
+    write_record("done");
+    current_test = NULL;
+}
+
+/* See check_util.h. */
+void check_util_expect_death(void)
+{
+    write_record("armed");
+}
 
 /* check's own rule: fork mode unless CK_FORK is "no". */
 int check_util_forking(void)
@@ -38,4 +116,10 @@ TCase *check_util_tcase(Suite *s, const char *name, const char *tags,
         tcase_set_timeout(tc, timeout_seconds);
     suite_add_tcase(s, tc);
     return tc;
+}
+
+/* See check_util.h. */
+void check_util_init(void)
+{
+    take_record_channel();
 }

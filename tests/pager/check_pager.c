@@ -269,6 +269,7 @@ START_TEST(test_checker_aborts_on_writable_zero_page)
 {
     start_bare_process();
     page_table_base_register->ptes[0].write_enable = 1;
+    check_util_expect_death();
     vm_switch(100);
 }
 END_TEST
@@ -277,6 +278,7 @@ START_TEST(test_checker_aborts_on_scribbled_zero_page)
 {
     start_bare_process();
     ((char *)vm_physmem)[VM_PAGESIZE / 2] = 1;
+    check_util_expect_death();
     vm_switch(100);
 }
 END_TEST
@@ -285,6 +287,7 @@ START_TEST(test_checker_aborts_on_accessible_invalid_page)
 {
     start_bare_process();
     page_table_base_register->ptes[3].read_enable = 1;
+    check_util_expect_death();
     vm_fault(simk_va(0, 0), false);
 }
 END_TEST

@@ -653,6 +653,7 @@ START_TEST(test_lockorder_catches_inverted_acquisition)
 {
     struct p2fx fx;
     p2fx_open(&fx, PAGES, FRAMES, MACHINE_MMU_SOFT);
+    check_util_expect_death();
     phase2_test_invert_lock_order(fx.s);
 }
 END_TEST
@@ -795,6 +796,7 @@ START_TEST(test_hook_at_bad_point_aborts)
 {
     struct p2fx fx;
     p2fx_open(&fx, PAGES, FRAMES, MACHINE_MMU_SOFT);
+    check_util_expect_death();
     phase2_set_test_hook(fx.s, PHASE2_HOOK_COUNT, NULL, NULL);
 }
 END_TEST
@@ -804,6 +806,7 @@ START_TEST(test_quiesce_twice_aborts)
     struct p2fx fx;
     p2fx_open(&fx, PAGES, FRAMES, MACHINE_MMU_SOFT);
     phase2_quiesce(fx.s);
+    check_util_expect_death();
     phase2_quiesce(fx.s);
 }
 END_TEST
