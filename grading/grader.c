@@ -7,6 +7,7 @@
  *          [--strict] [--mem-mb N] [--nproc N] [--timeout-scale X]
  *   grader --list BINARY     (print a rubric line for each test it runs)
  *   grader --run BINARY      (run one suite sandboxed; 0 when all passed)
+ *   grader --sandbox ... -- CMD  (run one command sandboxed: sandbox_cli.c)
  *
  * For each milestone rubric (DIR/M*.rubric, weights in DIR/weights):
  *   1. not available (no <stage>/MANIFEST in the kit, or the reference
@@ -24,8 +25,12 @@
  *   1. Exactly one entry per rubric item of an available milestone, so
  *      the reference scores 100% iff every item passed.
  *   2. Nothing the submission prints or writes is read except through the
- *      log pipe, and a log is believed only when complete, well formed,
- *      and consistent with the runner's exit status.
+ *      log and record pipes, and a log is believed only when complete, well
+ *      formed, and consistent with the runner's exit status.
+ *   4. A test counts as passed only when check's log says so AND the run's
+ *      record pipe carries its completion record with the run's token
+ *      (tests/check_util.h): a body cut short by exit, exec, a signal or a
+ *      jump out never wrote one.
  *   3. Exit status 0 at full marks of what was graded (every item of
  *      every available milestone, hidden ones too; --exit-zero: whenever
  *      grading ran), 1 below full marks, 2 on a usage or rubric error or
@@ -55,6 +60,8 @@
 struct options {
     const char *rubrics, *build, *ref_build, *kit, *out, *build_log;
     const char *milestones; /* comma list, NULL: all */
+    const char *view;       /* what the submission's runs see (--view) */
+    const char *notes;      /* lines for the student (--notes FILE) */
     int autolab, strict, exit_zero;
     double timeout_scale;
     struct runner_limits lim;
@@ -82,7 +89,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
     *o = (struct options){ .timeout_scale = 1,
                            .lim = { .cpu_seconds = 0, .mem_mb = 8192,
-                                    .fsize_mb = 512, .nproc = 512 } };
+                                    .fsize_mb = 512, .nproc = 512,
+                                    .run_mem_mb = 3072 } };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         const char **slot = !strcmp(a, "--rubrics") ? &o->rubrics
@@ -91,6 +99,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                           : !strcmp(a, "--kit") ? &o->kit
                           : !strcmp(a, "--out") ? &o->out
                           : !strcmp(a, "--build-log") ? &o->build_log
+                          : !strcmp(a, "--view") ? &o->view
+                          : !strcmp(a, "--notes") ? &o->notes
                           : !strcmp(a, "--milestone") ? &o->milestones : NULL;
         if (slot != NULL && v != NULL)
             *slot = v, i++;
@@ -208,21 +218,52 @@ static const char *unavailable(const struct grading *g,
     return NULL;
 }
 
-/* Append the compiler's messages (error lines first) to text. */
-static void build_messages(const char *log, char *text, size_t len)
+/* Whether a build-log line is worth showing the student: a refusal of
+ * the screen (kind 1), or a compiler, linker or sandbox error (kind 2);
+ * never make's command lines, which only bury them. */
+static bool shown_line(const char *line, int kind)
+{
+    if (kind == 1)
+        return strstr(line, ": refused: ") != NULL;
+    return strstr(line, "error:") != NULL
+           || strstr(line, "undefined reference") != NULL
+           || strncmp(line, "sandbox: ", 9) == 0;
+}
+
+/* Append the build log's lines of one kind (shown_line) to text. */
+static void append_lines(const char *log, int kind, char *text, size_t len)
 {
     FILE *f = log != NULL ? fopen(log, "r") : NULL;
     char line[1024];
     size_t used = strlen(text);
     while (f != NULL && fgets(line, sizeof line, f) != NULL)
-        if ((strstr(line, "error") || strstr(line, "Error"))
-            && used + strlen(line) < len) {
+        if (shown_line(line, kind) && used + strlen(line) < len) {
             strcat(text, line);
             used += strlen(line);
         }
     if (f != NULL)
         fclose(f);
-    if (used + 40 >= len)
+}
+
+/* Append the build's messages to text: the screen's refusals alone when
+ * there are any (what the compiler printed then is never shown: it could
+ * quote a file the submission tried to include), else the error lines. */
+static void build_messages(const char *log, char *text, size_t len)
+{
+    size_t before = strlen(text);
+    append_lines(log, 1, text, len);
+    if (strlen(text) > before) {
+        char head[] = "The screen refused the submission (see "
+                      "grading/README.md, \"The screen\"):\n";
+        if (strlen(text) + sizeof head < len) {
+            memmove(text + before + sizeof head - 1, text + before,
+                    strlen(text + before) + 1);
+            memcpy(text + before, head, sizeof head - 1);
+        }
+    } else {
+        append_lines(log, 2, text, len);
+    }
+    if (strlen(text) + 40 >= len)
         strcpy(text + len - 40, "\n[compiler messages truncated]\n");
 }
 
@@ -378,6 +419,33 @@ static int item_iteration(const struct grading *g,
     return found;
 }
 
+/* Whether the run's record pipe holds a completion record ("done", or
+ * "armed" for a test expected to die) for test id, iteration, carrying
+ * the run's own token (invariant 4). */
+static bool has_record(const struct runner_result *res, const char *id,
+                       int iteration)
+{
+    char want_done[512], want_armed[512];
+    snprintf(want_done, sizeof want_done, "PLREC %s done %s %d\n",
+             res->token, id, iteration);
+    snprintf(want_armed, sizeof want_armed, "PLREC %s armed %s %d\n",
+             res->token, id, iteration);
+    for (const char *p = res->records; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if ((n == strlen(want_done) && memcmp(p, want_done, n) == 0)
+            || (n == strlen(want_armed) && memcmp(p, want_armed, n) == 0))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+#define NO_RECORD_WHY                                                       \
+    "the test did not run to its end: check saw it end without a failure, " \
+    "but its last statement never ran (the code under test ended the "      \
+    "test early: exit, exec, or a jump out)"
+
 /* One entry for check item it, from log (NULL: untrusted, reason why). */
 static void score_item(struct grading *g, size_t m, const struct rubric *r,
                        const struct rubric_item *it,
@@ -388,10 +456,12 @@ static void score_item(struct grading *g, size_t m, const struct rubric *r,
     const struct ckxml_test *t =
         log ? ckxml_find(log, it->suite, it->tcase, it->test,
                          item_iteration(g, it)) : NULL;
-    int passed = t != NULL && t->result == CKXML_PASS;
+    bool logged_pass = t != NULL && t->result == CKXML_PASS;
+    int passed = logged_pass && has_record(res, it->test,
+                                           item_iteration(g, it));
     snprintf(text, sizeof text, "%s", passed ? "" : why ? why
              : t == NULL ? "the test did not run (it is not in the log)"
-             : t->message);
+             : logged_pass ? NO_RECORD_WHY : t->message);
     if (!passed && log == NULL)
         append_tail(text, sizeof text, res);
     /* A test killed by a signal: check records only the signal; an
@@ -407,6 +477,25 @@ static void score_item(struct grading *g, size_t m, const struct rubric *r,
     }
     report_add(&g->rep, m, r->sections[it->section], it->id,
                passed ? it->points : 0, it->points, it->hidden, text);
+}
+
+/* What a run of a program built in build_dir may see: the tree that
+ * build belongs to (its parent directory), read-only: for a submission
+ * that is the grading tree, where nothing of the reference exists.
+ * --view overrides it for the submission's build. */
+static void view_of(const struct grading *g, const char *build_dir,
+                    struct sandbox_view *view, char *buf, size_t len)
+{
+    *view = (struct sandbox_view){ .tmp_mb = 512 };
+    if (g->opt.view != NULL && strcmp(build_dir, g->opt.build) == 0) {
+        snprintf(buf, len, "%s", g->opt.view);
+    } else {
+        snprintf(buf, len, "%s", build_dir);
+        char *slash = strrchr(buf, '/');
+        if (slash != NULL && slash != buf)
+            *slash = '\0';
+    }
+    view->ro[0] = buf;
 }
 
 /* Run one test case of a suite in the sandbox and score its items. */
@@ -426,6 +515,10 @@ static void grade_case(struct grading *g, size_t m, const struct rubric *r,
     struct runner_limits lim = g->opt.lim;
     lim.wall_seconds = r->timeout * g->opt.timeout_scale;
     lim.cpu_seconds = (unsigned)(lim.wall_seconds * 4) + 10;
+    struct sandbox_view view;
+    char seen[4096];
+    view_of(g, g->opt.build, &view, seen, sizeof seen);
+    lim.view = &view;
     struct runner_result res;
     struct ckxml_log log = { 0 };
     int trusted = 0;
@@ -463,6 +556,10 @@ static double time_once(const struct grading *g, const struct rubric *r,
     struct runner_limits lim = g->opt.lim;
     lim.wall_seconds = r->timeout * g->opt.timeout_scale;
     lim.cpu_seconds = (unsigned)(lim.wall_seconds * 4) + 10;
+    struct sandbox_view view;
+    char seen[4096];
+    view_of(g, dir, &view, seen, sizeof seen);
+    lim.view = &view;
     struct runner_result res;
     double t = -1;
     if (runner_run(argv, envp, &lim, &res) == 0 && res.exit_code == 0)
@@ -512,12 +609,33 @@ static void grade_perf(struct grading *g, size_t m, const struct rubric *r,
                it->points, it->hidden, text);
 }
 
+/* The lines of --notes (where each submitted file was taken from) that
+ * concern milestone r's stage, or the whole submission, as a zero-point
+ * "submission" entry the student sees. */
+static void add_notes(struct grading *g, size_t m, const struct rubric *r)
+{
+    char line[512], text[BUILD_MSG_MAX] = "", stage[300];
+    FILE *f = g->opt.notes != NULL ? fopen(g->opt.notes, "r") : NULL;
+    snprintf(stage, sizeof stage, " %s/", r->stage);
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if ((strstr(line, stage) != NULL || strncmp(line, "note", 4) == 0
+             || strncmp(line, "error", 5) == 0)
+            && strlen(text) + strlen(line) < sizeof text)
+            strcat(text, line);
+    if (f != NULL)
+        fclose(f);
+    if (text[0] != '\0')
+        report_add(&g->rep, m, NULL, "submission", 0, 0, false, text);
+}
+
 /* Grade every item of one milestone (one entry each, invariant 1). */
 static void grade_milestone(struct grading *g, const struct rubric *r)
 {
     char buf[512];
     const char *why = unavailable(g, r, buf, sizeof buf);
     size_t m = report_add_milestone(&g->rep, r, why == NULL, why);
+    if (m != (size_t)-1 && why == NULL)
+        add_notes(g, m, r);
     if (m == (size_t)-1 || why != NULL || check_built(g, m, r))
         return;
     for (size_t i = 0; i < r->nitems; i++) {
@@ -636,6 +754,8 @@ static int run_suite(const char *binary)
 int main(int argc, char **argv)
 {
     static struct grading g;
+    if (argc >= 2 && strcmp(argv[1], "--sandbox") == 0)
+        return runner_cli(argc - 2, argv + 2);
     if (argc == 3 && strcmp(argv[1], "--list") == 0)
         return list_tests(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--run") == 0)
