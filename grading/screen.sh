@@ -113,89 +113,38 @@ system_dirs() {
     awk '/^#include <...> search starts here:/ { on = 1; next }
          /^End of search list/ { on = 0 }
          on { print $1 }' |
-    while read -r d; do realpath -e "$d" 2>/dev/null; done
+    while read -r d; do echo "${d%/}"; realpath -e "$d" 2>/dev/null; done | sort -u
 }
 
-# opened_files FILE: preprocess TREE/FILE (cwd TREE) and print one record
-# per file the preprocessor entered, 'INCLUDER<TAB>LINE<TAB>OPENED', from
-# the linemarkers ('# N "name" 1' enters a file, '... 2' returns).  The
-# includer's line is the line the output had reached.  Prints 'STATUS n'
-# last (the compiler's exit status).
-opened_files() {
-  local file=$1 status
-  bounded "$CC" "${CFLAGS[@]}" -E "$file" 2>"$TMP/cpp.err" |
-    awk '
-      /^# [0-9]+ "/ {
-        n = $2; name = $0
-        sub(/^# [0-9]+ "/, "", name)
-        flags = name; sub(/^.*"/, "", flags)
-        sub(/"[^"]*$/, "", name)
-        gsub(/\\"/, "\"", name); gsub(/\\\\/, "\\", name)
-        if (flags ~ /(^| )1( |$)/)
-          printf "%s\t%d\t%s\n", cur, line, name
-        cur = name; line = n
-        next
-      }
-      { line++ }'
-  status=${PIPESTATUS[0]}
-  echo "STATUS $status"
-}
-
-# allowed_header PATH: true when resolved PATH is a header the kit allows:
-# TREE/common/*.h, TREE/STAGE/**/*.h, or under a system include directory.
-allowed_header() {
-  local p=$1 d
-  case $p in
-    "$RTREE"/common/*/*) ;;
-    "$RTREE"/common/*.h) return 0 ;;
-    "$RTREE/$STAGE"/*.h) return 0 ;;
-  esac
-  for d in "${SYSDIRS[@]}"; do
-    case $p in "$d"/*) return 0 ;; esac
-  done
-  return 1
-}
-
-# show_path PATH: PATH relative to TREE when inside it, else as is.
-show_path() {
-  case $1 in
-    "$RTREE"/*) echo "${1#"$RTREE"/}" ;;
-    *) echo "$1" ;;
-  esac
-}
-
-# screen_headers FILE: refuse every file the preprocessor opened for
-# TREE/FILE outside the allowed headers (only the outermost: what a refused
-# file includes in turn is not reported), and a run out of time or memory.
+# screen_headers FILE: preprocess TREE/FILE (cwd TREE, bounded) and
+# refuse every file it opened outside the allowed headers (see
+# screen/headers.awk), and a run out of time or memory.
 screen_headers() {
-  local file=$1 main includer line opened path status skip=""
-  main=$(realpath -e "$RTREE/$file") || { refuse "$file" 1 "missing file" "it is not in the grading tree"; return; }
-  while IFS=$'\t' read -r includer line opened; do
-    if [ "${includer%% *}" = STATUS ]; then status=${includer#STATUS }; continue; fi
-    case $opened in "<built-in>"|"<command-line>"|"") continue ;; esac
-    [ -z "$includer" ] && continue
-    path=$(cd "$RTREE" && realpath -m -- "$opened")
-    # Inside a refused file: its own includes are not the submission's.
-    if [ -n "$skip" ]; then
-      [ "$(cd "$RTREE" && realpath -m -- "$includer")" = "$skip" ] && continue
-    fi
-    if [ "$path" = "$main" ]; then
-      refuse "$(show_path "$(cd "$RTREE" && realpath -m -- "$includer")")" "$line" \
-        "#include of $file itself" "a file that includes itself can make the compiler run away"
-      skip=$path
-    elif ! allowed_header "$path"; then
-      refuse "$(show_path "$(cd "$RTREE" && realpath -m -- "$includer")")" "$line" \
-        "#include of $(show_path "$path")" \
-        "only the kit's headers (common/*.h, $STAGE/**/*.h) and the system's may be included"
-      skip=$path
-    fi
-  done < <(opened_files "$file")
-  if [ "${status:-0}" -ge 124 ] && [ "${status:-0}" -ne 126 ] && [ "${status:-0}" -ne 127 ]; then
+  local file=$1 status
+  [ -f "$RTREE/$file" ] || { refuse "$file" 1 "missing file" "it is not in the grading tree"; return; }
+  emit_at < <(
+    (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -E "$file" 2>"$TMP/cpp.err") |
+      awk -v tree="$RTREE" -v stage="$STAGE" -v main="$file" \
+          -v sysdirs="$(IFS=:; echo "${SYSDIRS[*]}")" -f "$HERE/screen/headers.awk"
+    echo "STATUS ${PIPESTATUS[0]}")
+  status=$LAST_STATUS
+  if [ "$status" -ge 124 ] && [ "$status" -ne 126 ] && [ "$status" -ne 127 ]; then
     refuse "$file" 1 "preprocessing ran out of time" "it did not finish in ${CPP_SECONDS} s"
-  elif [ "${status:-0}" -ne 0 ] &&
+  elif [ "$status" -ne 0 ] &&
        grep -qiE 'memory exhausted|out of memory|cannot allocate' "$TMP/cpp.err"; then
     refuse "$file" 1 "preprocessing ran out of memory" "it needed more than $((CPP_KIB / 1024)) MiB"
   fi
+}
+
+# emit_at: read 'FILE<TAB>LINE<TAB>CONSTRUCT<TAB>WHY' records and a last
+# 'STATUS n' line; refuse each record, set LAST_STATUS to n.
+emit_at() {
+  local f line construct why
+  LAST_STATUS=0
+  while IFS=$'\t' read -r f line construct why; do
+    case $f in "STATUS "*) LAST_STATUS=${f#STATUS }; continue ;; esac
+    refuse "$f" "$line" "$construct" "$why"
+  done
 }
 
 # --- objects ---------------------------------------------------------------
@@ -225,10 +174,11 @@ manifest_files() {
 
 # starter_globals FILE: the globals the starter version of KIT/FILE
 # defines (unifdef -USOLUTION, compiled from stdin with the same flags,
-# its quoted includes resolved in TREE/FILE's directory).  Exits 2 when the
-# starter does not compile.
+# its quoted includes resolved in TREE/FILE's directory); none when the kit
+# has no such file.  Exits 2 when the starter does not compile.
 starter_globals() {
   local file=$1 out=$TMP/starter.o
+  [ -f "$KIT/$file" ] || return 0   # no starter: prefixed names only
   unifdef -USOLUTION -x2 "$KIT/$file" > "$TMP/starter.c"
   [ $? -le 1 ] || die "cannot make the starter of $KIT/$file"
   (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -iquote "$(dirname "$file")" \
@@ -244,7 +194,7 @@ kit_api() {
   local objs=() o m rel skip
   [ -f "$BUILD/lib/libcommon.a" ] || die "$BUILD/lib/libcommon.a is missing (build the kit first)"
   objs+=("$BUILD/lib/libcommon.a")
-  for o in "$BUILD/obj/$STAGE"/*.o "$BUILD/obj/$STAGE"/*/*.o; do
+  for o in "$BUILD/obj/$STAGE"/*.o "$BUILD/obj/$STAGE"/infra/*.o; do
     [ -f "$o" ] || continue
     rel=${o#"$BUILD/obj/"}; skip=0
     while read -r m; do [ "${m%.c}.o" = "$rel" ] && skip=1; done < <(manifest_files)
@@ -316,14 +266,19 @@ toplevel_asm_lines() {
 screen_objects() {
   local file=$1 obj s records
   obj=$BUILD/obj/${file%.c}.o
-  [ -f "$obj" ] || { refuse "$file" 1 "no object" "it did not compile, so it cannot be screened"; return; }
   s=$TMP/screen.s
   if ! (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -g -S -o "$s" "$file") 2>/dev/null; then
     refuse "$file" 1 "no assembly" "it does not compile with the screen's flags"
     return
   fi
-  symbol_lines "$obj" > "$TMP/lines"
-  records=$(asm_screen "$file" "$s"; nm_screen "$file" "$obj"; insn_screen "$obj")
+  if [ -f "$obj" ]; then
+    symbol_lines "$obj" > "$TMP/lines"
+    records=$(asm_screen "$file" "$s"; nm_screen "$file" "$obj"; insn_screen "$obj")
+  else
+    : > "$TMP/lines"
+    records=$(asm_screen "$file" "$s")
+    [ -n "$records" ] || records=$'1\tno object\tit did not compile, so it cannot be screened'
+  fi
   [ -n "$records" ] || return 0
   # Top-level assembly carries no line in the assembly: its statements
   # are located (and named) in the preprocessed text instead.

@@ -1,0 +1,2 @@
+/* The digraph %: spells # */
+%:include "../trim.c"

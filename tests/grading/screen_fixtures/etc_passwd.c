@@ -1,0 +1,2 @@
+/* A system file that is no header. */
+#include "/etc/passwd"

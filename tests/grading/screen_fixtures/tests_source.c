@@ -1,0 +1,2 @@
+/* A source of the test harness. */
+#include "../../tests/check_util.c"
