@@ -19,6 +19,8 @@
  *      untouched.
  *   3. Files named by the pager are opened per call (relative to the
  *      pager's working directory) and closed before the call returns.
+ *   4. Only regular files are opened: nothing the pager does can block on
+ *      a FIFO or touch a device.
  */
 #include "infra_machine.h"
 
@@ -149,14 +151,29 @@ static void infra_trace_file(const char *call, const char *filename,
     printf("%s\t%s\t%u\n", call, filename != NULL ? filename : "<swap>", block);
 }
 
-/* Open filename (NULL: the swap file, dup'ed) with flags.  Returns an fd or
+/* Open filename (NULL: the swap file, dup'ed) with flags.  Only a regular
+ * file is opened: a FIFO, socket, device or directory is refused with
+ * "open: not a regular file" before open() could block on it (a FIFO
+ * without a writer) or act on it (a device); O_NONBLOCK covers a file
+ * swapped for a FIFO in between, and fstat catches it.  Returns an fd or
  * -1 with "open: reason" printed. */
 static int infra_open_file(const char *filename, int flags)
 {
-    int fd = filename == NULL ? dup(machine.swapfd)
-                              : open(filename, flags | O_CLOEXEC);
+    struct stat st;
+    if (filename != NULL && stat(filename, &st) == 0 && !S_ISREG(st.st_mode)) {
+        printf("open: not a regular file\n");
+        return -1;
+    }
+    int fd = filename == NULL
+        ? dup(machine.swapfd)
+        : open(filename, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         printf("open: %s\n", strerror(errno));
+    else if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        printf("open: not a regular file\n");
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -196,7 +213,7 @@ static int infra_open_block(const char *filename, unsigned block, int flags)
         return -1;
     }
     uint64_t end = ((uint64_t)block + 1) * VM_PAGESIZE;
-    if (!S_ISREG(st.st_mode) || end > (uint64_t)st.st_size) {
+    if (end > (uint64_t)st.st_size) {
         printf("block out of range\n");
         close(fd);
         return -1;

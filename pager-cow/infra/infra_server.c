@@ -29,9 +29,21 @@
  *      closes (it prints its message first), then is destroyed.
  *   7. Each wake-up serves the waiting apps before the runner, so an app
  *      that died while waiting is destroyed before the runner goes on.
+ *   8. Open connections never exceed srv.max_conns, sized at start from
+ *      the open-file limit with room left for file_read / file_write: a
+ *      connection past it is refused (REFUSED, one line on stderr; a
+ *      refused fork child fails its parent's fork).  If accept still runs
+ *      out of descriptors, the socket is not polled until an app leaves
+ *      (no busy loop).
+ *   9. The watchdog: a runner that is not waiting for a reply (no fork in
+ *      progress) and has been blocked, not running on a CPU, for
+ *      srv.watchdog_ms without a request (waitpid on a waiting app, a read
+ *      no other app can satisfy) is killed with one line on stderr and
+ *      destroyed; the others go on.
  */
 #include "infra_server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,9 +51,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "infra_machine.h"
@@ -74,7 +88,16 @@ static struct {
     struct infra_app *running;
     pid_t current;                /* last vm_switch; 0: none */
     int served;                   /* an app has said HELLO */
+    size_t max_conns;             /* open connections allowed (inv. 8) */
+    unsigned long fd_limit;       /* RLIMIT_NOFILE's soft limit */
+    int listen_paused;            /* accept ran out of descriptors */
+    long watchdog_ms;             /* 0: no watchdog (inv. 9) */
+    long runner_since;            /* the runner's last request or reply */
 } srv = { .listen_fd = -1 };
+
+/* Descriptors kept free beyond the connections: file_read / file_write
+ * (one at a time), a connection being refused, and slack. */
+#define INFRA_FD_SPARE 4
 
 static volatile sig_atomic_t infra_stop;
 
@@ -87,6 +110,44 @@ static void infra_pager_broken(const char *what, pid_t pid, unsigned long x)
     fprintf(stderr, "pager: %s (process %d, 0x%lx)\n", what, (int)pid, x);
     infra_machine_fini();
     exit(3);
+}
+
+/* Milliseconds on the monotonic clock. */
+static long infra_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* State letter and parent of process pid from /proc/pid/stat.  Returns 0,
+ * or -1 when the process is gone. */
+static int infra_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    buf[n] = '\0';
+    char *close_paren = strrchr(buf, ')'); /* the name may hold ')' */
+    int ppid_i;
+    if (close_paren == NULL ||
+        sscanf(close_paren + 1, " %c %d", state, &ppid_i) != 2)
+        return -1;
+    *ppid = (pid_t)ppid_i;
+    return 0;
+}
+
+/* The pid of the process at the other end of connection fd, or 0. */
+static pid_t infra_peer_pid(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        return 0;
+    return cred.pid;
 }
 
 /* Make app the pager's current process (invariant 2). */
@@ -146,6 +207,7 @@ static int infra_reply(struct infra_app *app, uint32_t kind, int64_t result)
     if (vmproto_send(app->fd, &rp, sizeof rp, pass) != 0)
         return -1;
     app->sent_memfd = 1;
+    srv.runner_since = infra_now_ms();
     return 0;
 }
 
@@ -187,6 +249,7 @@ static void infra_app_gone(struct infra_app *app)
     app->state = APP_DEAD;
     close(app->fd);
     app->fd = -1;
+    srv.listen_paused = 0; /* a descriptor is free again (inv. 8) */
     infra_schedule();
 }
 
@@ -335,6 +398,8 @@ static void infra_serve(struct infra_app *app)
         infra_app_gone(app);
         return;
     }
+    if (app == srv.running)
+        srv.runner_since = infra_now_ms();
     switch (rq.op) {
     case VMPROTO_HELLO: infra_on_hello(app, &rq); break;
     case VMPROTO_FORK: infra_on_fork(app, &rq); break;
@@ -345,13 +410,61 @@ static void infra_serve(struct infra_app *app)
     }
 }
 
-/* Accept a connection as a CONNECTING app.  Returns 0 or -1 (no memory:
- * the connection is dropped). */
+/* Open connections (apps not yet reaped count until they are DEAD). */
+static size_t infra_open_conns(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < srv.napps; i++)
+        n += srv.apps[i]->state != APP_DEAD;
+    return n;
+}
+
+/* Refuse the new connection fd (too many open files, inv. 8): one line,
+ * REFUSED, closed.  A refused fork child of the runner fails its parent's
+ * fork, whether its FORK came already or is still to come. */
+static void infra_refuse_conn(int fd)
+{
+    pid_t pid = infra_peer_pid(fd), ppid = 0;
+    char state;
+    fprintf(stderr, "pager: refused pid %d: too many open files (limit %lu)\n",
+            (int)pid, srv.fd_limit);
+    struct vmproto_reply *rp = calloc(1, sizeof *rp);
+    if (rp != NULL) {
+        rp->kind = VMPROTO_REFUSED;
+        rp->result = -1;
+        vmproto_send(fd, rp, sizeof *rp, -1);
+        free(rp);
+    }
+    close(fd);
+    struct infra_app *parent = srv.running;
+    if (parent == NULL || pid <= 0 || infra_proc_stat(pid, &state, &ppid) != 0
+        || ppid != parent->pid)
+        return;
+    if (parent->fork_wait == pid) {
+        infra_finish_fork(parent, -1);
+    } else {
+        parent->born = pid;
+        parent->born_result = -1;
+    }
+}
+
+/* Accept a connection as a CONNECTING app, or refuse it past the limit
+ * (inv. 8).  Returns 0 or -1 (no memory: the connection is dropped). */
 static int infra_accept(void)
 {
     int fd = accept4(srv.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        fprintf(stderr, "pager: accept: %s: no new apps until one exits\n",
+                strerror(errno));
+        srv.listen_paused = 1;
+        return 0;
+    }
     if (fd < 0)
         return errno == EINTR || errno == ECONNABORTED ? 0 : -1;
+    if (infra_open_conns() >= srv.max_conns) {
+        infra_refuse_conn(fd);
+        return 0;
+    }
     if (srv.napps == srv.cap) {
         size_t cap = srv.cap ? 2 * srv.cap : 16;
         struct infra_app **a = realloc(srv.apps, cap * sizeof *a);
@@ -418,6 +531,42 @@ static int infra_clear_path(const struct sockaddr_un *addr)
     return 0;
 }
 
+/* Descriptors this process has open, or -1. */
+static long infra_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    long n = -1; /* not counting d's own */
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Size srv.max_conns to the open-file limit (inv. 8).  Returns 0, or -1
+ * with one line printed when the limit leaves room for no app. */
+static int infra_size_to_fd_limit(void)
+{
+    struct rlimit rl;
+    long used = infra_open_fds();
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || used < 0) {
+        fprintf(stderr, "pager: cannot read the open-file limit\n");
+        return -1;
+    }
+    rlim_t room = (rlim_t)used + INFRA_FD_SPARE;
+    srv.fd_limit = (unsigned long)rl.rlim_cur;
+    if (rl.rlim_cur <= room) {
+        fprintf(stderr, "pager: the open-file limit (%lu) leaves no room for "
+                "apps (%ld open)\n", srv.fd_limit, used);
+        return -1;
+    }
+    rlim_t conns = rl.rlim_cur - room;
+    srv.max_conns = conns > 1000000 ? 1000000 : (size_t)conns;
+    return 0;
+}
+
 /* Listen at path (see infra_server.h). */
 int infra_server_open(const char *path)
 {
@@ -442,6 +591,12 @@ int infra_server_open(const char *path)
     }
     strcpy(srv.path, path);
     list_init(&srv.ready);
+    if (infra_size_to_fd_limit() != 0) {
+        close(srv.listen_fd);
+        unlink(srv.path);
+        srv.listen_fd = -1;
+        return -1;
+    }
     return 0;
 }
 
@@ -462,6 +617,45 @@ static void infra_catch_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Whether the watchdog watches the runner now (inv. 9): it is not
+ * waiting for a reply of ours. */
+static int infra_watched(void)
+{
+    return srv.watchdog_ms > 0 && srv.running != NULL &&
+           srv.running->fork_wait == 0;
+}
+
+/* poll's timeout: until the runner's watchdog deadline, or -1. */
+static int infra_watchdog_timeout(void)
+{
+    if (!infra_watched())
+        return -1;
+    long left = srv.runner_since + srv.watchdog_ms - infra_now_ms();
+    return left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
+/* Past the deadline, kill a blocked runner (inv. 9); one still running on
+ * a CPU is only computing and gets a new deadline. */
+static void infra_watchdog(void)
+{
+    struct infra_app *app = srv.running;
+    char state;
+    pid_t ppid;
+    if (!infra_watched() ||
+        infra_now_ms() - srv.runner_since < srv.watchdog_ms)
+        return;
+    if (infra_proc_stat(app->pid, &state, &ppid) == 0 && state == 'R') {
+        srv.runner_since = infra_now_ms();
+        return;
+    }
+    fprintf(stderr, "pager: watchdog: pid %d made no request for %ld s and "
+            "is blocked (waiting for another app?): killed\n", (int)app->pid,
+            srv.watchdog_ms / 1000);
+    if (infra_peer_pid(app->fd) == app->pid)
+        kill(app->pid, SIGKILL);
+    infra_app_gone(app);
+}
+
 /* Wait for events and serve them once.  Returns 0, or -1 on a poll or
  * allocation failure (printed). */
 static int infra_poll_once(void)
@@ -474,12 +668,13 @@ static int infra_poll_once(void)
         fprintf(stderr, "pager: out of memory\n");
         goto out;
     }
-    pfd[0] = (struct pollfd){ .fd = srv.listen_fd, .events = POLLIN };
+    pfd[0] = (struct pollfd){ .fd = srv.listen_paused ? -1 : srv.listen_fd,
+                              .events = POLLIN };
     for (size_t i = 0; i < n; i++) {
         snap[i] = srv.apps[i];
         pfd[i + 1] = (struct pollfd){ .fd = snap[i]->fd, .events = POLLIN };
     }
-    if (poll(pfd, n + 1, -1) < 0) {
+    if (poll(pfd, n + 1, infra_watchdog_timeout()) < 0) {
         rc = errno == EINTR ? 0 : -1;
         if (rc != 0)
             fprintf(stderr, "pager: poll: %s\n", strerror(errno));
@@ -497,6 +692,7 @@ static int infra_poll_once(void)
     rc = 0;
     if ((pfd[0].revents & POLLIN) && infra_accept() != 0)
         fprintf(stderr, "pager: accept: %s\n", strerror(errno));
+    infra_watchdog();
 out:
     free(pfd);
     free(snap);
@@ -522,8 +718,9 @@ static void infra_server_close(void)
 }
 
 /* Serve until the last app exits (see infra_server.h). */
-int infra_server_run(void)
+int infra_server_run(unsigned watchdog_s)
 {
+    srv.watchdog_ms = (long)watchdog_s * 1000;
     infra_catch_signals();
     int rc = 0;
     while (!(srv.served && infra_reap() == 0)) {

@@ -3,10 +3,10 @@
  * machine (physical memory and swap), initialises the student's pager and
  * serves apps until the last one exits.
  *
- *   pager [-m memory_pages] [-s swap_blocks] [-S socket_path]
+ *   pager [-m memory_pages] [-s swap_blocks] [-S socket_path] [-w seconds]
  *
  * Defaults: 4 pages, 256 blocks, the socket from $VM_PAGER_SOCKET or
- * /tmp/pagelab-pager-<uid>.sock.  Invariants:
+ * /tmp/pagelab-pager-<uid>.sock, a 10 s watchdog (-w 0: none).  Invariants:
  *   1. Bad options are refused with one line on stderr (exit status 2)
  *      before anything is created.
  *   2. stdout carries only the trace, flushed per line.
@@ -26,6 +26,7 @@
 struct pager_options {
     unsigned memory_pages;
     unsigned swap_blocks;
+    unsigned watchdog_s;
     char socket_path[4096];
 };
 
@@ -52,10 +53,11 @@ static int pager_parse_options(int argc, char **argv, struct pager_options *o)
 {
     o->memory_pages = 4;
     o->swap_blocks = 256;
+    o->watchdog_s = 10;
     vmproto_socket_path(o->socket_path, sizeof o->socket_path);
     int c;
     opterr = 0;
-    while ((c = getopt(argc, argv, ":m:s:S:")) != -1) {
+    while ((c = getopt(argc, argv, ":m:s:S:w:")) != -1) {
         int rc = 0;
         if (c == 'm')
             rc = pager_parse_count('m', optarg, INFRA_MIN_MEMORY_PAGES,
@@ -63,6 +65,8 @@ static int pager_parse_options(int argc, char **argv, struct pager_options *o)
         else if (c == 's')
             rc = pager_parse_count('s', optarg, 0, INFRA_MAX_SWAP_BLOCKS,
                                    &o->swap_blocks);
+        else if (c == 'w')
+            rc = pager_parse_count('w', optarg, 0, 3600, &o->watchdog_s);
         else if (c == 'S')
             snprintf(o->socket_path, sizeof o->socket_path, "%s", optarg);
         else {
@@ -85,7 +89,7 @@ int main(int argc, char **argv)
     struct pager_options o;
     if (pager_parse_options(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: pager [-m memory_pages] [-s swap_blocks] "
-                        "[-S socket_path]\n");
+                        "[-S socket_path] [-w watchdog_seconds]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -97,7 +101,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("Pager started with %u physical memory pages\n", o.memory_pages);
-    int rc = infra_server_run();
+    int rc = infra_server_run(o.watchdog_s);
     infra_machine_fini();
     return rc;
 }

@@ -13,7 +13,9 @@
  * under a deadline; both are killed when it passes.  Pids are normalized
  * before comparing: in the trace every number inside parentheses, in the
  * output every number after "app " or "pid ", becomes 1, 2, ... in order of
- * first appearance in the trace (then the output).
+ * first appearance in the trace (then the output).  An app may be C
+ * (<name>.c) or C++ (<name>.cpp); when <name>.err exists, the pager's
+ * stderr (pids normalized as in the output) must equal it too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -112,6 +114,10 @@ static int pager_argv(const char *name, char *buf, size_t size, char **argv,
     char path[512];
     snprintf(path, sizeof path, "%s/%s.c", APPS_SRC_DIR, name);
     char *src = read_file(path);
+    if (src == NULL) { /* a C++ app */
+        snprintf(path, sizeof path, "%s/%s.cpp", APPS_SRC_DIR, name);
+        src = read_file(path);
+    }
     int argc = 0;
     argv[argc++] = (char *)APPS_PAGER;
     const char *line = src != NULL ? strstr(src, "pager-args:") : NULL;
@@ -392,6 +398,9 @@ static char *check_run(const char *name, const struct app_run *run)
         snprintf(expected, sizeof expected, "%s/%s.out", APPS_SRC_DIR, name);
         if (msg == NULL)
             msg = first_difference(expected, out);
+        snprintf(expected, sizeof expected, "%s/%s.err", APPS_SRC_DIR, name);
+        if (msg == NULL && access(expected, F_OK) == 0)
+            msg = first_difference(expected, perr != NULL ? perr : "");
     }
     free(trace);
     free(out);
