@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # grade_tests.sh - 'make grade-tests STUDENT_TESTS=dir [MILESTONE=M1]
-#                  [BUGS_FOR_FULL=n]': grade a student's own tests.
+#                  [BUGS_FOR_FULL=n] [FEEDBACK=count|names|tests]
+#                  [TESTS_MAX=n]': grade a student's own tests, the
+#                  autograder.io way.
 #
 # What STUDENT_TESTS holds decides how it is graded:
 #   - check suites (any milestone): check_<name>.c files (each ends with
@@ -8,8 +10,13 @@
 #     They are built against the graded stage (phases: its library and
 #     common, with -DSTAGE_OPS=<phase>_ops and the stage directory on the
 #     include path; pager-cow: libpager.a and the simulated kernel of
-#     tests/pager).  A suite that fails on the reference makes the whole
-#     score 0; a planted bug is exposed when some suite fails with it in.
+#     tests/pager).  Each test (every test id 'grader --list' finds, at
+#     most TESTS_MAX, default 50; the rest are named and ignored) first
+#     runs on the reference: one that fails there is invalid, named with
+#     the reason, and earns nothing, while the others go on (a file whose
+#     run cannot be trusted at all is invalid as a whole).  A planted bug
+#     is exposed when some valid test fails with it in; the table names
+#     which tests exposed it.
 #   - app tests (M4 only): no check_*.c at all, and .c files that define
 #     main().  Each NAME.c is one app, like tests/apps/: built with the app
 #     library (its first comment may say "pager-args: -m 4 -s 8"), optional
@@ -27,8 +34,12 @@
 #     reported with the reason, and plays no further part.  A planted bug
 #     is exposed when, with the bug's pager, check_apps finds some valid
 #     app's trace or output different, or it crashes or passes its deadline.
-# Score: bugs exposed, full marks at BUGS_FOR_FULL (default: all of them,
-# at most 8).  Every run of student code is sandboxed by the grader
+# Score: 10 / BUGS_FOR_FULL points per bug exposed, at most 10 (default
+# BUGS_FOR_FULL: all of them, at most 8).  FEEDBACK (the instructor's
+# choice) sets what students see before the due date: count (default:
+# only how many bugs were exposed), names (also each exposed bug's name
+# and description), tests (also which tests exposed it).  Staff see all
+# of it in the table; students see it after the due date.  Every run of student code is sandboxed by the grader
 # (deadline, rlimits, a check log read from a pipe, never from output):
 # suites through 'grader --run', apps through the grader on a generated
 # rubric (its core case only, one item per app); as root, under a uid of
@@ -43,7 +54,16 @@ export LC_ALL=C # plain quotes in compiler messages, bytewise sorting
 cd "$(dirname "$0")/.." || exit 1
 KIT=$(pwd)
 . grading/bug_tree.sh
-DIR=${STUDENT_TESTS:?usage: make grade-tests STUDENT_TESTS=dir [MILESTONE=M1]}
+case ${1:-} in
+  -h|--help) sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+  '') ;;
+  *) echo "grade-tests: no argument is taken but --help, not '$1': the settings are variables (see --help)" >&2; exit 2 ;;
+esac
+DIR=${STUDENT_TESTS:?usage: make grade-tests STUDENT_TESTS=dir [MILESTONE=M1] (see grading/grade_tests.sh --help)}
+FEEDBACK=${FEEDBACK:-count}    # what students see per bug: count|names|tests
+TESTS_MAX=${TESTS_MAX:-50}     # suite mode: tests graded at most
+[[ $FEEDBACK =~ ^(count|names|tests)$ ]] || { echo "grade-tests: FEEDBACK is count, names or tests, not '$FEEDBACK'" >&2; exit 2; }
+[[ $TESTS_MAX =~ ^[1-9][0-9]*$ ]] || { echo "grade-tests: TESTS_MAX must be a positive number" >&2; exit 2; }
 M=${MILESTONE:-M1}
 OUT=${GRADE_TESTS_OUT:-build/grade-tests}
 TREE=$OUT/tree
@@ -77,20 +97,6 @@ student_buildmk() {
   echo 'student-tests: $(STUDENT_BINS)'
 }
 
-# suite_run LABEL: build the student's suites in the tree and run them
-# sandboxed.  Returns 0 when every suite passed, 1 when one failed, 2 when
-# they did not build.  Writes $OUT/LABEL.log.
-suite_run() {
-  local log=$OUT/$1.log bin rc=0
-  if ! (cd "$TREE" && make -j2 BUILD=build student-tests) > "$log" 2>&1; then
-    echo "build failed" >> "$log"; return 2
-  fi
-  for bin in "$TREE"/build/tests/student_check_*; do
-    "$REF/grading/grader" --run "$bin" >> "$log" 2>&1 || rc=1
-  done
-  return $rc
-}
-
 # suite_setup: the student's suites (and helpers) into tests/student.
 suite_setup() {
   rm -rf "$TREE/tests/student" "$APPS"; mkdir -p "$TREE/tests/student"
@@ -99,15 +105,116 @@ suite_setup() {
   student_buildmk > "$TREE/tests/student/build.mk"
 }
 
-# suite_reference: 0 when every student suite passes on the reference;
-# otherwise says why and sets verdict.
+# suite_build: build the student's suites in the tree.  0, or 1 (the
+# compiler's first error in $OUT/build.log).
+suite_build() {
+  (cd "$TREE" && make -j2 BUILD=build student-tests) > "$OUT/build.log" 2>&1
+}
+
+# suite_rubrics LIST DIR: a rubric folder for the grader from LIST (lines
+# "binary<tab>test-id"): one rubric per binary (so two files may name
+# their suites alike), one 1-point item per test.
+suite_rubrics() {
+  local list=$1 dir=$2 bin k=0
+  rm -rf "$dir"; mkdir -p "$dir"
+  for bin in $(cut -f 1 "$list" | sort -u); do
+    k=$((k + 1))
+    {
+      echo "milestone T$k $STAGE"
+      echo "title $bin"
+      awk -F '\t' -v b="$bin" '$1 == b { split($2, p, "/"); print "binary", p[1], b; exit }' "$list"
+      echo "timeout ${TEST_TIMEOUT:-300}"
+      echo "section tests"
+      awk -F '\t' -v b="$bin" '$1 == b { print "1", $2, "public" }' "$list"
+    } > "$dir/M-$bin.rubric"
+    echo "T$k 1" >> "$dir/weights"
+    printf 'T%s\t%s\n' "$k" "${bin#student_}.c" >> "$dir/map"
+  done
+}
+
+# suite_grade LABEL LIST: run the tests of LIST in the tree's build in the
+# grader's sandbox; writes "check_NAME.c:test-id<tab>why" for each failed
+# test to $OUT/LABEL/failed.  Exits when the grader itself fails.
+suite_grade() {
+  local label=$1
+  rm -rf "${OUT:?}/$label"; mkdir -p "$OUT/$label"
+  suite_rubrics "$2" "$OUT/$label/rubric"
+  "$REF/grading/grader" --rubrics "$OUT/$label/rubric" --build "$TREE/build" \
+    --ref-build "$TREE/build" --kit "$TREE" --out "$OUT/$label" --exit-zero \
+    > "$OUT/$label/grader.log" 2>&1 \
+    || { echo "grade-tests: the grader failed (see $OUT/$label/grader.log)" >&2; exit 1; }
+  jq -r '.tests[] | select(.score < .max_score and .max_score > 0)
+    | [(.name | capture("^(?<t>T[0-9]+) tests: (?<id>.*)") | .t, .id),
+       (.output | split("\n")[0])] | @tsv' "$OUT/$label/results.json" \
+    | awk -F '\t' 'NR == FNR { file[$1] = $2; next }
+                   { print file[$1] ":" $2 "\t" $3 }' \
+        "$OUT/$label/rubric/map" - > "$OUT/$label/failed"
+}
+
+# suite_list: every test of every student suite binary, as "binary<tab>
+# test-id" lines in $OUT/tests (at most TESTS_MAX, the rest named and
+# ignored); a binary whose run on the reference cannot be trusted is
+# invalid as a whole.
+suite_list() {
+  local bin name ids
+  : > "$OUT/tests.all"
+  for bin in "$TREE"/build/tests/student_check_*; do
+    name=$(basename "$bin")
+    if ids=$("$REF/grading/grader" --list "$bin" 2> "$OUT/list.err"); then
+      sort -u <<< "$ids" | awk -v b="$name" 'NF { print b "\t" $2 }' >> "$OUT/tests.all"
+    else
+      invalid[${name#student_}.c]=$(one_line "its run on the reference is not trusted: $(head -n 1 "$OUT/list.err")")
+    fi
+  done
+  head -n "$TESTS_MAX" "$OUT/tests.all" > "$OUT/tests"
+  tail -n +"$((TESTS_MAX + 1))" "$OUT/tests.all" | while IFS=$'\t' read -r bin id; do
+    echo "ignored ${bin#student_}.c $id: more than $TESTS_MAX tests"
+  done
+}
+
+# suite_reference: each student test runs on the reference first; one that
+# fails there is invalid (named, earns nothing) and the others go on in
+# $OUT/valid.  0 when some test is valid, otherwise sets verdict.
 suite_reference() {
-  if suite_run reference; then
-    echo "reference: every student suite passes"; return 0
+  local key why t
+  if ! suite_build; then
+    verdict="the tests do not build: $(one_line "$(grep -m 1 -E 'error|undefined reference' "$OUT/build.log")")"
+    return 1
   fi
-  verdict="a student suite fails on the reference solution: score 0"
-  sed -n '/tests, [1-9][0-9]* failed\|log\|build failed/p' \
-    "$OUT/reference.log" | head -n 5
+  suite_list
+  suite_grade reference "$OUT/tests"
+  while IFS=$'\t' read -r key why; do
+    invalid[$key]=$(one_line "$why")
+  done < "$OUT/reference/failed"
+  : > "$OUT/valid"
+  while IFS=$'\t' read -r t key; do
+    [ -n "${invalid[${t#student_}.c:$key]+x}" ] && continue
+    printf '%s\t%s\n' "$t" "$key" >> "$OUT/valid"
+    echo "test ${t#student_}.c:$key: valid on the reference"
+    entries+=("$(json_entry "test ${t#student_}.c:$key" 0 0 visible "valid on the reference")")
+  done < "$OUT/tests"
+  while IFS= read -r key; do
+    [ -n "$key" ] || continue
+    echo "test $key: INVALID on the reference, scores 0: ${invalid[$key]}"
+    entries+=("$(json_entry "test $key" 0 0 visible \
+      "invalid on the reference, scores 0: ${invalid[$key]}" failed)")
+  done < <(printf '%s\n' "${!invalid[@]}" | sort)
+  [ -s "$OUT/valid" ] && return 0
+  verdict="no test is valid on the reference solution: score 0"
+  return 1
+}
+
+# suite_run LABEL: with the bug in the tree, rebuild the suites and run
+# every valid test.  0 when all pass, 1 (detail set) when some test
+# exposed the bug, 2 when the suites do not build.
+suite_run() {
+  local failed why
+  suite_build || return 2
+  suite_grade "$1" "$OUT/valid"
+  failed=$(cat "$OUT/$1/failed")
+  [ -z "$failed" ] && return 0
+  why=$(one_line "$(head -n 1 <<< "$failed" | cut -f 2)" | cut -c 1-90)
+  detail="  (by $(cut -f 1 <<< "$failed" | paste -sd ' '); $why)"
   return 1
 }
 
@@ -291,7 +398,7 @@ app_run() {
 # RUN LABEL (0: the student's tests pass with the bug in, 1: exposed,
 # 2: did not build); one table line and one results entry per bug.
 grade_bugs() {
-  local p name desc v s rc
+  local p name desc v st rc
   for p in "${patches[@]}"; do
     name=$(basename "$p" .patch)
     desc=$(bug_description "$p")
@@ -301,21 +408,36 @@ grade_bugs() {
     "$1" "$name"; rc=$?
     bugtree_revert "$TREE" "$p"
     case $rc in
-      0) v=escaped; s=0 ;;
-      1) v=exposed; s=1; exposed=$((exposed + 1)) ;;
+      0) v=escaped; st=failed ;;
+      1) v=exposed; st=passed; exposed=$((exposed + 1)) ;;
       *) echo "skip     $name: does not build"; continue ;;
     esac
     printf '%-8s %s%s\n' "$v" "$name" "$detail"
-    entries+=("$(json_entry "bug $name" $s 1 after_due_date "$v: $desc$detail")")
+    bug_entry "$name" "$v" "$desc" "$st"
   done
 }
 
-# finish VERDICT: the score of $exposed bugs, results.json, the last two
-# lines; exits 0.
+# bug_entry NAME VERDICT DESCRIPTION STATUS: the bug's results entry
+# (worth nothing itself: the summary entry carries the score).  What the
+# student sees before the due date is FEEDBACK's choice: count, nothing
+# per bug; names, each exposed bug's name and description; tests, also
+# the tests that exposed it.  Everything is shown after the due date.
+bug_entry() {
+  local vis=after_due_date text="$2: $3$detail"
+  if [ "$2" = exposed ] && [ "$FEEDBACK" != count ]; then
+    vis=visible
+    [ "$FEEDBACK" = names ] && text="$2: $3"
+  fi
+  entries+=("$(json_entry "bug $1" 0 0 "$vis" "$text" "$4")")
+}
+
+# finish VERDICT: the score of $exposed bugs (10 / BUGS_FOR_FULL points
+# each, at most 10), results.json (score = the sum of the tests' scores:
+# only the summary entry is worth points), the last two lines; exits 0.
 finish() {
   local score
   [ "$exposed" -gt "$full" ] && exposed=$full
-  score=$(awk -v e="$exposed" -v f="$full" 'BEGIN { printf "%.2f", (f > 0 ? 10 * e / f : 0) }')
+  score=$(awk -v e="$exposed" -v f="$full" 'BEGIN { printf "%.2f", (f > 0 ? int(1000 * e / f + 0.5) / 100 : 0) }')
   entries+=("$(json_entry "student $kind ($M, $STAGE)" "$score" 10 visible "$1")")
   printf '%s\n' "${entries[@]}" | jq -s --argjson s "$score" \
     '{score: $s, tests: .}' > "$OUT/results.json"

@@ -6,7 +6,8 @@
 # phase1-single/MANIFEST (its behaviour starts from a constructor, so it
 # works whatever the stage code is).  The baseline is the starter code
 # alone.  A sample passes when grading exits 1 (below full marks: no
-# sample may reach them), results.json is valid JSON,
+# sample may reach them), results.json passes grading/check_results.sh
+# (Gradescope's schema, exact hundredths adding up to the weight),
 # its score is at most the baseline's, no sandbox process is left, and (for
 # no_compile) a "build" entry carries the compiler's messages.
 #
@@ -53,6 +54,8 @@ for sample in grading/samples/*.c; do
   [ "$score" = invalid ] && why="results.json is not valid JSON"
   [ -z "$why" ] && awk -v s="$score" -v b="$base" 'BEGIN { exit !(s > b) }' \
     && why="scored $score, more than the baseline $base"
+  [ -z "$why" ] && ! grading/check_results.sh --weight 25 "$OUT/$name/results.json" > "$OUT/$name.check" 2>&1 \
+    && why="results.json: $(cat "$OUT/$name.check")"
   [ -z "$why" ] && [ "$(leftovers)" -gt 0 ] && why="sandbox processes left"
   if [ -z "$why" ] && [ "$name" = no_compile ] && ! jq -e \
       '.tests[] | select(.name == "M1 build: build") | .output | test("error")' \
@@ -85,6 +88,8 @@ expect_apps() {
   rc=$?
   got=$(app_summary "$OUT/$name/results.json" 2> /dev/null)
   [ "$rc" = 0 ] || why="grade_tests.sh exited $rc"
+  [ -z "$why" ] && ! grading/check_results.sh "$OUT/$name/results.json" > "$OUT/$name.check" 2>&1 \
+    && why="results.json: $(cat "$OUT/$name.check")"
   for line in "$@"; do
     [ -z "$why" ] && ! grep -qFx "$line" <<< "$got" && why="no '$line' in its results"
   done
