@@ -435,6 +435,11 @@ static void infra_refuse_conn(int fd)
         vmproto_send(fd, rp, sizeof *rp, -1);
         free(rp);
     }
+    /* Read what the app sent (its HELLO): closing a Unix socket with unread
+     * data would reset the connection before the app reads REFUSED. */
+    char drain[sizeof(struct vmproto_request)];
+    while (recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0)
+        continue;
     close(fd);
     struct infra_app *parent = srv.running;
     if (parent == NULL || pid <= 0 || infra_proc_stat(pid, &state, &ppid) != 0

@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -196,6 +198,9 @@ static void remove_run_dir(const struct app_run *run)
     rmdir(run->dir);
 }
 
+/* When nonzero, spawn_in runs its program with this open-file limit. */
+static rlim_t spawn_nofile;
+
 /* Start argv[0] in dir with stdout to out and stderr to err (the same
  * file when equal), $VM_PAGER_SOCKET = dir/sock.  Returns the pid or -1. */
 static pid_t spawn_in(const char *dir, char **argv, const char *out,
@@ -220,6 +225,9 @@ static pid_t spawn_in(const char *dir, char **argv, const char *out,
     dup2(in, STDIN_FILENO);
     dup2(o, STDOUT_FILENO);
     dup2(e, STDERR_FILENO);
+    struct rlimit rl = { spawn_nofile, spawn_nofile };
+    if (spawn_nofile != 0 && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        _exit(126);
     execv(argv[0], argv);
     _exit(127);
 }
@@ -443,6 +451,7 @@ static const struct {
     { { "-x" }, "pager: unknown option -x" },
     { { "-m" }, "pager: missing value for -m" },
     { { "extra" }, "pager: unexpected argument 'extra'" },
+    { { "-w", "x" }, "pager: -w must be a number from 0 to 3600 (got 'x')" },
 };
 
 /* Run the pager in a fresh run directory with args; wait for it.  The
@@ -741,6 +750,127 @@ START_TEST(test_pager_drops_bad_clients_and_serves_on)
 }
 END_TEST
 
+/* Lines of text (NULL: 0). */
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (; text != NULL && *text != '\0'; text++)
+        n += *text == '\n';
+    return n;
+}
+
+/* Wait until no more of the n clients in fds get a reply for 500 ms;
+ * returns how many got REFUSED. */
+static int count_refusals(const int *fds, int n)
+{
+    static struct vmproto_reply rp;
+    int refused = 0, *done = calloc((size_t)n, sizeof *done);
+    for (long quiet = now_ms(); done != NULL && now_ms() - quiet < 500;) {
+        for (int i = 0; i < n; i++) {
+            struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
+            if (done[i] || poll(&pfd, 1, 0) != 1)
+                continue;
+            done[i] = 1;
+            quiet = now_ms();
+            refused += vmproto_recv(fds[i], &rp, sizeof rp, NULL) == 0 &&
+                       rp.kind == VMPROTO_REFUSED;
+        }
+        struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    free(done);
+    return refused;
+}
+
+/* CPU time (user + system, in clock ticks) process pid has used so far. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char *stat = read_file(path);
+    char *p = stat != NULL ? strrchr(stat, ')') : NULL;
+    long utime = -1, stime = 0;
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+                            "%*u %ld %ld", &utime, &stime) != 2)
+        utime = -1;
+    free(stat);
+    return utime < 0 ? -1 : utime + stime;
+}
+
+START_TEST(test_pager_refuses_apps_past_the_open_file_limit)
+{
+    enum { CLIENTS = 40 };
+    struct app_run run = { .dir = "" };
+    ck_assert_int_eq(make_run_dir(&run), 0);
+    char sock[300], trace[300], err[300];
+    snprintf(sock, sizeof sock, "%s/sock", run.dir);
+    snprintf(trace, sizeof trace, "%s/trace.txt", run.dir);
+    snprintf(err, sizeof err, "%s/pager-stderr.txt", run.dir);
+    char *argv[] = { (char *)APPS_PAGER, NULL };
+    spawn_nofile = 32;
+    pid_t pager = spawn_in(run.dir, argv, trace, err);
+    spawn_nofile = 0;
+    int runner, fds[CLIENTS];
+    uint32_t first = raw_hello(sock, 600000, &runner);
+    for (int i = 0; i < CLIENTS; i++) {
+        struct vmproto_request hello = { .op = VMPROTO_HELLO,
+                                         .pid = 600001 + i, .parent = 1 };
+        fds[i] = raw_connect(sock);
+        if (fds[i] >= 0)
+            vmproto_send(fds[i], &hello, sizeof hello, -1);
+    }
+    int refused = count_refusals(fds, CLIENTS);
+    long ticks = cpu_ticks(pager);
+    /* the runner is still served */
+    static struct vmproto_reply rp;
+    struct vmproto_request map = { .op = VMPROTO_MAP };
+    int served = vmproto_send(runner, &map, sizeof map, -1) == 0 &&
+                 vmproto_recv(runner, &rp, sizeof rp, NULL) == 0 &&
+                 rp.kind == VMPROTO_RUN;
+    close(runner);
+    for (int i = 0; i < CLIENTS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    int st = 0;
+    int rc = pager > 0 ? wait_all(&pager, &st, 1, APP_DEADLINE_MS) : -1;
+    char *got_err = read_file(err);
+    char line[512];
+    first_line_of(&run, "pager-stderr.txt", line, sizeof line);
+    remove_run_dir(&run);
+    ck_assert_uint_eq(first, VMPROTO_RUN);
+    ck_assert_msg(refused > 0 && refused < CLIENTS, "refused %d: %.300s", refused,
+                  got_err != NULL ? got_err : "");
+    /* one line per refused app, nothing else: no busy loop */
+    ck_assert_int_eq(count_lines(got_err), refused);
+    ck_assert_msg(strstr(line, "pager: refused pid ") == line &&
+                  strstr(line, ": too many open files (limit 32)") != NULL,
+                  "got '%s'", line);
+    ck_assert_msg(ticks >= 0 && ticks < 100, "pager used %ld ticks", ticks);
+    ck_assert(served);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    free(got_err);
+}
+END_TEST
+
+START_TEST(test_pager_refuses_to_start_without_room_for_apps)
+{
+    struct app_run run = { .dir = "" };
+    const char *none[] = { NULL };
+    spawn_nofile = 12;
+    int rc = run_pager_only(&run, none);
+    spawn_nofile = 0;
+    char line[512];
+    first_line_of(&run, "pager-stderr.txt", line, sizeof line);
+    remove_run_dir(&run);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(WIFEXITED(run.pager_status));
+    ck_assert_int_eq(WEXITSTATUS(run.pager_status), 1);
+    ck_assert_msg(strstr(line, "pager: the open-file limit (12) leaves no room "
+                               "for apps (") == line, "got '%s'", line);
+}
+END_TEST
+
 static Suite *make_apps_suite(void)
 {
     list_apps();
@@ -757,6 +887,8 @@ static Suite *make_apps_suite(void)
     tcase_add_test(limits, test_app_without_pager_says_it_cannot_connect);
     tcase_add_test(limits, test_pager_without_swap_dir_refuses_to_start);
     tcase_add_test(limits, test_pager_drops_bad_clients_and_serves_on);
+    tcase_add_test(limits, test_pager_refuses_apps_past_the_open_file_limit);
+    tcase_add_test(limits, test_pager_refuses_to_start_without_room_for_apps);
     return s;
 }
 
