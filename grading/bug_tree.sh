@@ -15,6 +15,10 @@
 #
 # Invariant: between bugtree_apply and bugtree_revert, TREE is the kit
 # plus exactly one patch.
+# Run on its own (bash grading/bug_tree.sh --help) it prints this text.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  sed -n '1,/^$/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0
+fi
 
 # bugtree_sync TREE [RSYNC-OPTION...]: see above.  By content, not times:
 # a file that differs is rewritten, so it is newer than any object built

@@ -12,6 +12,9 @@
 # Ends with "N passed, M failed"; exit status 1 when a bug escaped, did
 # not apply or did not build.
 set -u
+case ${1:-} in # every script under grading/ answers --help
+  -h|--help) sed -n '2,/^set -/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.." || exit 1
 KIT=$(pwd)
 . grading/bug_tree.sh

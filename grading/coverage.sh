@@ -12,6 +12,9 @@
 # the stage, genhtml; prints one summary line per test set:
 #   coverage M1 phase1-single public: lines 97.1% (301/310), branches 88.0% (...)
 set -u
+case ${1:-} in # every script under grading/ answers --help
+  -h|--help) sed -n '2,/^set -/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.." || exit 1
 KIT=$(pwd)
 M=${MILESTONE:-M1}

@@ -16,6 +16,9 @@
 # grading the handout as a submission gives a low score and valid
 # results.json; the reference scores 100%.  Ends with "N passed, M failed".
 set -u
+case ${1:-} in # every script under grading/ answers --help
+  -h|--help) sed -n '2,/^set -/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.." || exit 1
 KIT=$(pwd)
 OUT=${HANDOUT_OUT:-build/handout}

@@ -13,6 +13,9 @@
 # MILESTONE selects the rubric(s) graded (empty: every milestone).
 # Test run_autograder locally with AUTOGRADER_ROOT (see grading/README.md).
 set -eu
+case ${1:-} in # every script under grading/ answers --help
+  -h|--help) sed -n '2,/^set -/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.."
 OUT=${AUTOGRADER_OUT:-build/autograder}
 M=${MILESTONE:-}

@@ -20,6 +20,9 @@
 # 'make grade-coverage' measures what the realistic one covers.
 # Ends with "N passed, M failed"; exit status 1 on any failure.
 set -u
+case ${1:-} in # every script under grading/ answers --help
+  -h|--help) sed -n '2,/^set -/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+esac
 cd "$(dirname "$0")/.." || exit 1
 REF=${REF_BUILD:-build}
 OUT=${SAMPLES_OUT:-build/grade-samples}
