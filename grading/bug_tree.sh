@@ -17,7 +17,7 @@
 # plus exactly one patch.
 # Run on its own (bash grading/bug_tree.sh --help) it prints this text.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-  sed -n '1,/^$/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0
+  sed -n '1,/^# Run on its own/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0
 fi
 
 # bugtree_sync TREE [RSYNC-OPTION...]: see above.  By content, not times:
