@@ -318,6 +318,43 @@ START_TEST(test_abort_entry_shows_the_reason_printed)
 }
 END_TEST
 
+/* A test that code under test ends early fails, however check itself saw
+ * it end (exit or _exit with 0, exec, a forged record, a death before
+ * the armed point); an armed expected death passes.  Scores: 1 of 6. */
+START_TEST(test_cut_short_tests_fail_without_completion_record)
+{
+    struct world w;
+    world_make(&w, "fixture_honest",
+               "section cutshort\n"
+               "5 fixture/cutshort/test_exits_zero_midway public\n"
+               "5 fixture/cutshort/test_underscore_exits_zero_midway public\n"
+               "5 fixture/cutshort/test_execs_true_midway public\n"
+               "5 fixture/cutshort/test_forges_a_record public\n"
+               "5 fixture/cutshort/test_dies_before_armed public\n"
+               "5 fixture/cutshort/test_dies_after_armed public\n", 0);
+    world_grade(&w, FIXTURE_BUILD, "");
+    ck_assert_msg(w.status == 1, "grader exited %d:\n%s", w.status, w.out);
+    const char *names[] = { "test_exits_zero_midway",
+                            "test_underscore_exits_zero_midway",
+                            "test_execs_true_midway", "test_forges_a_record",
+                            "test_dies_before_armed" };
+    for (size_t i = 0; i < 5; i++) {
+        char lost[160];
+        snprintf(lost, sizeof lost, "lost  5.00  fixture/cutshort/%s\n",
+                 names[i]);
+        ck_assert_msg(strstr(w.out, lost) != NULL, "%s did not fail",
+                      names[i]);
+    }
+    ck_assert_msg(strstr(w.out, "did not run to its end") != NULL,
+                  "no explanation");
+    /* honest items: 2 of 3 core passes, hidden passes; cutshort: 1 of 6 */
+    double expect = 30.0 * (2 + 1 + 5) / (3 + 1 + 30);
+    ck_assert_msg(w.score > expect - 0.02 && w.score < expect + 0.02,
+                  "scored %.2f, expected %.2f", w.score, expect);
+    world_destroy(&w);
+}
+END_TEST
+
 START_TEST(test_rubric_naming_missing_test_fails_strict)
 {
     expect_outcome("1 fixture/core/test_no_such public\n", 0, 0, "--strict",
@@ -468,6 +505,7 @@ static Suite *make_grader_suite(void)
     tcase_add_test(core, test_escaped_daemon_is_killed);
     tcase_add_test(core, test_perf_item_scores_ratio_to_reference);
     tcase_add_test(core, test_abort_entry_shows_the_reason_printed);
+    tcase_add_test(core, test_cut_short_tests_fail_without_completion_record);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_rubric_naming_missing_test_fails_strict);
     tcase_add_test(limits, test_malformed_rubric_is_refused);
