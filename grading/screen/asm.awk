@@ -34,6 +34,10 @@ function ordinary_section(name) {
            name ~ /^\.debug/ || name ~ /^\.gcc_except_table/
 }
 
+function section_refusal(line) {
+    record(line, "section " pendsect, "only the compiler's ordinary sections may hold the code and data")
+}
+
 function ctor_section(name) {
     return name ~ /^\.(init_array|fini_array|preinit_array|ctors|dtors)(\.|$)/
 }
@@ -68,7 +72,11 @@ $1 == ".type" && $0 ~ /gnu_indirect_function/ {
     f = $2; sub(/,.*/, "", f)
     record("@" f, "ifunc " f, "its resolver runs while the program loads, before any test")
 }
-/^[A-Za-z_.$][A-Za-z0-9_.$]*:/ { l = $1; sub(/:.*/, "", l); if (l in isfunc) infunc = 1 }
+/^[A-Za-z_.$][A-Za-z0-9_.$]*:/ {
+    l = $1; sub(/:.*/, "", l)
+    if (l in isfunc) infunc = 1
+    if (pendsect != "" && l !~ /^\.L/) { section_refusal("@" l); pendsect = "" }
+}
 $1 == ".size" { f = $2; sub(/,.*/, "", f); if (f in isfunc) infunc = 0 }
 
 # Assembly written by the submission.
@@ -99,8 +107,9 @@ $1 ~ /^\./ && $1 !~ /:$/ {
         s = $2; sub(/,.*/, "", s); gsub(/"/, "", s)
         cursect = s
         if (ctor_section(s)) next
-        if (!ordinary_section(s))
-            record(loc, "section " s, "only the compiler's ordinary sections may hold the code and data")
+        if (!ordinary_section(s) && !(s in refusedsect)) {
+            refusedsect[s] = 1; pendsect = s    # placed at its first symbol
+        }
         next
     }
     if ($1 == ".text" || $1 == ".data" || $1 == ".bss") { cursect = $1; next }
@@ -112,3 +121,5 @@ $1 ~ /^\./ && $1 !~ /:$/ {
         }
     }
 }
+
+END { if (pendsect != "") section_refusal(loc) }

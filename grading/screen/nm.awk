@@ -42,7 +42,7 @@ $1 == "sym" {
         if (name !~ /^[A-Za-z_][A-Za-z0-9_.$]*$/)
             record(name, "symbol " name, "it is not a C name")
         else if (!allowed(name))
-            record(name, "use of " name, "not on the allowlist of " stage ": grading/screen/libc.allow, grading/screen/" stage ".allow")
+            record(name, "use of " name, "it is not on the list of functions a submission may use: grading/screen/libc.allow, grading/screen/" stage ".allow")
         next
     }
     if (type !~ /^[A-Z]$/ && type != "u" && type != "i") next   # local symbols

@@ -10,7 +10,7 @@ int phase1_bad(int n)
     if (n == 2)
         _exit(0);
     if (n == 3)
-        execve("/bin/sh", NULL, NULL);
+        execve("/bin/sh", (char *[]){ "sh", NULL }, (char *[]){ NULL });
     if (n == 4)
         return system("true");
     if (n == 5)
