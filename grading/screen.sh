@@ -181,7 +181,7 @@ starter_globals() {
   [ -f "$KIT/$file" ] || return 0   # no starter: prefixed names only
   unifdef -USOLUTION -x2 "$KIT/$file" > "$TMP/starter.c"
   [ $? -le 1 ] || die "cannot make the starter of $KIT/$file"
-  (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -iquote "$(dirname "$file")" \
+  (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -O0 -g0 -iquote "$(dirname "$file")" \
      -x c -c -o "$out" - < "$TMP/starter.c") 2>"$TMP/starter.err" ||
     die "the starter of $file does not compile: $(head -n 3 "$TMP/starter.err")"
   defined_globals "$out"
@@ -208,7 +208,7 @@ kit_api() {
 # globals, as 'NAME<TAB>WHOSE' lines.
 foreign_globals() {
   local libc lib
-  kit_api | sed 's/$/\ta symbol of the kit/'
+  sed 's/$/\ta symbol of the kit/' "$TMP/api"
   defined_globals "$BUILD"/obj/tests/*.o "$BUILD"/obj/tests/*/*.o 2>/dev/null |
     sed 's/$/\ta symbol of the test harness/'
   for lib in libc.so.6 libpthread.so.0 libm.so.6 libcheck.so.0 libsubunit.so.0; do
@@ -298,7 +298,8 @@ tables() {
   local m
   for m in $(manifest_files); do starter_globals "$m" > "$TMP/starter-$(echo "$m" | tr / _)"; done
   cat "$TMP"/starter-* | sed 's/^/starter_any\t/' > "$TMP/t.starter_any"
-  kit_api | sed 's/^/api\t/' > "$TMP/t.api"
+  kit_api > "$TMP/api"
+  sed 's/^/api\t/' "$TMP/api" > "$TMP/t.api"
   allow_patterns | sed 's/^/allow\t/' > "$TMP/t.allow"
   stage_prefixes | sed 's/^/prefix\t/' > "$TMP/t.prefix"
   foreign_globals | sed 's/^/foreign\t/' > "$TMP/t.foreign"

@@ -32,3 +32,12 @@ $(O)/tests/grading/check_results.o: CFLAGS += -DKIT_DIR='"$(abspath .)"' \
   -DFIXTURE_BUILD='"$(abspath $(GRADING_FIXTURE_DIR))"'
 $(eval $(call check_test,check_results,tests/grading/check_results.c $(CHECK_UTIL_SRCS),))
 $(BUILD)/tests/check_results: $(BUILD)/grading/grader $(GRADING_FIXTURES)
+
+#   check_screen.c   -> $(BUILD)/tests/check_screen: grading/screen.sh on
+#                       the fixtures in screen_fixtures/ (built with this
+#                       build's compiler and flags, next to its objects)
+SCREEN_TEST_CFLAGS := $(filter-out -MMD -MP,$(CFLAGS))
+$(O)/tests/grading/check_screen.o: CFLAGS += \
+  -DSCREEN_KIT='"$(abspath .)"' -DSCREEN_BUILD='"$(abspath $(BUILD))"' \
+  -DSCREEN_CC='"$(CC)"' -DSCREEN_CFLAGS='"$(SCREEN_TEST_CFLAGS)"'
+$(eval $(call check_test,check_screen,tests/grading/check_screen.c $(CHECK_UTIL_SRCS),))
