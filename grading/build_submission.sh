@@ -31,20 +31,27 @@ stage_files() { grep -v '^[[:space:]]*$' "$1/MANIFEST"; }
 # refuse: delete every target so nothing of a refused build is graded.
 refuse() { rm -f $TARGETS; exit 3; }
 
+# screen MODE STAGE ARGS...: run the screen; a screen that cannot run
+# (exit 2) refuses too, with an error line saying so.
+screen() {
+  local mode=$1 stage=$2 rc; shift 2
+  bash grading/screen.sh "$mode" --tree . --stage "$stage" "$@"; rc=$?
+  [ $rc -eq 2 ] && echo "$stage: error: the screen could not check the submission ($mode); nothing is graded"
+  return $rc
+}
+
 flags=$(make -s SKIP_DEPS=1 BUILD=build print-screen-flags 2> /dev/null)
 export SCREEN_CC=$(sed -n 's/^CC=//p' <<< "$flags")
 export SCREEN_CFLAGS=$(sed -n 's/^CFLAGS=//p' <<< "$flags")
 refused=0
 for stage in "$@"; do
-  bash grading/screen.sh headers --tree . --stage "$stage" $(stage_files "$stage") \
-    || refused=1
+  screen headers "$stage" $(stage_files "$stage") || refused=1
 done
 [ $refused -eq 0 ] || refuse
 make -k -j"${JOBS:-2}" SKIP_DEPS=1 BUILD=build $TARGETS 2>&1
 built=$?
 for stage in "$@"; do
-  bash grading/screen.sh objects --tree . --stage "$stage" --build build \
-    --kit .starter \
+  screen objects "$stage" --build build --kit .starter \
     $(stage_files "$stage") || refused=1
 done
 [ $refused -eq 0 ] || refuse

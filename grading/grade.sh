@@ -19,11 +19,13 @@
 #   2. the kit (with the grader) is built in REF_BUILD (default build/):
 #      it is the reference for availability and performance ratios;
 #   3. with SUBMISSION:
-#      a. the base tree (GRADE_BASE, kept between runs) is the kit without
+#      a. the grading tree (GRADE_TREE) is made from the kit without
 #         anything of the reference: every stage's MANIFEST files are the
 #         starter versions; no .git, planted bugs, samples or rubrics.  Its
-#         objects are built here, as trusted code;
-#      b. a fresh copy of it becomes the grading tree (GRADE_TREE);
+#         objects are built here, as trusted code, and kept in GRADE_BASE
+#         (default GRADE_TREE.base) for the next grading;
+#      b. the starters are kept aside for the screen, and the tree is
+#         handed to the sandbox user;
 #      c. in the sandbox, grading/unpack.sh finds the manifest files in the
 #         submission (any layout; archives checked before unpacking); each
 #         one taken, or missing, is reported to the student;
@@ -43,7 +45,7 @@ MILESTONE=${MILESTONE:-}
 JOBS=${JOBS:-2}
 RUBRICS=grading/rubrics
 TREE=${GRADE_TREE:-build/grade-tree}
-BASE=${GRADE_BASE:-build/grade-base}
+BASE=${GRADE_BASE:-$TREE.base}
 
 if [ "${1:-}" = "--help" ]; then
   sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0
@@ -70,7 +72,8 @@ selected() {
     if [ -z "$MILESTONE" ] || [[ ",$MILESTONE," == *",$id,"* ]]; then
       case $1 in
         stage) awk '$1 == "milestone" { print $3 }' "$f" ;;
-        targets) awk '$1 == "binary" { print "build/tests/" $3 }
+        targets) echo build/lib/libcommon.a   # the screen's allowlist needs it
+                 awk '$1 == "binary" { print "build/tests/" $3 }
                       $1 == "perf" { print "build/" $5 }' "$f" ;;
       esac
     fi
@@ -90,36 +93,39 @@ manifest_files() {
 # sandbox ARGS... -- CMD...: the grader's sandbox, with this run's uid.
 sandbox() { "$REF/grading/grader" --sandbox "$@"; }
 
-# make_base: the kit without the reference (step 3a), built.  Starter
-# files are rewritten only when they change, so make rebuilds only what
-# changed in the kit since the last grading.
+# make_base: the kit without the reference (step 3a), built at the
+# grading tree's own path (the test programs carry absolute paths of the
+# tree they were built in) and saved to BASE for the next grading.  The
+# cached copy is restored first, and starter files are rewritten only when
+# they change, so make rebuilds only what changed in the kit since.
 make_base() {
   local f excl=() tmp targets
   targets=$(selected targets)
   for f in $(manifest_files); do excl+=(--exclude "/$f"); done
-  mkdir -p "$BASE"
+  rm -rf "$TREE"; mkdir -p "$TREE"
+  [ -d "$BASE/build" ] && cp -a "$BASE/." "$TREE/"
   rsync -a --delete --exclude '/build' --exclude '/build-*' --exclude /.git \
     --exclude /.ci --exclude /grading/bugs --exclude /grading/samples \
-    --exclude /grading/rubrics "${excl[@]}" "$KIT/" "$BASE/" || return 1
+    --exclude /grading/rubrics "${excl[@]}" "$KIT/" "$TREE/" || return 1
   for f in $(manifest_files); do
-    tmp=$BASE/$f.starter
+    tmp=$TREE/$f.starter
     unifdef -USOLUTION -x2 "$KIT/$f" > "$tmp"
-    if cmp -s "$tmp" "$BASE/$f"; then rm -f "$tmp"; else mv "$tmp" "$BASE/$f"; fi
+    if cmp -s "$tmp" "$TREE/$f"; then rm -f "$tmp"; else mv "$tmp" "$TREE/$f"; fi
   done
-  (cd "$BASE" && make -k -j"$JOBS" BUILD=build $targets) \
+  (cd "$TREE" && make -k -j"$JOBS" BUILD=build $targets) \
     > "$OUT/base-build.log" 2>&1
+  rsync -a --delete "$TREE/" "$BASE/"
 }
 
-# fresh_tree: the grading tree, a copy of the base owned by the sandbox
-# user (step 3b).
+# fresh_tree: the grading tree made ready for the submission (step 3b):
+# the starters kept aside for the object screen, everything owned by the
+# sandbox user.
 fresh_tree() {
-  rm -rf "$TREE"
-  mkdir -p "$(dirname "$TREE")"
-  cp -a "$BASE" "$TREE" || return 1
+  local f
   rm -rf "$TREE/.submitted"; mkdir -p "$TREE/.submitted"
   for f in $(manifest_files); do   # the starters, for the object screen
-    mkdir -p "$TREE/.starter/$(dirname "$f")"; cp "$BASE/$f" "$TREE/.starter/$f"
-    cp "$BASE/$(dirname "$f")/MANIFEST" "$TREE/.starter/$(dirname "$f")/"
+    mkdir -p "$TREE/.starter/$(dirname "$f")"; cp "$TREE/$f" "$TREE/.starter/$f"
+    cp "$TREE/$(dirname "$f")/MANIFEST" "$TREE/.starter/$(dirname "$f")/"
   done
   [ "$(id -u)" = 0 ] && chown -R "$PAGELAB_SANDBOX_UID:65534" "$TREE"
   return 0

@@ -536,10 +536,14 @@ static int infra_clear_path(const struct sockaddr_un *addr)
     return 0;
 }
 
-/* Descriptors this process has open, or -1. */
+/* Descriptors this process has open, or -1.  When not even one more can
+ * be opened to count them (EMFILE), every one the limit allows is open. */
 static long infra_open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
+    struct rlimit rl;
+    if (d == NULL && errno == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        return (long)rl.rlim_cur;
     if (d == NULL)
         return -1;
     long n = -1; /* not counting d's own */
