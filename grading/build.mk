@@ -15,7 +15,8 @@
 #   make handout         the student starter kit: build/handout/
 #   make handout-check   the handout builds, fails cleanly, grades low
 #   make autograder      build/autograder/: Gradescope zip, Autolab files
-DEB_PACKAGES += libxml2-dev unifdef zip unzip rsync patch jq python3-jsonschema
+DEB_PACKAGES += libxml2-dev unifdef zip unzip rsync patch jq python3-jsonschema \
+  bubblewrap libarchive-tools binutils
 
 GRADER_SRCS := $(wildcard grading/*.c)
 GRADER := $(BUILD)/grading/grader
