@@ -14,7 +14,8 @@
 #
 # A hostile sample is a folder with ABOUT (one line), MILESTONE (M1..M4), EXPECT
 # (optional: extended regular expressions, one a line, that the feedback
-# in results.json must match) and either submission/ (the files as handed
+# in results.json must match; a line '!RE': must not match, e.g. '!did not
+# build' for a sample that must get past the screen to test the sandbox) and either submission/ (the files as handed
 # in) or an executable make.sh OUTDIR that writes the submission (its
 # stdout lines "NOLEAK <string>" name strings that must appear in no file
 # of the grading output).  See grading/samples/hostile/README.
@@ -104,11 +105,12 @@ uid_filter() {
   else echo "-uid $1"; fi
 }
 
-# procs_of UID: processes of UID (the whole range in strict mode), as
-# "pid uid command" lines.
+# procs_of UID: live processes of UID (the whole range in strict mode),
+# as "pid uid command" lines.  Zombies are dead: one whose parent (the
+# grader) has exited waits for pid 1 to reap it and holds nothing.
 procs_of() {
-  ps -e -o pid=,uid=,args= | awk -v u="$1" -v lo=$UID_LO -v hi=$UID_HI -v s=$STRICT \
-    '($2 == u) || (s && $2 >= lo && $2 <= hi)'
+  ps -e -o pid=,uid=,stat=,args= | awk -v u="$1" -v lo=$UID_LO -v hi=$UID_HI -v s=$STRICT \
+    '$3 !~ /^Z/ && (($2 == u) || (s && $2 >= lo && $2 <= hi))'
 }
 
 # snapshot: the entries of the watched directories, "DIR/NAME" a line.
@@ -204,7 +206,7 @@ sample_milestone() {
 
 # check_sample DIR: grade one sample and judge it (see the header).
 check_sample() {
-  local dir=$1 name m base sub uid before rc score why="" re s
+  local dir=$1 name m base sub uid before rc score why="" re s weight
   name=$(basename "$dir" .c)
   [ -f "$dir" ] && name=legacy-$name
   m=$(sample_milestone "$dir")
@@ -222,7 +224,12 @@ check_sample() {
     *) why="grade.sh exited $rc" ;;
   esac
   [ -z "$why" ] && [ "$score" = invalid ] && why="results.json is not valid JSON"
-  [ -z "$why" ] && ! grading/check_results.sh --weight 25 "$OUT/$name/results.json" > "$OUT/$name.check" 2>&1 \
+  # grade.sh's placeholder (the submission could not be read) carries no
+  # milestone items, so its points add up to 0, not to the weight.
+  weight=(--weight 25)
+  jq -e '.tests | length == 1 and .[0].name == "grader"' "$OUT/$name/results.json" \
+    > /dev/null 2>&1 && weight=()
+  [ -z "$why" ] && ! grading/check_results.sh "${weight[@]}" "$OUT/$name/results.json" > "$OUT/$name.check" 2>&1 \
     && why="results.json: $(head -c 200 "$OUT/$name.check")"
   [ -z "$why" ] && [ "$base" = invalid ] && why="the baseline of $m could not be graded"
   [ -z "$why" ] && awk -v s="$score" -v b="$base" 'BEGIN { exit !(s > b) }' \
@@ -233,8 +240,13 @@ check_sample() {
   fi
   if [ -z "$why" ] && [ -f "$dir/EXPECT" ]; then
     while IFS= read -r re; do
-      [ -n "$re" ] || continue
-      feedback "$OUT/$name/results.json" | grep -qE -- "$re" || { why="the feedback lacks /$re/"; break; }
+      case $re in
+        '') ;;
+        '!'*) feedback "$OUT/$name/results.json" | grep -qE -- "${re#!}" \
+                && { why="the feedback has /${re#!}/"; break; } ;;
+        *) feedback "$OUT/$name/results.json" | grep -qE -- "$re" \
+             || { why="the feedback lacks /$re/"; break; } ;;
+      esac
     done < "$dir/EXPECT"
   fi
   if [ -z "$why" ]; then

@@ -41,3 +41,13 @@ $(O)/tests/grading/check_screen.o: CFLAGS += \
   -DSCREEN_KIT='"$(abspath .)"' -DSCREEN_BUILD='"$(abspath $(BUILD))"' \
   -DSCREEN_CC='"$(CC)"' -DSCREEN_CFLAGS='"$(SCREEN_TEST_CFLAGS)"'
 $(eval $(call check_test,check_screen,tests/grading/check_screen.c $(CHECK_UTIL_SRCS),))
+
+#   check_sandbox.c  -> $(BUILD)/tests/check_sandbox: small hostile programs
+#                       run through 'grader --sandbox' (visibility, network,
+#                       private /tmp, daemons, uid, memory, fork bomb, deep
+#                       trees, deadline); skips where bubblewrap cannot run
+$(O)/tests/grading/check_sandbox.o: CFLAGS += \
+  -DGRADER_BIN='"$(abspath $(BUILD)/grading/grader)"' \
+  -DKIT_DIR='"$(abspath .)"' -DSCRATCH_DIR='"$(abspath $(BUILD))"'
+$(eval $(call check_test,check_sandbox,tests/grading/check_sandbox.c $(CHECK_UTIL_SRCS),))
+$(BUILD)/tests/check_sandbox: $(BUILD)/grading/grader

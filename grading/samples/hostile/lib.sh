@@ -44,7 +44,9 @@ libc_offset() {
 hidden_prologue() {
   local n
   echo '#include <stdio.h>'
-  echo '#define HIDDEN(off) ((void *)((char *)(void *)&puts + (off)))'
+  echo '#include <string.h>'
+  echo 'static char *h6_puts(void) { char *volatile p = (char *)(void *)&puts; return p; }'
+  echo '#define HIDDEN(off) ((void *)(h6_puts() + (off)))'
   for n in "$@"; do
     echo "#define hidden_$n HIDDEN($(libc_offset "$n")L)"
   done

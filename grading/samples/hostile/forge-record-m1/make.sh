@@ -8,6 +8,7 @@ names=$(grep -ho 'START_TEST(\w*)' "$KIT_DIR"/tests/stage/*.c | sed 's/START_TES
 write_sample "$OUT" $F "$(with_attack $F "$(hidden_prologue open read write exit)
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 static void h6_forge(void)
 {
     static const char *const names[] = { $names 0 };
