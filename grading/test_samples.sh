@@ -68,6 +68,12 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -rf "$OUT/subs" "$OUT/tree"
 mkdir -p "$OUT/subs"
+# A base holding files of a sandbox uid is left from an interrupted run
+# (grade.sh saves the built tree to it): start it afresh.
+if [ -n "$(find "$OUT/base" \( -uid +$((UID_LO - 1)) -uid -$((UID_HI + 1)) \) -print -quit 2>/dev/null)" ]; then
+  echo "note: $OUT/base held files of a sandbox uid (an interrupted run): rebuilt"
+  rm -rf "$OUT/base"
+fi
 pass=0 fail=0
 
 # stage_of M: the stage directory milestone M grades (from its rubric).
@@ -140,7 +146,7 @@ leftovers() {
   sleep 1
   p=$(procs_of "$2" | head -n 3)
   [ -n "$p" ] && { echo "processes left: $(tr '\n' ';' <<< "$p" | cut -c1-200)"; return; }
-  [ -e "$OUT/tree" ] && { echo "the grading tree $OUT/tree is still there"; return; }
+  [ -e "$OUT/tree" ] && { echo "the grading tree $OUT/tree is still there"; rm -rf "$OUT/tree"; return; }
   # shellcheck disable=SC2046
   f=$(find "${WATCHED[@]}" /work -xdev $(uid_filter "$2") -print 2>/dev/null | head -n 3)
   [ -n "$f" ] && { echo "files of the sandbox uid left: $(tr '\n' ' ' <<< "$f")"; return; }

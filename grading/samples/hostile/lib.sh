@@ -4,7 +4,7 @@
 # cannot be committed as plain files: archives, bombs, deep trees, links,
 # 0600 files, and sources that call libc functions the screen forbids
 # through addresses computed from an allowed one ("hidden calls": the
-# offsets between functions of the machine's own libc, as a student who
+# offsets within the machine's own libc, as a student who
 # knows the grading image would hard-code them).
 
 HOSTILE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +23,8 @@ with_attack() {
     /^\{$/ && ENVIRON["BODY"] != "" { print ENVIRON["BODY"] }'
 }
 
-# libc_offset NAME: NAME's address minus puts' in the machine's libc
+# libc_offset NAME: NAME's address minus that of _IO_2_1_stdout_ (what
+# the allowed 'stdout' points to) in the machine's libc
 # (decimal), from its dynamic symbol table.
 libc_offset() {
   local libc p w
@@ -31,7 +32,7 @@ libc_offset() {
   [ -f "$libc" ] || libc=/lib/x86_64-linux-gnu/libc.so.6
   read -r p w < <(nm -D --defined-only "$libc" | awk -v want="$1" '
     { n = $3; sub(/@.*/, "", n) }
-    n == "puts" && $2 ~ /[TtWi]/ { p = $1 }
+    n == "_IO_2_1_stdout_" { p = $1 }
     n == want && $2 ~ /[TtWi]/ { w = $1 }
     END { print p, w }')
   [ -n "$p" ] && [ -n "$w" ] || { echo "lib.sh: no $1 in $libc" >&2; return 1; }
@@ -39,14 +40,16 @@ libc_offset() {
 }
 
 # hidden_prologue NAME...: C declarations of pointers to the libc
-# functions NAME..., computed from puts (the only symbol the object
-# references): hidden_NAME is a 'void *' to be cast to the right type.
+# functions NAME..., computed from the FILE stdout points to (inside
+# libc's data; 'stdout' is on the allowlist, and taking a function's
+# address would make the object reference _GLOBAL_OFFSET_TABLE_):
+# hidden_NAME is a 'void *' to be cast to the right type.
 hidden_prologue() {
   local n
   echo '#include <stdio.h>'
   echo '#include <string.h>'
-  echo 'static char *h6_puts(void) { char *volatile p = (char *)(void *)&puts; return p; }'
-  echo '#define HIDDEN(off) ((void *)(h6_puts() + (off)))'
+  echo 'static char *h6_libc(void) { char *volatile p = (char *)stdout; return p; }'
+  echo '#define HIDDEN(off) ((void *)(h6_libc() + (off)))'
   for n in "$@"; do
     echo "#define hidden_$n HIDDEN($(libc_offset "$n")L)"
   done
