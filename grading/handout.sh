@@ -30,7 +30,7 @@
 # make handout-check [MILESTONE=..] (CI): for each milestone, in a clean
 # copy unpacked from the tarball: it builds warning-free; every public
 # suite runs to its summary line (fails cleanly: no crash, no hang);
-# 'make grade' there exits 1 with a low score, a valid results.json
+# 'make grade' there exits non-zero with a low score, a valid results.json
 # (grading/check_results.sh) and the autograder-only items listed; the kit
 # grading the copy's stage folder as a SUBMISSION gives the same items
 # passed; and at the end the reference (REF_BUILD, default build/) scores
@@ -260,6 +260,16 @@ passed_of() {
                            and (.name | test("^perf/") | not)) | .name' "$1" | sort
 }
 
+# run_suite BIN: one line, the suite's summary, or "no clean end".
+run_suite() {
+  local out rc
+  out=$(cd /tmp && CK_FORK=yes timeout -k 5 600 "$1" 2>&1); rc=$?
+  echo "$(basename "$1"): exit $rc: $(grep -E '^[0-9]+%: Checks: ' <<< "$out")"
+  if [ $rc -eq 124 ] || [ $rc -gt 128 ] || ! grep -qE '^[0-9]+%: Checks: ' <<< "$out"; then
+    echo "  $(basename "$1"): no clean end (exit $rc)"
+  fi
+}
+
 # check_one M: the checks of one milestone, on a clean copy of its tarball.
 check_one() {
   local m=$1 c=$OUT/$m/check log=$OUT/$m/check.log stage bin out rc bad s s2 n
@@ -271,26 +281,27 @@ check_one() {
   [ $rc -eq 0 ] && ! grep -q 'warning:' "$OUT/$m/build.log"; rc=$?
   verdict "$m build" $rc "(a clean copy builds with -Wall -Wextra -Werror, no warning)"
   bad=0; n=0
-  for bin in "$c"/build/tests/check_*; do
+  rm -rf "$TMP/suites"; mkdir -p "$TMP/suites"
+  for bin in "$c"/build/tests/check_*; do # JOBS suites at a time
     [ -x "$bin" ] || continue
     n=$((n + 1))
-    out=$(cd /tmp && CK_FORK=yes timeout -k 5 600 "$bin" 2>&1); rc=$?
-    echo "$(basename "$bin"): exit $rc: $(grep -E '^[0-9]+%: Checks: ' <<< "$out")" >> "$log"
-    if [ $rc -eq 124 ] || [ $rc -gt 128 ] || ! grep -qE '^[0-9]+%: Checks: ' <<< "$out"; then
-      echo "  $(basename "$bin"): no clean end (exit $rc)" >> "$log"; bad=1
-    fi
+    [ $n -le "$JOBS" ] || wait -n
+    run_suite "$bin" > "$TMP/suites/$(basename "$bin")" &
   done
+  wait
+  cat "$TMP/suites"/* >> "$log" 2> /dev/null
+  grep -q 'no clean end' "$TMP/suites"/* 2> /dev/null && bad=1
   [ $n -gt 0 ] || bad=1
   verdict "$m suites" $bad "($n public suites each end with their summary line: no crash, no hang)"
   (cd "$c" && make grade) > "$OUT/$m/self-grade.log" 2>&1; rc=$?
   s=$(score_of "$c/build/grade/results.json" 2>/dev/null)
   bad=0
-  [ $rc -eq 1 ] || { echo "  make grade exited $rc, not 1" >> "$log"; bad=1; }
+  [ $rc -ne 0 ] || { echo "  make grade exited 0 below full marks" >> "$log"; bad=1; }
   awk -v s="$s" 'BEGIN { split(s, a, " "); exit !(a[2] > 0 && a[1] < 0.5 * a[2]) }' || bad=1
   grading/check_results.sh "$c/build/grade/results.json" >> "$log" 2>&1 || bad=1
   if [ -s "$c/grading/rubrics/autograder-only.txt" ]; then
-    grep -q 'graded by the autograder only' "$OUT/$m/self-grade.log" || bad=1
-    jq -r .output "$c/build/grade/results.json" | grep -q 'graded by the autograder only' || bad=1
+    grep -qi 'graded by the autograder only' "$OUT/$m/self-grade.log" || bad=1
+    jq -r .output "$c/build/grade/results.json" | grep -qi 'graded by the autograder only' || bad=1
   fi
   grep -q 'milestone not available' "$OUT/$m/self-grade.log" && bad=1
   verdict "$m self-grade" $bad "(make grade in the copy: $s, exit $rc, results.json valid, autograder-only items listed)"
