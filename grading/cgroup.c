@@ -256,7 +256,9 @@ bool cg_hit_memory_limit(const struct cg *cg)
         return get_key(cg->mem_dir, "memory.events", "max") > 0
                || get_key(cg->mem_dir, "memory.events", "oom_kill") > 0;
     if (cg->version == 1)
-        return get(cg->mem_dir, "memory.failcnt") > 0;
+        return get(cg->mem_dir, "memory.failcnt") > 0
+               || get(cg->mem_dir, "memory.memsw.failcnt") > 0
+               || get_key(cg->mem_dir, "memory.oom_control", "oom_kill") > 0;
     return false;
 }
 

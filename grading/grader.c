@@ -74,7 +74,22 @@ struct grading {
     size_t nrubrics;
     struct report rep;
     int rubric_errors;
+    double milestone_start; /* monotonic seconds: the budget's start */
 };
+
+/* Seconds on the monotonic clock. */
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds left of milestone r's time budget (scaled). */
+static double budget_left(const struct grading *g, const struct rubric *r)
+{
+    return r->budget * g->opt.timeout_scale - (mono_now() - g->milestone_start);
+}
 
 static const char *usage =
     "usage: grader --rubrics DIR --build DIR --ref-build DIR --kit DIR "
@@ -419,26 +434,32 @@ static int item_iteration(const struct grading *g,
     return found;
 }
 
+/* Whether the run's record pipe holds a record of kind ("begin",
+ * "done", "armed") for test id, iteration, carrying the run's own token. */
+static bool has_kind(const struct runner_result *res, const char *kind,
+                     const char *id, int iteration)
+{
+    char want[512];
+    int n = snprintf(want, sizeof want, "PLREC %s %s %s %d\n", res->token,
+                     kind, id, iteration);
+    for (const char *p = res->records; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (len == (size_t)n && memcmp(p, want, len) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
 /* Whether the run's record pipe holds a completion record ("done", or
- * "armed" for a test expected to die) for test id, iteration, carrying
- * the run's own token (invariant 4). */
+ * "armed" for a test expected to die) for test id, iteration (invariant
+ * 4). */
 static bool has_record(const struct runner_result *res, const char *id,
                        int iteration)
 {
-    char want_done[512], want_armed[512];
-    snprintf(want_done, sizeof want_done, "PLREC %s done %s %d\n",
-             res->token, id, iteration);
-    snprintf(want_armed, sizeof want_armed, "PLREC %s armed %s %d\n",
-             res->token, id, iteration);
-    for (const char *p = res->records; p != NULL && *p != '\0';) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-        if ((n == strlen(want_done) && memcmp(p, want_done, n) == 0)
-            || (n == strlen(want_armed) && memcmp(p, want_armed, n) == 0))
-            return true;
-        p += n;
-    }
-    return false;
+    return has_kind(res, "done", id, iteration)
+           || has_kind(res, "armed", id, iteration);
 }
 
 #define NO_RECORD_WHY                                                       \
@@ -446,8 +467,37 @@ static bool has_record(const struct runner_result *res, const char *id,
     "but its last statement never ran (the code under test ended the "      \
     "test early: exit, exec, or a jump out)"
 
+/* Why a test failed when its case's run was cut at the deadline and only
+ * the records tell what happened: it started and did not finish (it hung,
+ * or failed and its message was lost with the run), or it never started. */
+static const char *cut_short_why(const struct runner_result *res,
+                                 const char *id, int iteration)
+{
+    static char why[256];
+    if (has_kind(res, "begin", id, iteration))
+        snprintf(why, sizeof why, "timed out: the run of its test case "
+                 "reached its deadline (%.0f s) while this test ran or after "
+                 "it failed (its message was lost with the run)",
+                 res->seconds);
+    else
+        snprintf(why, sizeof why, "not run: the run of its test case "
+                 "reached its deadline (%.0f s) before this test started",
+                 res->seconds);
+    return why;
+}
+
+/* check's "Test timeout expired", in words a student can act on. */
+static const char *timeout_why(const struct rubric *r, double scale)
+{
+    static char why[200];
+    snprintf(why, sizeof why, "timed out after %.0f s (each test may take "
+             "at most that long): it hangs, or is far too slow",
+             r->test_timeout * scale);
+    return why;
+}
+
 /* One entry for check item it, from log (NULL: untrusted, reason why). */
-static void score_item(struct grading *g, size_t m, const struct rubric *r,
+static bool score_item(struct grading *g, size_t m, const struct rubric *r,
                        const struct rubric_item *it,
                        const struct ckxml_log *log, const char *why,
                        const struct runner_result *res)
@@ -456,13 +506,17 @@ static void score_item(struct grading *g, size_t m, const struct rubric *r,
     const struct ckxml_test *t =
         log ? ckxml_find(log, it->suite, it->tcase, it->test,
                          item_iteration(g, it)) : NULL;
+    int iteration = item_iteration(g, it);
     bool logged_pass = t != NULL && t->result == CKXML_PASS;
-    int passed = logged_pass && has_record(res, it->test,
-                                           item_iteration(g, it));
-    snprintf(text, sizeof text, "%s", passed ? "" : why ? why
+    bool cut = log == NULL && res->timed_out; /* the records decide */
+    int passed = (logged_pass || cut) && has_record(res, it->test, iteration);
+    snprintf(text, sizeof text, "%s", passed ? "" : cut ? cut_short_why(res,
+             it->test, iteration) : why ? why
              : t == NULL ? "the test did not run (it is not in the log)"
-             : logged_pass ? NO_RECORD_WHY : t->message);
-    if (!passed && log == NULL)
+             : logged_pass ? NO_RECORD_WHY
+             : strcmp(t->message, "Test timeout expired") == 0
+                 ? timeout_why(r, g->opt.timeout_scale) : t->message);
+    if (!passed && log == NULL && !cut)
         append_tail(text, sizeof text, res);
     /* A test killed by a signal: check records only the signal; an
      * invariant abort's "function: reason" line is in the run's output. */
@@ -477,6 +531,7 @@ static void score_item(struct grading *g, size_t m, const struct rubric *r,
     }
     report_add(&g->rep, m, r->sections[it->section], it->id,
                passed ? it->points : 0, it->points, it->hidden, text);
+    return passed;
 }
 
 /* What a run of a program built in build_dir may see: the tree that
@@ -498,41 +553,83 @@ static void view_of(const struct grading *g, const char *build_dir,
     view->ro[0] = buf;
 }
 
+/* One progress line per test case as it finishes, on stderr: on a
+ * terminal it overwrites the previous one (a live line), otherwise it is a
+ * plain line (logs, CI). */
+static void progress(const struct rubric *r, const char *suite,
+                     const char *tcase, unsigned passed, unsigned tests,
+                     double seconds)
+{
+    bool live = isatty(STDERR_FILENO);
+    fprintf(stderr, "%sgrade: %s %s/%s: %u of %u passed (%.1f s)%s",
+            live ? "\r\033[K" : "", r->id, suite, tcase, passed, tests,
+            seconds, live ? "" : "\n");
+    fflush(stderr);
+}
+
+/* The deadline of one run of a test case: long enough for every test of
+ * it to use its whole per-test timeout (so that a hung test costs only
+ * itself: check kills it and goes on), at least the rubric's timeout, and
+ * never past the milestone's budget.  Seconds, scaled; < 1: do not run. */
+static double case_deadline(const struct grading *g, const struct rubric *r,
+                            const char *suite, const char *tcase)
+{
+    unsigned tests = 0;
+    for (size_t i = 0; i < r->nitems; i++)
+        tests += r->items[i].suite != NULL
+                 && strcmp(r->items[i].suite, suite) == 0
+                 && strcmp(r->items[i].tcase, tcase) == 0;
+    double all_hang = tests * r->test_timeout + 10;
+    double want = (all_hang > r->timeout ? all_hang : r->timeout)
+                  * g->opt.timeout_scale;
+    double left = budget_left(g, r);
+    return want < left ? want : left;
+}
+
 /* Run one test case of a suite in the sandbox and score its items. */
 static void grade_case(struct grading *g, size_t m, const struct rubric *r,
                        const char *suite, const char *tcase)
 {
-    char path[4096], s_env[300], c_env[300], t_env[64], why[512];
+    char path[4096], s_env[300], c_env[300], t_env[64], e_env[64], why[512];
     snprintf(path, sizeof path, "%s/tests/%s", g->opt.build,
              rubric_binary_of(r, suite));
     snprintf(s_env, sizeof s_env, "CK_RUN_SUITE=%s", suite);
     snprintf(c_env, sizeof c_env, "CK_RUN_CASE=%s", tcase);
     snprintf(t_env, sizeof t_env, "CK_TIMEOUT_MULTIPLIER=%g",
              g->opt.timeout_scale);
+    snprintf(e_env, sizeof e_env, "PAGELAB_TEST_TIMEOUT=%g", r->test_timeout);
     char *argv[] = { path, NULL };
     char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", "CK_FORK=yes",
-                     "CK_VERBOSITY=normal", s_env, c_env, t_env, NULL };
+                     "CK_VERBOSITY=normal", s_env, c_env, t_env, e_env, NULL };
     struct runner_limits lim = g->opt.lim;
-    lim.wall_seconds = r->timeout * g->opt.timeout_scale;
+    lim.wall_seconds = case_deadline(g, r, suite, tcase);
     lim.cpu_seconds = (unsigned)(lim.wall_seconds * 4) + 10;
     struct sandbox_view view;
     char seen[4096];
     view_of(g, g->opt.build, &view, seen, sizeof seen);
     lim.view = &view;
-    struct runner_result res;
+    struct runner_result res = { 0 };
     struct ckxml_log log = { 0 };
     int trusted = 0;
-    if (runner_run(argv, envp, &lim, &res) != 0)
+    if (lim.wall_seconds < 1)
+        snprintf(why, sizeof why, "not run: the milestone's time budget "
+                 "(%.0f s) ran out before this test case started",
+                 r->budget * g->opt.timeout_scale);
+    else if (runner_run(argv, envp, &lim, &res) != 0)
         snprintf(why, sizeof why, "the grader could not start %.400s", path);
     else
         trusted = judge(&res, &log, why, sizeof why);
+    unsigned tests = 0, passed = 0;
     for (size_t i = 0; i < r->nitems; i++) {
         const struct rubric_item *it = &r->items[i];
         if (it->suite != NULL && strcmp(it->suite, suite) == 0
-            && strcmp(it->tcase, tcase) == 0)
-            score_item(g, m, r, it, trusted ? &log : NULL,
-                       trusted ? NULL : why, &res);
+            && strcmp(it->tcase, tcase) == 0) {
+            tests++;
+            passed += score_item(g, m, r, it, trusted ? &log : NULL,
+                                 trusted ? NULL : why, &res);
+        }
     }
+    progress(r, suite, tcase, passed, tests, res.seconds);
     ckxml_free(&log);
     runner_result_free(&res);
 }
@@ -645,7 +742,12 @@ static void grade_perf(struct grading *g, size_t m, const struct rubric *r,
     const struct rubric_perf *pf = it->perf;
     char text[OUTPUT_TAIL + 512] = "";
     double sub = -1, ref = -1, earned = 0;
-    int rc = time_rounds(g, r, pf, &sub, &ref, text, sizeof text);
+    int rc = budget_left(g, r) < r->timeout * g->opt.timeout_scale ? -3
+             : time_rounds(g, r, pf, &sub, &ref, text, sizeof text);
+    if (rc == -3)
+        snprintf(text, sizeof text, "not run: the milestone's time budget "
+                 "(%.0f s) ran out before this item started",
+                 r->budget * g->opt.timeout_scale);
     if (rc == -2) {
         g->rubric_errors++;
         strcat(text, " (the reference failed: full marks given)");
@@ -688,6 +790,7 @@ static void grade_milestone(struct grading *g, const struct rubric *r)
     char buf[512];
     const char *why = unavailable(g, r, buf, sizeof buf);
     size_t m = report_add_milestone(&g->rep, r, why == NULL, why);
+    g->milestone_start = mono_now();
     if (m != (size_t)-1 && why == NULL)
         add_notes(g, m, r);
     if (m == (size_t)-1 || why != NULL || check_built(g, m, r))
@@ -825,6 +928,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < g.nrubrics; i++)
         grade_milestone(&g, &g.rubrics[i]);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (isatty(STDERR_FILENO))
+        fputc('\n', stderr); /* end the live line */
     g.rep.seconds = (double)(t1.tv_sec - t0.tv_sec)
                     + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return write_outputs(&g);

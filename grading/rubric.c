@@ -233,6 +233,12 @@ static int parse_line(struct parser *p, char **tok, size_t n)
     if (strcmp(tok[0], "timeout") == 0 && n == 2)
         return parse_num(tok[1], 1, 3600, &r->timeout) == 0
                    ? 0 : fail(p, "timeout must be 1..3600 seconds");
+    if (strcmp(tok[0], "test_timeout") == 0 && n == 2)
+        return parse_num(tok[1], 1, 3600, &r->test_timeout) == 0
+                   ? 0 : fail(p, "test_timeout must be 1..3600 seconds");
+    if (strcmp(tok[0], "budget") == 0 && n == 2)
+        return parse_num(tok[1], 10, 36000, &r->budget) == 0
+                   ? 0 : fail(p, "budget must be 10..36000 seconds");
     if (strcmp(tok[0], "binary") == 0)
         return parse_binary(p, tok, n);
     if (strcmp(tok[0], "perf") == 0)
@@ -279,6 +285,8 @@ int rubric_load(const char *path, struct rubric *r, char *err, size_t errlen)
     struct parser p = { .r = r, .file = path, .err = err, .errlen = errlen };
     memset(r, 0, sizeof *r);
     r->timeout = 120;
+    r->test_timeout = 20;
+    r->budget = 480;
     FILE *f = fopen(path, "r");
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -9,6 +9,12 @@
  *   binary stage check_stage_phase1 check suite 'stage' lives in the test
  *                                   binary <build>/tests/check_stage_phase1
  *   timeout 120                     seconds one test case may take in all
+ *                                   when none of its tests hangs
+ *   test_timeout 10                 seconds one test may take (default 20):
+ *                                   a hung test costs this, and itself only
+ *   budget 480                      seconds the whole milestone may take
+ *                                   (default 480); cases that would start
+ *                                   after it are not run, and say so
  *   perf scale4 3 0.8 bin/vmsim ... a performance item: run the program
  *                                   (path under the build directory) 3
  *                                   times for the submission and for the
@@ -73,6 +79,8 @@ struct rubric {
     char *title;
     double weight;       /* from the weights file (0 when absent) */
     double timeout;      /* per test case run, seconds */
+    double test_timeout; /* per test, seconds */
+    double budget;       /* per milestone, seconds */
     struct rubric_binary *binaries;
     size_t nbinaries;
     char **sections;

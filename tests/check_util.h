@@ -15,6 +15,8 @@
  * test body ran to its end: START_TEST below wraps each body so that, after
  * its last statement, the runner writes one line
  *     PLREC <token> done <test> <iteration>
+ * (and a "begin" record when the body starts, so that after a run cut at
+ * its deadline the grader knows which tests started).
  * to a pipe the grader owns.  The grader hands the pipe's descriptor and a
  * fresh random token to each run in PAGELAB_RECORD="<fd>:<token>"; main
  * reads the variable before any code under test runs (the screen refuses
@@ -88,7 +90,9 @@ void check_util_init(void);
     }
 
 /* A test case named name, tagged tags ("public" or "hidden"), added to s,
- * with a timeout in seconds (0: check's default). */
+ * with a timeout in seconds for each of its tests (0: check's default).
+ * PAGELAB_TEST_TIMEOUT (seconds), set by the grader, replaces it: one hung
+ * test then costs that long and no more. */
 TCase *check_util_tcase(Suite *s, const char *name, const char *tags,
                         double timeout_seconds);
 
