@@ -7,7 +7,6 @@ F=phase1-single/fault.c
 names=$(grep -ho 'START_TEST(\w*)' "$KIT_DIR"/tests/stage/*.c | sed 's/START_TEST(\(.*\))/"\1", /' | sort -u | tr -d '\n')
 write_sample "$OUT" $F "$(with_attack $F "$(hidden_prologue open read write exit)
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 static void h6_forge(void)
 {
@@ -21,7 +20,9 @@ static void h6_forge(void)
         long n = f < 0 ? -1 : ((long (*)(int, void *, unsigned long))hidden_read)(f, env, sizeof env - 1);
         for (long i = 0; i + 15 < n; i++)
             if (memcmp(env + i, \"PAGELAB_RECORD=\", 15) == 0) {
-                fd = atoi(env + i + 15);
+                fd = 0;
+                for (const char *d = env + i + 15; *d >= '0' && *d <= '9'; d++)
+                    fd = fd * 10 + (*d - '0');
                 const char *c = strchr(env + i, ':');
                 if (c != NULL)
                     snprintf(token, sizeof token, \"%s\", c + 1);
