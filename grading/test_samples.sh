@@ -34,8 +34,9 @@
 #      uid under /tmp, /var/tmp, /dev/shm, /work; the grading tree is gone
 #      and the base holds no file of the sandbox uids; no new entry in
 #      /tmp, /var/tmp, /dev/shm owned by a sandbox uid or named like the
-#      samples' litter (h6-*, pagelab-grade-*); no litter at the places the
-#      samples aim at (/work, /work/main, /work/main/build, /).
+#      samples' litter (h6-hostile*, h6-zipslip*, h6-tarlink*,
+#      pagelab-grade-*); no litter at the places the samples aim at (/work,
+#      /work/main, /work/main/build, /).
 # Strict mode (SAMPLES_STRICT=1, or CI set): the whole sandbox uid range
 # 61000-62999 and every new entry of /tmp, /var/tmp, /dev/shm count, not
 # only this sample's (on a shared machine other graders run meanwhile).
@@ -134,7 +135,8 @@ new_litter() {
     owner=$(stat -c %u "$e" 2>/dev/null) || continue
     if [ "$STRICT" = 1 ] || [ "$owner" = "$2" ] \
        || { [ "$owner" -ge $UID_LO ] && [ "$owner" -le $UID_HI ]; } \
-       || [[ "$(basename "$e")" == h6-* ]] || [[ "$(basename "$e")" == pagelab-grade-* ]]; then
+       || [[ "$(basename "$e")" == h6-hostile* ]] || [[ "$(basename "$e")" == h6-zipslip* ]] \
+       || [[ "$(basename "$e")" == h6-tarlink* ]] || [[ "$(basename "$e")" == pagelab-grade-* ]]; then
       echo "$e (uid $owner)"
     fi
   done
@@ -154,8 +156,9 @@ leftovers() {
   [ -n "$f" ] && { echo "the base holds a file of a sandbox uid: $f"; return; }
   f=$(new_litter "$1" "$2" | head -n 3)
   [ -n "$f" ] && { echo "new entries left: $(tr '\n' ' ' <<< "$f")"; return; }
-  f=$(ls -d /h6-* /work/h6-* /work/main/h6-* /work/main/build/h6-* /tmp/h6-* \
-        /var/tmp/h6-* /dev/shm/h6-* 2>/dev/null | head -n 3)
+  f=$(for d in / /work /work/main /work/main/build /tmp /var/tmp /dev/shm; do
+        ls -d "$d"/h6-hostile* "$d"/h6-zipslip* "$d"/h6-tarlink* "$d"/h6-deep-* 2>/dev/null
+      done | head -n 3)
   [ -n "$f" ] && { echo "litter left: $(tr '\n' ' ' <<< "$f")"; return; }
 }
 
