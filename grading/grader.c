@@ -486,6 +486,53 @@ static const char *cut_short_why(const struct runner_result *res,
     return why;
 }
 
+/* The errno values the kit's functions return, negated, and what they
+ * mean to a student reading a failed assertion. */
+static const struct {
+    int value;
+    const char *name, *meaning;
+} errno_names[] = {
+    { ENOSYS, "ENOSYS", "not implemented yet" },
+    { ENOSPC, "ENOSPC", "no space left in the page file or swap" },
+    { EFAULT, "EFAULT", "bad address" },
+    { EIO, "EIO", "I/O error" },
+    { ENOMEM, "ENOMEM", "out of memory" },
+    { EINVAL, "EINVAL", "invalid argument" },
+    { EAGAIN, "EAGAIN", "try again" },
+    { EBUSY, "EBUSY", "busy" },
+};
+
+/* Name each errno value that appears negated in the first line of text
+ * ("== -38"), in brackets at the end of that line: "[-38 is -ENOSYS: not
+ * implemented yet]".  The scorecard shows first lines. */
+static void explain_errnos(char *text, size_t len)
+{
+    char note[256] = "";
+    size_t first = strcspn(text, "\n"), used = 0;
+    for (size_t k = 0; k < sizeof errno_names / sizeof errno_names[0]; k++) {
+        char want[16];
+        int w = snprintf(want, sizeof want, "-%d", errno_names[k].value);
+        bool found = false;
+        for (const char *p = strstr(text, want); p != NULL
+             && p < text + first && !found; p = strstr(p + 1, want))
+            found = (p == text || strchr(" (=,[", p[-1]) != NULL)
+                    && !(p[w] >= '0' && p[w] <= '9') && p[w] != '.';
+        if (found)
+            used += (size_t)snprintf(note + used, sizeof note - used,
+                                     "%s%s is -%s: %s", used ? "; " : "  [",
+                                     want, errno_names[k].name,
+                                     errno_names[k].meaning);
+        if (used >= sizeof note - 2)
+            return;
+    }
+    if (used == 0 || strlen(text) + used + 2 >= len)
+        return;
+    strcat(note, "]");
+    used++;
+    memmove(text + first + used, text + first, strlen(text + first) + 1);
+    memcpy(text + first, note, used);
+}
+
 /* check's "Test timeout expired", in words a student can act on. */
 static const char *timeout_why(const struct rubric *r, double scale)
 {
@@ -516,6 +563,8 @@ static bool score_item(struct grading *g, size_t m, const struct rubric *r,
              : logged_pass ? NO_RECORD_WHY
              : strcmp(t->message, "Test timeout expired") == 0
                  ? timeout_why(r, g->opt.timeout_scale) : t->message);
+    if (!passed)
+        explain_errnos(text, sizeof text);
     if (!passed && log == NULL && !cut)
         append_tail(text, sizeof text, res);
     /* A test killed by a signal: check records only the signal; an

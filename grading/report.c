@@ -247,18 +247,53 @@ static void print_sections(const struct report *rep, size_t m, bool staff,
     }
 }
 
-/* The lost entries of milestone m in a view, each with its reason. */
+/* Whether two reasons read the same on their first line. */
+static bool same_reason(const char *a, const char *b)
+{
+    size_t na = strcspn(a, "\n"), nb = strcspn(b, "\n");
+    return na == nb && memcmp(a, b, na) == 0;
+}
+
+/* Whether entry e is a lost item of milestone m in the view. */
+static bool lost_in_view(const struct report_entry *e, size_t m, bool staff)
+{
+    return in_view(e, m, NULL, staff) && !e->passed && e->possible != 0;
+}
+
+/* The lost entries of milestone m in a view, each with its reason; three
+ * or more that fail the same way are folded into one entry that names the
+ * first ("28 tests fail the same way, first ..."). */
 static void print_lost(const struct report *rep, size_t m, bool staff,
                        FILE *out)
 {
+    bool *done = calloc(rep->nentries ? rep->nentries : 1, sizeof *done);
     for (size_t i = 0; i < rep->nentries; i++) {
         const struct report_entry *e = &rep->entries[i];
-        if (!in_view(e, m, NULL, staff) || e->passed || e->possible == 0)
+        if (!lost_in_view(e, m, staff) || (done != NULL && done[i]))
             continue;
-        fprintf(out, "    lost %5.2f  %s%s\n", e->possible - e->earned,
-                e->name, e->hidden ? " (hidden)" : "");
+        size_t same = 1;
+        double worth = e->possible - e->earned;
+        for (size_t j = i + 1; done != NULL && j < rep->nentries; j++)
+            if (lost_in_view(&rep->entries[j], m, staff)
+                && same_reason(rep->entries[j].output, e->output))
+                same++;
+        if (same >= 3) {
+            for (size_t j = i + 1; j < rep->nentries; j++)
+                if (lost_in_view(&rep->entries[j], m, staff)
+                    && same_reason(rep->entries[j].output, e->output)) {
+                    done[j] = true;
+                    worth += rep->entries[j].possible - rep->entries[j].earned;
+                }
+            fprintf(out, "    lost %5.2f  %zu tests fail the same way, first "
+                    "%s%s:\n", worth, same, e->name,
+                    e->hidden ? " (hidden)" : "");
+        } else {
+            fprintf(out, "    lost %5.2f  %s%s\n", worth, e->name,
+                    e->hidden ? " (hidden)" : "");
+        }
         print_reason(out, e->output);
     }
+    free(done);
 }
 
 /* The student's view: how many hidden items there are and their worth. */
