@@ -54,6 +54,7 @@
 #define SANDBOX_GID 65534 /* nogroup */
 #define XML_FD 3
 #define RECORD_FD 4
+#define TOKEN_FD 5 /* the token, readable once, never in the environment */
 #define NPIPES 3 /* output, XML log, records */
 
 /* The unprivileged uid this grader's runs use when it is root: one of a
@@ -197,12 +198,27 @@ static void set_limit(int resource, rlim_t value)
 /* What the child of one run needs besides argv and envp. */
 struct launch {
     const struct runner_limits *lim;
+    const char *token;     /* the run's record token */
     const struct cg *cg;
     const char *scratch;   /* cwd when not sandboxed */
     char **bwrap_argv;     /* NULL: not sandboxed */
     int fds[NPIPES];       /* write ends: output, XML, records */
     rlim_t nproc;
 };
+
+/* Child side: put the token on TOKEN_FD, the read end of a pipe that
+ * holds it (the test runner reads it once, before any code under test, and
+ * closes it; a token in the environment would stay readable in
+ * /proc/<pid>/environ of bwrap's first process).  0 or -1. */
+static int give_token(const char *token)
+{
+    int p[2];
+    size_t n = strlen(token);
+    if (pipe(p) != 0 || write(p[1], token, n) != (ssize_t)n
+        || close(p[1]) != 0)
+        return -1;
+    return p[0] == TOKEN_FD ? 0 : dup2(p[0], TOKEN_FD) < 0 ? -1 : close(p[0]);
+}
 
 /* Child side, after fork: wire descriptors, limits, identity; exec.
  * Never returns. */
@@ -214,9 +230,10 @@ static void child_exec(char *const argv[], char *const envp[],
     int devnull = open("/dev/null", O_RDONLY);
     if (cg_enter(l->cg) != 0 || devnull < 0 || dup2(devnull, 0) < 0
         || dup2(l->fds[0], 1) < 0 || dup2(l->fds[0], 2) < 0
-        || dup2(l->fds[1], XML_FD) < 0 || dup2(l->fds[2], RECORD_FD) < 0)
+        || dup2(l->fds[1], XML_FD) < 0 || dup2(l->fds[2], RECORD_FD) < 0
+        || give_token(l->token) != 0)
         _exit(126);
-    for (int fd = RECORD_FD + 1; fd < 4096; fd++)
+    for (int fd = TOKEN_FD + 1; fd < 4096; fd++)
         close(fd);
     set_limit(RLIMIT_CPU, lim->cpu_seconds);
     if (lim->mem_mb > 0)
@@ -386,10 +403,11 @@ static int make_token(char out[RUNNER_TOKEN_LEN + 1])
 }
 
 /* Build envp plus the sandbox's own variables: the XML log channel, the
- * record channel, HOME and TMPDIR.  Returns a malloc'd array whose last
+ * record channel (its descriptor, and the descriptor the token is read
+ * from), HOME and TMPDIR.  Returns a malloc'd array whose last
  * four strings are malloc'd too (free_env). */
 static char **sandbox_env(char *const envp[], const char *home,
-                          const char *tmp, const char *token)
+                          const char *tmp)
 {
     size_t n = 0;
     while (envp[n] != NULL)
@@ -399,8 +417,8 @@ static char **sandbox_env(char *const envp[], const char *home,
         return NULL;
     memcpy(env, envp, n * sizeof *env);
     if (asprintf(&env[n], "CK_XML_LOG_FILE_NAME=/dev/fd/%d", XML_FD) < 0
-        || asprintf(&env[n + 1], "PAGELAB_RECORD=%d:%s", RECORD_FD,
-                    token) < 0
+        || asprintf(&env[n + 1], "PAGELAB_RECORD=%d:@%d", RECORD_FD,
+                    TOKEN_FD) < 0
         || asprintf(&env[n + 2], "HOME=%s", home) < 0
         || asprintf(&env[n + 3], "TMPDIR=%s", tmp) < 0) {
         free(env);
@@ -470,19 +488,19 @@ static int supervise(char *const argv[], char **env, struct launch *l,
 /* The environment and launch details of one run: sandboxed through bwrap
  * (then l->bwrap_argv is set) or in a scratch directory.  0 or -errno. */
 static int prepare(char *const argv[], char *const envp[], struct launch *l,
-                   char *scratch, size_t len, char ***env, const char *token)
+                   char *scratch, size_t len, char ***env)
 {
     static const struct sandbox_view no_binds = { .tmp_mb = 0 };
     scratch[0] = '\0';
     if (sandbox_available(geteuid() == 0 ? sandbox_uid() : 0, SANDBOX_GID)) {
         l->bwrap_argv = sandbox_argv(l->lim->view ? l->lim->view : &no_binds,
                                      argv);
-        *env = sandbox_env(envp, SANDBOX_WORKDIR, "/tmp", token);
+        *env = sandbox_env(envp, SANDBOX_WORKDIR, "/tmp");
     } else {
         int err = make_scratch(scratch, len);
         if (err != 0)
             return err;
-        *env = sandbox_env(envp, scratch, scratch, token);
+        *env = sandbox_env(envp, scratch, scratch);
     }
     l->scratch = scratch;
     return *env == NULL ? -ENOMEM : 0;
@@ -498,9 +516,9 @@ int runner_run(char *const argv[], char *const envp[],
     struct launch l = { .lim = lim, .cg = &cg };
     memset(res, 0, sizeof *res);
     int err = make_token(res->token);
+    l.token = res->token;
     if (err == 0)
-        err = prepare(argv, envp, &l, scratch, sizeof scratch, &env,
-                      res->token);
+        err = prepare(argv, envp, &l, scratch, sizeof scratch, &env);
     if (err != 0) {
         if (scratch[0] != '\0')
             remove_tree(scratch);

@@ -7,9 +7,11 @@
  * It also writes the completion records of check_util.h.
  *
  * Invariants:
- *   1. The record channel is taken from the environment before the suite
- *      is built, and the variable is wiped (also from the initial stack
- *      that /proc/self/environ shows), so code under test cannot read it.
+ *   1. The record channel is taken before the suite is built: its
+ *      descriptor from the environment (the variable is then wiped, also
+ *      from the initial stack /proc/self/environ shows) and the token from
+ *      a pipe read once and closed, so the token is in no environment and
+ *      no file: only in this process's memory.
  *   2. A record is one write() of less than PIPE_BUF bytes: records of
  *      concurrent test children never interleave.
  *   3. The record descriptor is close-on-exec: a program a test starts
@@ -34,8 +36,21 @@ static char record_token[RECORD_TOKEN_MAX + 1];
 static const char *current_test;
 static int current_iteration;
 
-/* Take PAGELAB_RECORD="<fd>:<token>" from the environment and wipe it
- * (invariant 1).  A malformed value leaves the channel off. */
+/* Read the token from descriptor fd (PAGELAB_RECORD="<fd>:@<token-fd>":
+ * the grader's pipe, read once and closed) into record_token.  0 or -1. */
+static int read_token(int fd)
+{
+    ssize_t n = read(fd, record_token, RECORD_TOKEN_MAX);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    record_token[n] = '\0';
+    record_token[strcspn(record_token, " \n")] = '\0';
+    return record_token[0] != '\0' ? 0 : -1;
+}
+
+/* Take PAGELAB_RECORD from the environment and wipe it (invariant 1);
+ * read the token.  A malformed value leaves the channel off. */
 static void take_record_channel(void)
 {
     extern char **environ;
@@ -43,10 +58,10 @@ static void take_record_channel(void)
         if (strncmp(*e, RECORD_VAR "=", sizeof RECORD_VAR) != 0)
             continue;
         char *value = *e + sizeof RECORD_VAR, *colon = strchr(value, ':');
-        if (colon != NULL && strlen(colon + 1) <= RECORD_TOKEN_MAX) {
+        if (colon != NULL && colon[1] == '@') {
             record_fd = atoi(value);
-            strcpy(record_token, colon + 1);
-            if (fcntl(record_fd, F_SETFD, FD_CLOEXEC) != 0)
+            if (read_token(atoi(colon + 2)) != 0
+                || fcntl(record_fd, F_SETFD, FD_CLOEXEC) != 0)
                 record_fd = -1;
         }
         memset(*e, 0, strlen(*e));

@@ -15,12 +15,13 @@
  * test body ran to its end: START_TEST below wraps each body so that, after
  * its last statement, the runner writes one line
  *     PLREC <token> done <test> <iteration>
- * (and a "begin" record when the body starts, so that after a run cut at
- * its deadline the grader knows which tests started).
- * to a pipe the grader owns.  The grader hands the pipe's descriptor and a
- * fresh random token to each run in PAGELAB_RECORD="<fd>:<token>"; main
- * reads the variable before any code under test runs (the screen refuses
- * constructors) and wipes it from the environment.  Without the variable
+ * to a pipe the grader owns (and a "begin" record when the body starts, so
+ * that after a run cut at its deadline the grader knows which tests
+ * started).  The grader hands each run the record pipe's descriptor and a
+ * second pipe holding a fresh random token, in PAGELAB_RECORD="<fd>:@<fd>";
+ * main reads the token once, before any code under test runs (the screen
+ * refuses constructors), closes that pipe and wipes the variable: the
+ * token is in no environment and no file.  Without the variable
  * (make test, a student's own run) no record is written.  A record names
  * no test case: the grader runs one case at a time (CK_RUN_CASE).
  */

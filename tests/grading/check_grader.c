@@ -334,17 +334,10 @@ START_TEST(test_cut_short_tests_fail_without_completion_record)
                "5 fixture/cutshort/test_dies_after_armed public\n", 0);
     world_grade(&w, FIXTURE_BUILD, "");
     ck_assert_msg(w.status == 1, "grader exited %d:\n%s", w.status, w.out);
-    const char *names[] = { "test_exits_zero_midway",
-                            "test_underscore_exits_zero_midway",
-                            "test_execs_true_midway", "test_forges_a_record",
-                            "test_dies_before_armed" };
-    for (size_t i = 0; i < 5; i++) {
-        char lost[160];
-        snprintf(lost, sizeof lost, "lost  5.00  fixture/cutshort/%s\n",
-                 names[i]);
-        ck_assert_msg(strstr(w.out, lost) != NULL, "%s did not fail",
-                      names[i]);
-    }
+    /* the five cut-short tests fail the same way: one folded entry */
+    ck_assert_msg(strstr(w.out, "lost 25.00  5 tests fail the same way, "
+                                "first fixture/cutshort/test_exits_zero_midway")
+                      != NULL, "the five cut-short tests did not all fail");
     ck_assert_msg(strstr(w.out, "did not run to its end") != NULL,
                   "no explanation");
     /* honest items: 2 of 3 core passes, hidden passes; cutshort: 1 of 6 */
