@@ -70,6 +70,7 @@ refuse() {
   printf '%s:%s: refused: %s (%s)\n' "$1" "$2" "$3" "$4"
   refused=1
 }
+declare -A REFUSED_PATHS   # paths already refused (headers mode)
 
 # emit: read 'LINE<TAB>CONSTRUCT<TAB>WHY' records on stdin, refuse each
 # for file $1 (records from the awk passes below).
@@ -123,17 +124,55 @@ screen_headers() {
   local file=$1 status
   [ -f "$RTREE/$file" ] || { refuse "$file" 1 "missing file" "it is not in the grading tree"; return; }
   emit_at < <(
-    (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -E "$file" 2>"$TMP/cpp.err") |
+    (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -E -H "$file" 2>"$TMP/cpp.err") |
       awk -v tree="$RTREE" -v stage="$STAGE" -v main="$file" \
           -v sysdirs="$(IFS=:; echo "${SYSDIRS[*]}")" -f "$HERE/screen/headers.awk"
     echo "STATUS ${PIPESTATUS[0]}")
   status=$LAST_STATUS
+  opened_check "$file"
   if [ "$status" -ge 124 ] && [ "$status" -ne 126 ] && [ "$status" -ne 127 ]; then
     refuse "$file" 1 "preprocessing ran out of time" "it did not finish in ${CPP_SECONDS} s"
   elif [ "$status" -ne 0 ] &&
        grep -qiE 'memory exhausted|out of memory|cannot allocate' "$TMP/cpp.err"; then
     refuse "$file" 1 "preprocessing ran out of memory" "it needed more than $((CPP_KIB / 1024)) MiB"
   fi
+}
+
+# header_allowed PATH: whether PATH (absolute, resolved) is one of the kit's
+# public headers or under a system include directory (as headers.awk).
+header_allowed() {
+  local p=$1 d rest
+  case $p in
+    "$RTREE"/common/*) rest=${p#"$RTREE"/common/}
+                       [[ $rest != */* && $rest == *.h ]]; return ;;
+    "$RTREE/$STAGE"/*) [[ $p == *.h ]]; return ;;
+  esac
+  for d in "${SYSDIRS[@]}"; do [[ $p == "$d"/* ]] && return 0; done
+  return 1
+}
+
+# opened_check FILE: the authoritative list of what the preprocessor
+# opened is its -H report (cpp.err: one '.'-indented path per file); a
+# '#line' directive can rename the current file in the linemarkers
+# headers.awk reads, never in -H.  Every opened file not already refused
+# there must be allowed.
+opened_check() {
+  local file=$1 l p depth skip=0
+  while IFS= read -r l; do
+    [[ $l =~ ^(\.+)\ (.*)$ ]] || continue
+    depth=${#BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
+    # what a refused file includes in turn is not the submission's doing
+    if [ $skip -gt 0 ] && [ "$depth" -gt $skip ]; then continue; fi
+    skip=0
+    [[ $p == /* ]] || p=$RTREE/$p
+    p=$(realpath -m "$p")
+    header_allowed "$p" && continue
+    skip=$depth
+    [ -n "${REFUSED_PATHS[$p]:-}" ] && continue
+    REFUSED_PATHS[$p]=1
+    refuse "$file" 1 "#include of ${p#"$RTREE"/}" \
+      "only the kit's headers and the system's may be included (found in the preprocessor's own list of opened files; the line markers that would place it were hidden)"
+  done < "$TMP/cpp.err"
 }
 
 # emit_at: read 'FILE<TAB>LINE<TAB>CONSTRUCT<TAB>WHY' records and a last
@@ -143,6 +182,12 @@ emit_at() {
   LAST_STATUS=0
   while IFS=$'\t' read -r f line construct why; do
     case $f in "STATUS "*) LAST_STATUS=${f#STATUS }; continue ;; esac
+    case $construct in "#include of "*)
+      local p=${construct#\#include of }
+      p=${p% itself}
+      [[ $p == /* ]] || p=$RTREE/$p
+      REFUSED_PATHS[$(realpath -m "$p")]=1 ;;
+    esac
     refuse "$f" "$line" "$construct" "$why"
   done
 }
