@@ -132,7 +132,8 @@ fresh_tree() {
 }
 
 # take_files: unpack and locate the submission in the sandbox (step 3c);
-# put what was found into the tree.  Returns 1 when it cannot be read.
+# put what was found into the tree.  Returns 1 when it cannot be read
+# (layout.txt then ends with "error: ...").
 take_files() {
   local sub bind f
   sub=$(realpath "$SUBMISSION")
@@ -197,14 +198,19 @@ if [ -n "$SUBMISSION" ]; then
   BUILD_DIR=$(submission_steps); rc=$?
   if [ $rc -eq 2 ]; then
     placeholder "the submission does not exist or could not be prepared"
+    rm -rf "$TREE"
     exit 1
-  elif [ $rc -eq 1 ]; then
-    placeholder "the submission could not be read: $(tail -n 1 "$OUT/layout.txt")"
-    cat "$OUT/layout.txt"
-    exit 0
   fi
   BUILD_LOG=$OUT/build.log
   VIEW=$TREE
+  if [ $rc -eq 1 ]; then
+    # Unreadable (a refused archive): nothing is built; every item is lost
+    # with the reason in the visible 'submission' and 'build' entries.
+    cat "$OUT/layout.txt"
+    rm -rf "$TREE"
+    BUILD_DIR=$OUT/not-built; mkdir -p "$BUILD_DIR/tests"
+    BUILD_LOG=$OUT/layout.txt VIEW=$BUILD_DIR
+  fi
   args+=(--notes "$OUT/layout.txt")
 fi
 args+=(--rubrics "$RUBRICS" --build "$BUILD_DIR" --ref-build "$REF" --kit "$KIT"

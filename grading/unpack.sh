@@ -100,7 +100,11 @@ pick() {
   mapfile -t found < <(candidates "$root" "$name")
   n=${#found[@]}
   if [ "$n" -eq 0 ]; then
-    printf 'missing  %-32s (no file named %s was submitted: the starter version is used)\n' "$path" "$name"
+    if [ -n "$(find "$root" -maxdepth $MAX_DEPTH -type f -name "$name" 2> /dev/null | head -n 1)" ]; then
+      printf 'missing  %-32s (the file named %s is larger than %d KiB, so it is not taken: the starter version is used)\n' "$path" "$name" $((MAX_FILE / 1024))
+    else
+      printf 'missing  %-32s (no file named %s was submitted: the starter version is used)\n' "$path" "$name"
+    fi
     return
   fi
   best=$(for f in "${found[@]}"; do score "$root" "$path" "$f"; done | sort | head -n 1 | cut -d' ' -f4-)
