@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ struct grading {
     struct report rep;
     int rubric_errors;
     double milestone_start; /* monotonic seconds: the budget's start */
+    const char *case_binary; /* the test program of the case being graded */
 };
 
 /* Seconds on the monotonic clock. */
@@ -361,7 +363,7 @@ static void append_messages(char *text, size_t len,
         size_t n = (size_t)((nl ? nl : end) - p);
         char line[256];
         snprintf(line, sizeof line, "\n%.*s", (int)n, p);
-        if (n > 0 && !is_check_line(p, n) &&
+        if (n > 0 && !is_check_line(p, n) && strncmp(p, "pagelab-", 8) != 0 &&
             strstr(text + used_at_start, line) == NULL) {
             if (!header)
                 snprintf(text + used, len - used, "\n--- printed by this "
@@ -543,6 +545,108 @@ static const char *timeout_why(const struct rubric *r, double scale)
     return why;
 }
 
+/* --- crash reports (tests/check_util.c prints them) ---------------- */
+
+static void view_of(const struct grading *g, const char *build_dir,
+                    struct sandbox_view *view, char *buf, size_t len);
+
+#define CRASH_FRAMES 24
+#define CRASH_SHOWN 6
+
+/* The offsets of test id's (iteration) crash frames in the run's output,
+ * and its "signal N at address A" text.  Returns how many frames. */
+static int crash_frames(const struct runner_result *res, const char *id,
+                        int iteration, char offs[][24], char *head,
+                        size_t hlen)
+{
+    char crash[300], frame[300];
+    int n = 0;
+    snprintf(crash, sizeof crash, "pagelab-crash %s %d: ", id, iteration);
+    snprintf(frame, sizeof frame, "pagelab-frame %s %d ", id, iteration);
+    head[0] = '\0';
+    for (const char *p = res->output; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (strncmp(p, crash, strlen(crash)) == 0)
+            snprintf(head, hlen, "%.*s", (int)(len - strlen(crash)),
+                     p + strlen(crash));
+        else if (strncmp(p, frame, strlen(frame)) == 0 && n < CRASH_FRAMES
+                 && len - strlen(frame) < 24)
+            snprintf(offs[n++], 24, "%.*s", (int)(len - strlen(frame)),
+                     p + strlen(frame));
+        p = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+/* A source path as the student knows it: relative to the tree it was
+ * built in (the view), not the grading machine's absolute path. */
+static const char *shown_path(const struct grading *g, const char *where)
+{
+    const char *root = g->opt.view ? g->opt.view : g->opt.kit;
+    size_t n = strlen(root);
+    return strncmp(where, root, n) == 0 && where[n] == '/' ? where + n + 1
+                                                            : where;
+}
+
+/* Name the frames with addr2line, run in the sandbox on the test program;
+ * appends "  in FUNCTION at FILE:LINE" lines for frames in the kit's or
+ * the student's code (not the crash handler's own, not unknown ones). */
+static void append_frames(const struct grading *g, char offs[][24], int n,
+                          char *text, size_t len)
+{
+    char *argv[CRASH_FRAMES + 6] = { "/usr/bin/addr2line", "-f", "-e",
+                                     (char *)g->case_binary };
+    char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", NULL };
+    for (int i = 0; i < n; i++)
+        argv[4 + i] = offs[i];
+    struct runner_limits lim = { .wall_seconds = 20, .cpu_seconds = 20,
+                                 .mem_mb = 1024, .fsize_mb = 1, .nproc = 8,
+                                 .run_mem_mb = 512 };
+    struct sandbox_view view;
+    char seen[4096];
+    view_of(g, g->opt.build, &view, seen, sizeof seen);
+    lim.view = &view;
+    struct runner_result res;
+    if (runner_run(argv, envp, &lim, &res) != 0)
+        return;
+    int shown = 0;
+    char *save = NULL, *func = strtok_r(res.output, "\n", &save);
+    while (func != NULL && shown < CRASH_SHOWN) {
+        char *where = strtok_r(NULL, "\n", &save);
+        if (where == NULL)
+            break;
+        if (strcmp(func, "??") != 0 && strstr(where, "check_util.c") == NULL
+            && strncmp(where, "??", 2) != 0 && strlen(text) + 200 < len) {
+            snprintf(text + strlen(text), len - strlen(text),
+                     "\n  %s %s at %s", shown ? "called from" : "in", func,
+                     shown_path(g, where));
+            shown++;
+        }
+        func = strtok_r(NULL, "\n", &save);
+    }
+    runner_result_free(&res);
+}
+
+/* A crashed test's report in words: the signal, the faulting address and
+ * the functions it was in (from the run's crash lines), appended. */
+static void append_crash(const struct grading *g,
+                         const struct runner_result *res, const char *id,
+                         int iteration, char *text, size_t len)
+{
+    char offs[CRASH_FRAMES][24], head[200];
+    int n = crash_frames(res, id, iteration, offs, head, sizeof head);
+    if (head[0] == '\0' || strlen(text) + 300 > len)
+        return;
+    int sig = atoi(head + strlen("signal "));
+    const char *at = strstr(head, " at address ");
+    snprintf(text + strlen(text), len - strlen(text),
+             "\ncrashed: signal %d (%s)%s%s", sig, strsignal(sig),
+             at && sig != SIGABRT ? ", touching address " : "",
+             at && sig != SIGABRT ? at + strlen(" at address ") : "");
+    append_frames(g, offs, n, text, len);
+}
+
 /* One entry for check item it, from log (NULL: untrusted, reason why). */
 static bool score_item(struct grading *g, size_t m, const struct rubric *r,
                        const struct rubric_item *it,
@@ -570,8 +674,10 @@ static bool score_item(struct grading *g, size_t m, const struct rubric *r,
     /* A test killed by a signal: check records only the signal; an
      * invariant abort's "function: reason" line is in the run's output. */
     if (!passed && t != NULL && t->message != NULL &&
-        strstr(t->message, "Received signal") != NULL)
+        strstr(t->message, "Received signal") != NULL) {
+        append_crash(g, res, it->test, iteration, text, sizeof text);
         append_messages(text, sizeof text, res);
+    }
     if (log != NULL && t == NULL) {
         fprintf(stderr, "grader: %s:%u: rubric names %s, which suite %s's "
                 "log does not contain\n", r->file, it->line, it->id,
@@ -650,6 +756,7 @@ static void grade_case(struct grading *g, size_t m, const struct rubric *r,
     char *argv[] = { path, NULL };
     char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", "CK_FORK=yes",
                      "CK_VERBOSITY=normal", s_env, c_env, t_env, e_env, NULL };
+    g->case_binary = path;
     struct runner_limits lim = g->opt.lim;
     lim.wall_seconds = case_deadline(g, r, suite, tcase);
     lim.cpu_seconds = (unsigned)(lim.wall_seconds * 4) + 10;
