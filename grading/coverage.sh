@@ -26,6 +26,8 @@ STAGE=$(awk '$1 == "milestone" { print $3 }' "$RUBRIC")
 BINS=$(awk '$1 == "binary" { print $3 }' "$RUBRIC")
 B=build/cov-grade
 mkdir -p "$OUT"
+# lcov 1.x or 2.x: LCOV_RC, LCOV_IGN, GENHTML_IGN from 'lcov --version'
+. "$KIT/tests/lcov_opts.sh"
 
 # measure LABEL BIN...: run the binaries in the coverage build, report.
 measure() {
@@ -34,10 +36,10 @@ measure() {
   for bin in "$@"; do
     (cd /tmp && CK_FORK=no timeout -k 5 600 "$bin") > "$OUT/$label.log" 2>&1
   done
-  lcov -q --capture --rc lcov_branch_coverage=1 -d "$TREE/$B" -o "$info.all" 2> /dev/null
-  lcov -q --rc lcov_branch_coverage=1 --extract "$info.all" "*/$STAGE/*" -o "$info" 2> /dev/null
-  genhtml -q --branch-coverage -o "$OUT/$label" "$info" > /dev/null 2>&1
-  lcov --rc lcov_branch_coverage=1 --summary "$info" 2>&1 | awk -v l="coverage $M $STAGE $label" '
+  lcov -q --capture "${LCOV_RC[@]}" "${LCOV_IGN[@]}" -d "$TREE/$B" -o "$info.all" 2> /dev/null
+  lcov -q "${LCOV_RC[@]}" "${LCOV_IGN[@]}" --extract "$info.all" "*/$STAGE/*" -o "$info" 2> /dev/null
+  genhtml -q --branch-coverage "${LCOV_RC[@]}" "${GENHTML_IGN[@]}" -o "$OUT/$label" "$info" > /dev/null 2>&1
+  lcov "${LCOV_RC[@]}" "${LCOV_IGN[@]}" --summary "$info" 2>&1 | awk -v l="coverage $M $STAGE $label" '
     /lines\.*:/ { lines = $2 " " $3 " " $4 " " $5 " " $6 }
     /branches\.*:/ { br = $2 " " $3 " " $4 " " $5 " " $6 }
     END { printf "%s: lines %s, branches %s\n", l, lines, br }'

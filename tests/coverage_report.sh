@@ -4,17 +4,19 @@
 # print line / branch / function percentages per source directory.
 #
 # Only the kit's own sources count: system headers and the test suites
-# themselves are removed from the report.
+# themselves are removed from the report.  lcov 1.x and 2.x both work: the
+# options are chosen from 'lcov --version' (tests/lcov_opts.sh).
 set -euo pipefail
 build=$1 out=$2
-rc=(--rc lcov_branch_coverage=1)
+. "$(dirname "$0")/lcov_opts.sh"
+rc=("${LCOV_RC[@]}")
 mkdir -p "$out"
 info="$out/coverage.info"
-lcov "${rc[@]}" --quiet --capture --directory "$build" --base-directory . \
+lcov "${rc[@]}" "${LCOV_IGN[@]}" --quiet --capture --directory "$build" --base-directory . \
      --output-file "$info.raw" 2>/dev/null
-lcov "${rc[@]}" --quiet --remove "$info.raw" '/usr/*' '*/tests/*' \
+lcov "${rc[@]}" "${LCOV_IGN[@]}" --quiet --remove "$info.raw" '/usr/*' '*/tests/*' \
      --output-file "$info" 2>/dev/null
-genhtml "${rc[@]}" --quiet --branch-coverage --title pagelab \
+genhtml "${rc[@]}" "${GENHTML_IGN[@]}" --quiet --branch-coverage --title pagelab \
         --output-directory "$out" "$info" >/dev/null 2>&1
 echo
 echo "coverage by directory (HTML: $out/index.html)"
