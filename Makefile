@@ -9,9 +9,19 @@
 #
 # Each directory adds its own targets in a build.mk fragment included below.
 
-CC ?= gcc
 BUILD ?= build
 O := $(BUILD)/obj
+# The compiler: CC=... on make's command line or in the environment (gcc 11
+# and later, clang 14 and later build the kit warning-free); cc otherwise.
+# A build directory remembers the compiler it was made with ($(BUILD)/cc.mk)
+# and a make that names none uses it: so the grader's sandboxed build of a
+# submission, whose environment is empty, compiles with the compiler that
+# 'make grade CC=clang-14' (or CC=... grading/grade.sh) built its base with.
+ifneq ($(filter default undefined,$(origin CC)),)
+  -include $(BUILD)/cc.mk
+else
+  $(shell mkdir -p $(BUILD) && echo 'CC := $(CC)' > $(BUILD)/cc.mk)
+endif
 
 # Debian packages the kit needs (fragments may add more).
 DEB_PACKAGES := check lcov pkg-config
