@@ -33,7 +33,8 @@ START_TEST(test_clock_second_chance_with_more_frames)
     ck_assert_str_eq(simk_log(), "");
     ck_assert_int_eq(simk_write_byte(simk_va(n - 1, 0), 30 + n - 1), 0);
     ck_assert_str_eq(simk_log(), "write <swap> 0");
-    ck_assert_str_eq(simk_perms(n), _i ? "- - - - - - - rw" : "- - - - - rw");
+    const char *cleared = _i ? "- - - - - - - rw" : "- - - - - rw";
+    ck_assert_str_eq(simk_perms(n), cleared);
     ck_assert_uint_eq(simk_ppage(simk_va(n - 1, 0)), 1);
     ck_assert_int_eq(simk_swap_byte(0, 0), 30);
     simk_log_clear();
@@ -49,7 +50,8 @@ START_TEST(test_clock_second_chance_with_more_frames)
     ck_assert_str_eq(simk_log(), "write <swap> 2; read <swap> 1");
     ck_assert_uint_eq(simk_ppage(simk_va(2, 0)), 5);
     ck_assert_int_eq(simk_swap_byte(2, 0), 34);
-    ck_assert_str_eq(simk_perms(n), _i ? "rw - r - - - - rw" : "rw - r - - rw");
+    const char *after = _i ? "rw - r - - - - rw" : "rw - r - - rw";
+    ck_assert_str_eq(simk_perms(n), after);
     for (unsigned v = 0; v < n; v++)
         ck_assert_int_eq(simk_read_byte(simk_va(v, 0)), 30 + v);
     ck_assert_int_eq(simk_read_byte(simk_va(0, 1)), 99);
