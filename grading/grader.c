@@ -919,6 +919,8 @@ static void grade_perf(struct grading *g, size_t m, const struct rubric *r,
     }
     report_add(&g->rep, m, r->sections[it->section], it->id, earned,
                it->points, it->hidden, text);
+    if (rc == 0) /* the leaderboard / scoreboard (report.h) */
+        report_set_ratio(&g->rep, ref / sub);
 }
 
 /* The lines of --notes (where each submitted file was taken from) that

@@ -68,6 +68,24 @@ int report_add(struct report *rep, size_t milestone, const char *section,
     return 0;
 }
 
+/* See report.h. */
+void report_set_ratio(struct report *rep, double ratio)
+{
+    if (rep->nentries > 0) {
+        rep->entries[rep->nentries - 1].has_ratio = true;
+        rep->entries[rep->nentries - 1].ratio = ratio;
+    }
+}
+
+/* Whether some entry carries a measured ratio. */
+static bool has_ratios(const struct report *rep)
+{
+    for (size_t i = 0; i < rep->nentries; i++)
+        if (rep->entries[i].has_ratio)
+            return true;
+    return false;
+}
+
 void report_free(struct report *rep)
 {
     for (size_t i = 0; i < rep->nentries; i++) {
@@ -438,6 +456,29 @@ static void json_output(struct report *rep, FILE *out)
     free(text);
 }
 
+/* ,"leaderboard": [...] of the measured performance ratios (Gradescope's
+ * leaderboard: name, value, order), nothing when there are none. */
+static void json_leaderboard(const struct report *rep, FILE *out)
+{
+    if (!has_ratios(rep))
+        return;
+    const char *sep = "";
+    fprintf(out, ",\n  \"leaderboard\": [");
+    for (size_t i = 0; i < rep->nentries; i++) {
+        const struct report_entry *e = &rep->entries[i];
+        char name[512];
+        if (!e->has_ratio)
+            continue;
+        snprintf(name, sizeof name, "%s %s",
+                 rep->milestones[e->milestone].rubric->id, e->name);
+        fprintf(out, "%s\n    {\"name\": ", sep);
+        json_string(out, name, sizeof name);
+        fprintf(out, ", \"value\": %.2f, \"order\": \"desc\"}", e->ratio);
+        sep = ",";
+    }
+    fprintf(out, "\n  ]");
+}
+
 /* The whole document: score is the sum of the tests' scores, in
  * hundredths (report.h). */
 static void json_document(struct report *rep, FILE *out)
@@ -459,7 +500,9 @@ static void json_document(struct report *rep, FILE *out)
         json_test(rep, e, number, out);
         fputs(i + 1 < rep->nentries ? ",\n" : "\n", out);
     }
-    fprintf(out, "  ]\n}\n");
+    fprintf(out, "  ]");
+    json_leaderboard(rep, out);
+    fprintf(out, "\n}\n");
 }
 
 /* See report.h. */
@@ -492,5 +535,11 @@ void report_print_autolab(struct report *rep, FILE *out)
         fprintf(out, "%s\"%s\": %s", m > 0 ? ", " : "",
                 rep->milestones[m].rubric->id, cents(a, c[0]));
     }
-    fprintf(out, "}}\n");
+    long score, out_of; /* Autolab's scoreboard: the total, the ratios */
+    report_totals(rep, &score, &out_of);
+    fprintf(out, "}, \"scoreboard\": [%s", cents(a, score));
+    for (size_t i = 0; i < rep->nentries; i++)
+        if (rep->entries[i].has_ratio)
+            fprintf(out, ", %.2f", rep->entries[i].ratio);
+    fprintf(out, "]}\n");
 }

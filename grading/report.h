@@ -39,6 +39,8 @@ struct report_entry {
     bool hidden;
     char *output;         /* why points were lost ("" when passed) */
     long max_c, earned_c; /* hundredths of the total (set when rendering) */
+    bool has_ratio;       /* a performance item that was measured: */
+    double ratio;         /* reference time / submission time */
 };
 
 struct report_milestone {
@@ -63,6 +65,11 @@ int report_add(struct report *rep, size_t milestone, const char *section,
                const char *name, double earned, double possible, bool hidden,
                const char *output);
 void report_free(struct report *rep);
+/* Record the last entry added as a measured performance item with this
+ * ratio (reference time / submission time): results.json then carries a
+ * Gradescope "leaderboard" of every such ratio, named "<milestone> <test>",
+ * larger first ("order": "desc"), and Autolab's "scoreboard" them too. */
+void report_set_ratio(struct report *rep, double ratio);
 
 /* Apportion the weights into the entries' max_c and earned_c (see above).
  * Idempotent; every renderer below calls it first. */
@@ -80,7 +87,9 @@ bool report_full_marks(const struct report *rep);
 void report_print_scorecard(struct report *rep, FILE *out, bool staff);
 /* Write results.json atomically (temp file + rename).  0 or -errno. */
 int report_write_json(struct report *rep, const char *path);
-/* {"scores": {"M1": x, ...}} on one line. */
+/* {"scores": {"M1": x, ...}, "scoreboard": [total, ratio...]} on one
+ * line: the scoreboard holds the total, then each measured performance
+ * item's ratio (report_set_ratio), in rubric order. */
 void report_print_autolab(struct report *rep, FILE *out);
 
 #endif
