@@ -76,7 +76,42 @@ PHASE=${STAGE%%-*}
 APPS=$TREE/tests/student_apps  # app mode: the student's apps in the tree
 APPS_MAX=40                    # apps graded at most (sorted by name)
 declare -A invalid=()          # app mode: name -> why it is invalid
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$REF"
+OUT=$(cd "$OUT" && pwd) REF=$(cd "$REF" && pwd)
+TREE=$OUT/tree APPS=$TREE/tests/student_apps
+# One unprivileged uid for every sandboxed step (see grading/grade.sh).
+export PAGELAB_SANDBOX_UID=${PAGELAB_SANDBOX_UID:-$((61000 + $$ % 2000))}
+
+# tree_make LOG ARG...: make ARG... in the tree inside the grader's sandbox
+# (students' sources are compiled there, as the sandbox user, seeing no
+# root-only file); the tree is handed to that user for the build and back.
+tree_make() {
+  local log=$1 rc; shift
+  [ "$(id -u)" = 0 ] && chown -R "$PAGELAB_SANDBOX_UID:65534" "$TREE"
+  "$REF/grading/grader" --sandbox --rw "$(realpath "$TREE")" --wall 900 \
+    --cpu 1200 --mem-mb 2048 --nproc 256 --fsize-mb 256 -- \
+    /usr/bin/make -C "$(realpath "$TREE")" SKIP_DEPS=1 BUILD=build "$@" \
+    > "$log" 2>&1
+  rc=$?
+  [ "$(id -u)" = 0 ] && chown -R root:root "$TREE"
+  return $rc
+}
+
+# screen_sources FILE...: the header screen (grading/screen.sh) on
+# students' files under the tree, in the sandbox: they may include the
+# kit's headers, its test headers and the system's, nothing else (an
+# include of the reference's sources would quote them in compiler
+# errors).  Prints the refusal lines; 0 when none.
+screen_sources() {
+  local flags cflags rt
+  rt=$(realpath "$TREE")
+  flags=$(make -s -C "$TREE" SKIP_DEPS=1 BUILD=build print-screen-flags 2> /dev/null)
+  cflags="$(sed -n 's/^CFLAGS=//p' <<< "$flags") $(pkg-config --cflags check) -Itests -I$STAGE -Itests/$PHASE -Itests/apps -Ipager-cow -Ipager-cow/infra -DSTAGE_OPS=${PHASE}_ops"
+  "$REF/grading/grader" --sandbox --ro "$rt" --wall 300 --mem-mb 1024 \
+    --env "SCREEN_CC=$(sed -n 's/^CC=//p' <<< "$flags")" \
+    --env "SCREEN_CFLAGS=$cflags" -- /bin/bash "$rt/grading/screen.sh" \
+    headers --tree "$rt" --stage "$STAGE" --allow tests "$@"
+}
 
 # student_buildmk: the fragment that builds the student's suites.
 student_buildmk() {
@@ -102,13 +137,29 @@ suite_setup() {
   rm -rf "$TREE/tests/student" "$APPS"; mkdir -p "$TREE/tests/student"
   find "$DIR" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) \
     -exec cp {} "$TREE/tests/student/" \;
+  suite_screen
   student_buildmk > "$TREE/tests/student/build.mk"
+}
+
+# suite_screen: screen the student's .c files; a refused one is removed
+# (its suite, or every suite when it is a helper, then fails to build) and
+# named invalid with its refusal.
+suite_screen() {
+  local f line
+  ls "$TREE"/tests/student/*.c > /dev/null 2>&1 || return 0
+  (cd "$TREE" && screen_sources tests/student/*.c) > "$OUT/screen.log" 2>&1
+  while IFS= read -r line; do
+    [[ $line == tests/student/*": refused: "* ]] || continue
+    f=${line%%:*}; f=${f#tests/student/}
+    [ -n "${invalid[$f]:-}" ] || invalid[$f]=$(one_line "refused by the screen: ${line#*: refused: }")
+    rm -f "$TREE/tests/student/$f"
+  done < "$OUT/screen.log"
 }
 
 # suite_build: build the student's suites in the tree.  0, or 1 (the
 # compiler's first error in $OUT/build.log).
 suite_build() {
-  (cd "$TREE" && make -j2 BUILD=build student-tests) > "$OUT/build.log" 2>&1
+  tree_make "$OUT/build.log" -j2 student-tests
 }
 
 # suite_rubrics LIST DIR: a rubric folder for the grader from LIST (lines
@@ -141,6 +192,7 @@ suite_grade() {
   suite_rubrics "$2" "$OUT/$label/rubric"
   "$REF/grading/grader" --rubrics "$OUT/$label/rubric" --build "$TREE/build" \
     --ref-build "$TREE/build" --kit "$TREE" --out "$OUT/$label" --exit-zero \
+    --view "$(realpath "$TREE/build")" \
     > "$OUT/$label/grader.log" 2>&1 \
     || { echo "grade-tests: the grader failed (see $OUT/$label/grader.log)" >&2; exit 1; }
   jq -r '.tests[] | select(.score < .max_score and .max_score > 0)
@@ -282,11 +334,25 @@ app_setup() {
   [ -n "$(app_names)" ] || { echo "grade-tests: no app NAME.c in $DIR" >&2; exit 1; }
 }
 
+# app_screen: screen the student's apps (.c files); a refused one is
+# invalid, with its refusal.
+app_screen() {
+  local n line
+  ls "$APPS"/*.c > /dev/null 2>&1 || return 0
+  (cd "$TREE" && screen_sources tests/student_apps/*.c) > "$OUT/screen.log" 2>&1
+  while IFS= read -r line; do
+    [[ $line == tests/student_apps/*": refused: "* ]] || continue
+    n=${line%%:*}; n=${n#tests/student_apps/}; n=${n%.c}
+    [ -n "${invalid[$n]:-}" ] || app_invalid "$n" "refused by the screen: ${line#*: refused: }"
+  done < "$OUT/screen.log"
+}
+
 # app_build: build the pager, the runners and every app in the tree; an
 # app that does not build is invalid.  Exits when the kit's part fails.
 app_build() {
   local n err log=$OUT/build.log
-  (cd "$TREE" && make -k -j2 BUILD=build student-apps) > "$log" 2>&1
+  app_screen
+  tree_make "$log" -k -j2 student-apps
   for n in pager tests/check_student_apps tests/record_student_apps; do
     [ -x "$TREE/build/$n" ] || { echo "grade-tests: the kit's $n did not build (see $log)" >&2; exit 1; }
   done
@@ -319,6 +385,7 @@ app_grader() {
   echo "$M 1" > "$rub/weights"
   "$REF/grading/grader" --rubrics "$rub" --build "$TREE/build" \
     --ref-build "$TREE/build" --kit "$TREE" --out "$OUT/$label" \
+    --view "$(realpath "$TREE/build"):$(realpath "$APPS")" \
     --milestone "$M" --exit-zero > "$OUT/$label/grader.log" 2>&1 \
     || { echo "grade-tests: the grader failed (see $OUT/$label/grader.log)" >&2; exit 1; }
   jq -r '.tests[] | select(.score < .max_score)
@@ -380,7 +447,7 @@ app_reference() {
 # some app exposed the bug, 2 when the pager does not build.
 app_run() {
   local failed first why
-  (cd "$TREE" && make -j2 BUILD=build build/pager) > "$OUT/$1.log" 2>&1 || return 2
+  tree_make "$OUT/$1.log" -j2 build/pager || return 2
   app_grader "$1" apps check_student_apps \
     test_app_matches_expected_trace_and_output
   failed=$(cat "$OUT/$1/failed")

@@ -692,7 +692,9 @@ static bool score_item(struct grading *g, size_t m, const struct rubric *r,
 /* What a run of a program built in build_dir may see: the tree that
  * build belongs to (its parent directory), read-only: for a submission
  * that is the grading tree, where nothing of the reference exists.
- * --view overrides it for the submission's build. */
+ * --view overrides it for the submission's build (folders separated by
+ * ':'; 'make grade-tests' shows students' tests only the build and their
+ * own files, never the sources).  buf holds the paths. */
 static void view_of(const struct grading *g, const char *build_dir,
                     struct sandbox_view *view, char *buf, size_t len)
 {
@@ -705,7 +707,11 @@ static void view_of(const struct grading *g, const char *build_dir,
         if (slash != NULL && slash != buf)
             *slash = '\0';
     }
-    view->ro[0] = buf;
+    /* --view may name several folders: "A:B" */
+    size_t k = 0;
+    for (char *save = NULL, *p = strtok_r(buf, ":", &save);
+         p != NULL && k < SANDBOX_MAX_BINDS; p = strtok_r(NULL, ":", &save))
+        view->ro[k++] = p;
 }
 
 /* One progress line per test case as it finishes, on stderr: on a
@@ -1012,9 +1018,17 @@ static int run_alone(const char *binary, struct ckxml_log *log, char *why,
     }
     char *argv[] = { path, NULL };
     char *envp[] = { "PATH=/usr/bin:/bin", "LANG=C", "CK_FORK=yes", NULL };
+    /* it sees its build folder (BUILD/tests/BINARY: two levels up) */
+    char seen[PATH_MAX];
+    snprintf(seen, sizeof seen, "%s", path);
+    for (int up = 0; up < 2 && strrchr(seen, '/') != NULL
+                     && strrchr(seen, '/') != seen; up++)
+        *strrchr(seen, '/') = '\0';
+    struct sandbox_view view = { .ro = { seen }, .tmp_mb = 512 };
     struct runner_limits lim = { .wall_seconds = 600, .cpu_seconds = 2400,
                                  .mem_mb = 8192, .fsize_mb = 512,
-                                 .nproc = 512 };
+                                 .nproc = 512, .run_mem_mb = 3072,
+                                 .view = &view };
     struct runner_result res;
     runner_init();
     if (runner_run(argv, envp, &lim, &res) != 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # screen.sh - screen what a submission compiled, not its text.
 #
-#   screen.sh headers --tree TREE --stage STAGE FILE...
+#   screen.sh headers --tree TREE --stage STAGE [--allow DIR]... FILE...
 #   screen.sh objects --tree TREE --stage STAGE --build BUILD [--kit KIT] FILE...
 #
 # FILE paths are relative to TREE (the grading tree: a copy of the kit with
@@ -19,7 +19,9 @@
 # by 'timeout' and 'ulimit -v', and the files it actually opened are read
 # from the linemarkers of its own output (never from the text).  Allowed:
 # TREE/common/*.h, TREE/STAGE/**/*.h and the compiler's own system include
-# directories.  Anything else (a .c file, another stage, tests/, grading/,
+# directories (and, with --allow DIR, TREE/DIR/**/*.h: 'make grade-tests'
+# allows students' own tests the kit's test headers).  Anything else (a .c
+# file, another stage, tests/, grading/,
 # /etc/..., the file itself) is refused at the #include that opened it.
 # The preprocessor output is never shown: it may hold other files' text.
 #
@@ -126,6 +128,7 @@ screen_headers() {
   emit_at < <(
     (cd "$RTREE" && bounded "$CC" "${CFLAGS[@]}" -E -H "$file" 2>"$TMP/cpp.err") |
       awk -v tree="$RTREE" -v stage="$STAGE" -v main="$file" \
+          -v extra="$(IFS=:; echo "${ALLOW_EXTRA[*]}")" \
           -v sysdirs="$(IFS=:; echo "${SYSDIRS[*]}")" -f "$HERE/screen/headers.awk"
     echo "STATUS ${PIPESTATUS[0]}")
   status=$LAST_STATUS
@@ -148,6 +151,9 @@ header_allowed() {
     "$RTREE/$STAGE"/*) [[ $p == *.h ]]; return ;;
   esac
   for d in "${SYSDIRS[@]}"; do [[ $p == "$d"/* ]] && return 0; done
+  for d in "${ALLOW_EXTRA[@]}"; do
+    [[ $p == "$RTREE/$d"/* && $p == *.h ]] && return 0
+  done
   return 1
 }
 
@@ -387,13 +393,14 @@ main() {
   local mode=${1:-} file
   [ $# -ge 1 ] && shift
   case $mode in headers|objects) ;; *) usage ;; esac
-  TREE="" STAGE="" BUILD="" KIT=$(cd "$HERE/.." && pwd)
+  TREE="" STAGE="" BUILD="" KIT=$(cd "$HERE/.." && pwd) ALLOW_EXTRA=()
   while [ $# -gt 0 ]; do
     case $1 in
       --tree) TREE=${2:-}; shift 2 || usage ;;
       --stage) STAGE=${2:-}; shift 2 || usage ;;
       --build) BUILD=${2:-}; shift 2 || usage ;;
       --kit) KIT=${2:-}; shift 2 || usage ;;
+      --allow) ALLOW_EXTRA+=("${2:-}"); shift 2 || usage ;;
       --) shift; break ;;
       -*) usage ;;
       *) break ;;

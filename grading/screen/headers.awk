@@ -4,7 +4,8 @@
 # keeps the stack of open files; the line an include came from is the
 # line the output had reached in the including file.  Variables: tree
 # (TREE, resolved), stage, main (FILE, relative to TREE), sysdirs (the
-# compiler's system include directories, resolved, ':'-separated).
+# compiler's system include directories, resolved, ':'-separated), extra
+# (more allowed header folders under TREE, ':'-separated, may be empty).
 # Prints 'INCLUDER<TAB>LINE<TAB>CONSTRUCT<TAB>WHY' for each file opened
 # outside TREE/common/*.h, TREE/STAGE/**/*.h and the system directories,
 # and for the file itself; what a refused file includes in turn is not
@@ -33,11 +34,14 @@ function allowed(p,   i, rest) {
     }
     if (index(p, tree "/" stage "/") == 1) return p ~ /\.h$/
     for (i = 1; i <= nsys; i++) if (index(p, sys[i] "/") == 1) return 1
+    for (i = 1; i <= nextra; i++)
+        if (index(p, tree "/" more[i] "/") == 1 && p ~ /\.h$/) return 1
     return 0
 }
 
 BEGIN {
     nsys = split(sysdirs, sys, ":")
+    nextra = split(extra, more, ":")
     self = normal(main); k = 0; skip = 0
 }
 
