@@ -21,7 +21,7 @@
 #   3. with SUBMISSION:
 #      a. the grading tree (GRADE_TREE) is made from the kit without
 #         anything of the reference: every stage's MANIFEST files are the
-#         starter versions; no .git, planted bugs, samples or rubrics.  Its
+#         starter versions; no .git, and none of the staff's folders.  Its
 #         objects are built here, as trusted code, and kept in GRADE_BASE
 #         (default GRADE_TREE.base) for the next grading;
 #      b. the starters are kept aside for the screen, and the tree is

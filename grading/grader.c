@@ -693,7 +693,7 @@ static bool score_item(struct grading *g, size_t m, const struct rubric *r,
  * build belongs to (its parent directory), read-only: for a submission
  * that is the grading tree, where nothing of the reference exists.
  * --view overrides it for the submission's build (folders separated by
- * ':'; 'make grade-tests' shows students' tests only the build and their
+ * ':'; students' own tests are shown only the build and their
  * own files, never the sources).  buf holds the paths. */
 static void view_of(const struct grading *g, const char *build_dir,
                     struct sandbox_view *view, char *buf, size_t len)

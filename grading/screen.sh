@@ -19,8 +19,8 @@
 # by 'timeout' and 'ulimit -v', and the files it actually opened are read
 # from the linemarkers of its own output (never from the text).  Allowed:
 # TREE/common/*.h, TREE/STAGE/**/*.h and the compiler's own system include
-# directories (and, with --allow DIR, TREE/DIR/**/*.h: 'make grade-tests'
-# allows students' own tests the kit's test headers).  Anything else (a .c
+# directories (and, with --allow DIR, TREE/DIR/**/*.h: the kit's test
+# headers, for students' own tests).  Anything else (a .c
 # file, another stage, tests/, grading/,
 # /etc/..., the file itself) is refused at the #include that opened it.
 # The preprocessor output is never shown: it may hold other files' text.
