@@ -51,3 +51,8 @@ $(O)/tests/grading/check_sandbox.o: CFLAGS += \
   -DKIT_DIR='"$(abspath .)"' -DSCRATCH_DIR='"$(abspath $(BUILD))"'
 $(eval $(call check_test,check_sandbox,tests/grading/check_sandbox.c $(CHECK_UTIL_SRCS),))
 $(BUILD)/tests/check_sandbox: $(BUILD)/grading/grader
+
+#   check_unpack.c   -> $(BUILD)/tests/check_unpack: grading/unpack.sh finds
+#                       a submission's files in the layouts students use
+$(O)/tests/grading/check_unpack.o: CFLAGS += -DKIT_DIR='"$(abspath .)"'
+$(eval $(call check_test,check_unpack,tests/grading/check_unpack.c $(CHECK_UTIL_SRCS),))
