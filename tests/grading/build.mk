@@ -52,6 +52,16 @@ $(O)/tests/grading/check_sandbox.o: CFLAGS += \
 $(eval $(call check_test,check_sandbox,tests/grading/check_sandbox.c $(CHECK_UTIL_SRCS),))
 $(BUILD)/tests/check_sandbox: $(BUILD)/grading/grader
 
+#   check_engines.sh -> $(BUILD)/tests/check_engines: every engine's entry
+#                       point (grading/engines/) on the reference and a
+#                       broken submission, in that platform's layout, its
+#                       output checked against the platform's format
+TEST_BINS += $(BUILD)/tests/check_engines
+$(BUILD)/tests/check_engines: tests/grading/check_engines.sh $(BUILD)/grading/grader
+	@mkdir -p $(@D)
+	@printf '#!/bin/sh\nexec bash %s %s\n' "$(abspath tests/grading/check_engines.sh)" \
+	  "$(abspath $(BUILD))" > $@ && chmod +x $@
+
 #   check_unpack.c   -> $(BUILD)/tests/check_unpack: grading/unpack.sh finds
 #                       a submission's files in the layouts students use
 $(O)/tests/grading/check_unpack.o: CFLAGS += -DKIT_DIR='"$(abspath .)"'
