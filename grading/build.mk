@@ -130,3 +130,10 @@ endif
 print-screen-flags:
 	@echo 'CC=$(CC)'
 	@echo 'CFLAGS=$(filter-out -MMD -MP,$(CFLAGS))'
+
+# The grader image (grading/image/build.sh): a root file system from
+# Debian's packages (mmdebstrap) with the kit prebuilt, as a tarball for
+# 'docker import' / 'podman import': build/image/pagelab-grader.tar.
+.PHONY: image
+image:
+	@grading/image/build.sh
