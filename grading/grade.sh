@@ -114,7 +114,10 @@ make_base() {
   done
   (cd "$TREE" && make -k -j"$JOBS" BUILD=build $targets) \
     > "$OUT/base-build.log" 2>&1
-  rsync -a --delete "$TREE/" "$BASE/"
+  # saved whole or not at all: an interrupted copy (rsync keeps folders
+  # 0700 until it ends) must never become the next grading's base
+  rm -rf "$BASE.new"
+  cp -a "$TREE" "$BASE.new" && rm -rf "$BASE" && mv "$BASE.new" "$BASE"
 }
 
 # fresh_tree: the grading tree made ready for the submission (step 3b):
