@@ -41,6 +41,9 @@ rm -rf "$empty"
 # hidden suites and the grader's data out of their reach (binaries stay
 # executable).
 chmod -R o-rwx grading
+# ...but for grading/unpack.sh, which grade.sh hands read-only to the
+# sandbox user to unpack the submission (the folder stays unlistable).
+chmod o+x grading && chmod o+r grading/unpack.sh
 find . -name '*_hidden.c' -exec chmod o-rwx {} +
 for m in */MANIFEST; do
   while read -r f; do [ -n "$f" ] && chmod o-rwx "$f"; done < "$m"
