@@ -3,7 +3,8 @@
 # packages alone (mmdebstrap, Debian 12 "bookworm"), with the kit prebuilt
 # in /opt/pagelab: the reference, the tests, the grader and the tools, and
 # the grading tree's base (/opt/pagelab/build/grade-tree.base) built, so a
-# grading compiles only the submission.  Exported as a tarball that
+# grading compiles only the submission; the reference sources and hidden
+# suites closed to other users (grading/image/harden.sh).  Exported as a tarball that
 # 'docker import' and 'podman import' accept:
 #
 #   docker import --change 'WORKDIR /opt/pagelab' \
@@ -23,6 +24,11 @@ cd "$(dirname "$0")/../.."
 KIT=$(pwd)
 OUT=${IMAGE_OUT:-build/image}
 SUITE=${IMAGE_SUITE:-bookworm}
+if ! command -v mmdebstrap > /dev/null && [ "$(id -u)" = 0 ]; then
+  echo "image: installing mmdebstrap"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+     --no-install-recommends mmdebstrap) > /dev/null
+fi
 command -v mmdebstrap > /dev/null || {
   echo "image: mmdebstrap is missing (apt-get install mmdebstrap)" >&2; exit 2; }
 mkdir -p "$OUT"
@@ -37,6 +43,7 @@ mmdebstrap --variant=apt --include="$(tr ' ' ',' <<< "$PKGS")" \
   --customize-hook="copy-in '$SRC/pagelab' /opt" \
   --customize-hook='chroot "$1" sh -c "cd /opt/pagelab && make -j2 all > /opt/pagelab-build.log 2>&1 && rm /opt/pagelab-build.log"' \
   --customize-hook='chroot "$1" sh -c "mkdir -p /tmp/empty && cd /opt/pagelab && SUBMISSION=/tmp/empty GRADE_OUT=/tmp/warm GRADE_EXIT_ZERO=1 GRADE_TIMEOUT_SCALE=0.02 PAGELAB_SANDBOX=off grading/grade.sh > /dev/null 2>&1; rm -rf /tmp/empty /tmp/warm; test -d build/grade-tree.base/build"' \
+  --customize-hook='chroot "$1" bash /opt/pagelab/grading/image/harden.sh /opt/pagelab' \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
   "$SUITE" "$OUT/pagelab-grader.tar" ${IMAGE_MIRROR:+"$IMAGE_MIRROR"}
 rm -rf "$SRC"
