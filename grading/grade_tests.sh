@@ -386,6 +386,7 @@ app_grader() {
   "$REF/grading/grader" --rubrics "$rub" --build "$TREE/build" \
     --ref-build "$TREE/build" --kit "$TREE" --out "$OUT/$label" \
     --view "$(realpath "$TREE/build"):$(realpath "$APPS")" \
+    ${APP_RW:+--view-rw "$(realpath "$APP_RW")"} \
     --milestone "$M" --exit-zero > "$OUT/$label/grader.log" 2>&1 \
     || { echo "grade-tests: the grader failed (see $OUT/$label/grader.log)" >&2; exit 1; }
   jq -r '.tests[] | select(.score < .max_score)
@@ -400,7 +401,9 @@ app_record() {
   local n why rec=$TREE/build/app-records f
   rm -rf "$rec"; mkdir -p "$rec"; chmod 1777 "$rec"
   for n in $(app_names); do : > "$APPS/$n.trace"; done # what list_apps lists
+  APP_RW=$rec # the recordings are the one thing the runs write
   app_grader record record record_student_apps test_record_app
+  APP_RW=
   while IFS=$'\t' read -r n why; do
     app_invalid "$n" "${why#app $n: }"
   done < "$OUT/record/failed"

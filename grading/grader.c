@@ -4,7 +4,8 @@
  *
  *   grader --rubrics DIR --build DIR --ref-build DIR --kit DIR --out DIR
  *          [--milestone M1[,M2...]] [--build-log FILE] [--autolab]
- *          [--strict] [--mem-mb N] [--nproc N] [--timeout-scale X]
+ *          [--strict] [--exit-zero] [--mem-mb N] [--nproc N] [--timeout-scale X]
+ *          [--view DIR[:DIR...]] [--view-rw DIR] [--notes FILE]
  *   grader --list BINARY     (print a rubric line for each test it runs)
  *   grader --run BINARY      (run one suite sandboxed; 0 when all passed)
  *   grader --sandbox ... -- CMD  (run one command sandboxed: sandbox_cli.c)
@@ -62,6 +63,7 @@ struct options {
     const char *rubrics, *build, *ref_build, *kit, *out, *build_log;
     const char *milestones; /* comma list, NULL: all */
     const char *view;       /* what the submission's runs see (--view) */
+    const char *view_rw;    /* and may write (--view-rw) */
     const char *notes;      /* lines for the student (--notes FILE) */
     int autolab, strict, exit_zero;
     double timeout_scale;
@@ -97,7 +99,8 @@ static const char *usage =
     "usage: grader --rubrics DIR --build DIR --ref-build DIR --kit DIR "
     "--out DIR [--milestone M1,M2] [--build-log FILE] [--autolab] "
     "[--strict] [--exit-zero] [--mem-mb N] [--nproc N] "
-    "[--timeout-scale X]\n"
+    "[--timeout-scale X] [--view DIR[:DIR...]] [--view-rw DIR] "
+    "[--notes FILE]\n"
     "exit status: 0 full marks of what was graded (--exit-zero: whenever "
     "grading ran), 1 below full marks, 2 usage, rubric or output error\n";
 
@@ -117,6 +120,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                           : !strcmp(a, "--out") ? &o->out
                           : !strcmp(a, "--build-log") ? &o->build_log
                           : !strcmp(a, "--view") ? &o->view
+                          : !strcmp(a, "--view-rw") ? &o->view_rw
                           : !strcmp(a, "--notes") ? &o->notes
                           : !strcmp(a, "--milestone") ? &o->milestones : NULL;
         if (slot != NULL && v != NULL)
@@ -712,6 +716,10 @@ static void view_of(const struct grading *g, const char *build_dir,
     for (char *save = NULL, *p = strtok_r(buf, ":", &save);
          p != NULL && k < SANDBOX_MAX_BINDS; p = strtok_r(NULL, ":", &save))
         view->ro[k++] = p;
+    /* --view-rw: one folder the runs may write (bound after the others,
+     * so it may lie inside one of them) */
+    if (g->opt.view_rw != NULL && strcmp(build_dir, g->opt.build) == 0)
+        view->rw[0] = g->opt.view_rw;
 }
 
 /* One progress line per test case as it finishes, on stderr: on a
