@@ -53,7 +53,10 @@ BEGIN {
     gsub(/\\"/, "\"", name); gsub(/\\\\/, "\\", name)
     if (flags ~ /(^| )1( |$)/) {
         path = normal(name)
-        if (k > 0 && !skip && stack[k] !~ /^</) {
+        # '<built-in>', '<command line>': the compiler's pseudo-files
+        # (clang enters them; they open nothing); screen.sh's -H check
+        # sees every real file, whatever a #line names
+        if (k > 0 && !skip && stack[k] !~ /^</ && name !~ /^</) {
             if (path == self) why = "a file that includes itself can make the compiler run away"
             else if (!allowed(path)) why = "only the kit's headers (common/*.h, " stage "/**/*.h) and the system's may be included"
             else why = ""
