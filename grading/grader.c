@@ -748,7 +748,7 @@ static double case_deadline(const struct grading *g, const struct rubric *r,
         tests += r->items[i].suite != NULL
                  && strcmp(r->items[i].suite, suite) == 0
                  && strcmp(r->items[i].tcase, tcase) == 0;
-    double all_hang = tests * r->test_timeout + 10;
+    double all_hang = tests * r->test_timeout * 1.1 + 2; /* + starting */
     double want = (all_hang > r->timeout ? all_hang : r->timeout)
                   * g->opt.timeout_scale;
     double left = budget_left(g, r);

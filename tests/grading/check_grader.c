@@ -36,6 +36,7 @@ static const char *rubric_text =
     "title the grader's fixture\n"
     "binary fixture %s\n"
     "timeout 4\n"
+    "test_timeout 1\n"
     "section functionality\n"
     "1 fixture/core/test_passes_first public\n"
     "1 fixture/core/test_passes_second public\n"
@@ -358,7 +359,7 @@ END_TEST
 START_TEST(test_malformed_rubric_is_refused)
 {
     expect_outcome("two fixture/core/x public\n", 0, 0, "", 2,
-                   "M1.rubric:11:");
+                   "M1.rubric:12:");
 }
 END_TEST
 
