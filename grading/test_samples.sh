@@ -30,8 +30,10 @@
 #   3. its score is at most the baseline's;
 #   4. every EXPECT line matches the feedback (results.json's outputs);
 #   5. no NOLEAK string appears under its grading output;
-#   6. nothing stays behind: no process of its sandbox uid; no file of its
-#      uid under /tmp, /var/tmp, /dev/shm, /work; the grading tree is gone
+#   6. nothing stays behind: no process of its sandbox uid; no new file of
+#      its uid under /tmp, /var/tmp, /dev/shm, the kit's parent folder and
+#      /work (files of sandbox uids there before the run began are listed
+#      once and not counted); the grading tree is gone
 #      and the base holds no file of the sandbox uids; no new entry in
 #      /tmp, /var/tmp, /dev/shm owned by a sandbox uid or named like the
 #      samples' litter (h6-hostile*, h6-zipslip*, h6-tarlink*,
@@ -65,6 +67,11 @@ STRICT=${SAMPLES_STRICT:-}
 [ "$STRICT" = 1 ] || STRICT=0
 UID_LO=61000 UID_HI=62999
 WATCHED=(/tmp /var/tmp /dev/shm)
+# Where files of a sandbox uid are looked for after each sample: the
+# watched directories, the folder holding the kit (the samples aim at
+# /work and /work/main) and /work itself when it exists.
+SCANNED=("${WATCHED[@]}" "$(dirname "$KIT")")
+[ -d /work ] && SCANNED+=(/work)
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -rf "$OUT/subs" "$OUT/tree"
@@ -76,6 +83,12 @@ if [ -n "$(find "$OUT/base" \( -uid +$((UID_LO - 1)) -uid -$((UID_HI + 1)) \) -p
   rm -rf "$OUT/base"
 fi
 pass=0 fail=0
+# Files of a sandbox uid that were there before this run began (an earlier
+# run killed on a shared machine, another grader's): not this run's litter.
+PREEXISTING=$OUT/preexisting
+find "${SCANNED[@]}" -xdev \( -uid +$((UID_LO - 1)) -uid -$((UID_HI + 1)) \) -print 2>/dev/null \
+  | sort -u > "$PREEXISTING"
+[ -s "$PREEXISTING" ] && echo "note: $(wc -l < "$PREEXISTING") files of sandbox uids were there before this run (not counted; first: $(head -n 1 "$PREEXISTING"))"
 
 # stage_of M: the stage directory milestone M grades (from its rubric).
 stage_of() { awk '$1 == "milestone" { print $3 }' "grading/rubrics/$1.rubric"; }
@@ -150,7 +163,8 @@ leftovers() {
   [ -n "$p" ] && { echo "processes left: $(tr '\n' ';' <<< "$p" | cut -c1-200)"; return; }
   [ -e "$OUT/tree" ] && { echo "the grading tree $OUT/tree is still there"; rm -rf "$OUT/tree"; return; }
   # shellcheck disable=SC2046
-  f=$(find "${WATCHED[@]}" /work -xdev $(uid_filter "$2") -print 2>/dev/null | head -n 3)
+  f=$(find "${SCANNED[@]}" -xdev $(uid_filter "$2") -print 2>/dev/null | sort -u \
+      | comm -23 - "$PREEXISTING" | head -n 3)
   [ -n "$f" ] && { echo "files of the sandbox uid left: $(tr '\n' ' ' <<< "$f")"; return; }
   f=$(find "$OUT/base" \( -uid +$((UID_LO - 1)) -uid -$((UID_HI + 1)) \) -print 2>/dev/null | head -n 1)
   [ -n "$f" ] && { echo "the base holds a file of a sandbox uid: $f"; return; }
