@@ -23,84 +23,12 @@
 #include "check_util.h"
 #include "lock.h"
 #include "lockorder.h"
+#include "p3_fixture.h"
 #include "phase3.h"
-
-struct p3 {
-    struct stage *s;
-    struct stage_core *core;
-    struct machine *m;
-};
-
-/* Build a stage (soft or hw) with 'options', attach the calling thread. */
-static void p3_open(struct p3 *x, uint64_t pages, uint64_t frames,
-                    uint64_t slots, enum machine_mmu mmu, uint64_t options,
-                    unsigned threads)
-{
-    struct stage_config cfg;
-    char err[256] = "";
-    stage_config_defaults(&cfg);
-    cfg.virtual_pages = pages;
-    cfg.physical_frames = frames;
-    cfg.pagefile_slots = slots;
-    cfg.mmu = mmu;
-    cfg.trim_batch = 8;
-    cfg.write_batch = 8;
-    cfg.user_threads = threads;
-    cfg.options = options;
-    int rc = phase3_ops.create(&cfg, &x->s, err, sizeof err);
-    ck_assert_msg(rc == 0, "create failed (%d): %s", rc, err);
-    x->core = phase3_ops.core(x->s);
-    x->m = x->core->machine;
-    ck_assert_int_eq(machine_thread_attach(x->m), 0);
-}
-
-static void assert_audit(struct p3 *x)
-{
-    char msg[256] = "";
-    ck_assert_msg(phase3_ops.audit(x->s, msg, sizeof msg) == 0, "audit: %s",
-                  msg);
-}
-
-/* Stop, audit, check no lock is held, detach and destroy. */
-static void p3_close(struct p3 *x)
-{
-    phase3_ops.stop(x->s);
-    assert_audit(x);
-    ck_assert_uint_eq(lockorder_held(), 0);
-    machine_thread_detach(x->m);
-    phase3_ops.destroy(x->s);
-}
-
-static uint64_t va_of(struct p3 *x, uint64_t vpn)
-{
-    return machine_va_base(x->m) + vpn * MACHINE_PAGE_SIZE;
-}
 
 static uint64_t stamp(uint64_t vpn, unsigned v)
 {
     return (vpn << 16) | v;
-}
-
-static void put(struct p3 *x, uint64_t vpn, uint64_t value)
-{
-    ck_assert_int_eq(machine_write64(x->m, va_of(x, vpn), value), 0);
-}
-
-static uint64_t get(struct p3 *x, uint64_t vpn)
-{
-    uint64_t v = 0;
-    ck_assert_int_eq(machine_read64(x->m, va_of(x, vpn), &v), 0);
-    return v;
-}
-
-static pte_t pte_of(struct p3 *x, uint64_t vpn)
-{
-    return pte_load(&x->core->ptes[vpn]);
-}
-
-static uint64_t stat(struct p3 *x, enum stat_id id)
-{
-    return stats_get(x->core->stats, id);
 }
 
 /* Trim and write until every page is on standby or modified-free. */
@@ -117,7 +45,7 @@ static void put_range(struct p3 *x, uint64_t first, uint64_t n,
                       unsigned version)
 {
     for (uint64_t v = first; v < first + n; v++)
-        put(x, v, stamp(v, version));
+        p3fx_put(x, v, stamp(v, version));
 }
 
 /* Assert pages first..first+n-1 hold version 'version'. */
@@ -125,7 +53,7 @@ static void check_range(struct p3 *x, uint64_t first, uint64_t n,
                         unsigned version)
 {
     for (uint64_t v = first; v < first + n; v++)
-        ck_assert_uint_eq(get(x, v), stamp(v, version));
+        ck_assert_uint_eq(p3fx_get(x, v), stamp(v, version));
 }
 
 /* Write version 'version' of pages 0..n-1, then trim until none is active
@@ -133,7 +61,7 @@ static void check_range(struct p3 *x, uint64_t first, uint64_t n,
 static void dirty_and_trim(struct p3 *x, uint64_t n, unsigned version)
 {
     for (uint64_t v = 0; v < n; v++)
-        put(x, v, stamp(v, version));
+        p3fx_put(x, v, stamp(v, version));
     while (phase3_ops.trim(x->s, 8) > 0)
         ;
 }
@@ -164,7 +92,7 @@ static void stress(unsigned nthreads, enum machine_mmu mmu,
 {
     struct p3 x;
     struct workload_config wl;
-    p3_open(&x, 256, 24, 256, mmu, options, nthreads);
+    p3fx_open(&x, 256, 24, 256, mmu, options, nthreads);
     lock_amplifier_enable(0);
     workload_defaults(&wl);
     wl.pattern = pattern;
@@ -195,7 +123,7 @@ static void stress(unsigned nthreads, enum machine_mmu mmu,
                   workload_pattern_name(pattern), options, res->first_error,
                   lock_amplifier_seed());
     ck_assert_uint_eq(res->reads + res->writes, 3000ull * nthreads);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 
 /* _i: pattern (4) x mmu (2) x threads 1/2/4 (3). */
@@ -225,8 +153,8 @@ START_TEST(test_trim_batch_spans_region_boundary)
 {
     struct p3 x;
     bool batching = _i % 2 == 0;
-    p3_open(&x, 256, 32, 256, _i / 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-            batching ? STAGE_OPT_BATCH_TRIM : 0, 1);
+    p3fx_open(&x, 256, 32, 256, _i / 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+              batching ? STAGE_OPT_BATCH_TRIM : 0, 1);
     put_range(&x, 60, 8, 1);
     struct machine_counters before, after;
     machine_counters(x.m, &before);
@@ -236,14 +164,14 @@ START_TEST(test_trim_batch_spans_region_boundary)
     ck_assert_uint_eq(after.unmap_calls - before.unmap_calls,
                       batching ? 1 : 8);
     for (uint64_t v = 60; v < 68; v++) {
-        pte_t p = pte_of(&x, v);
+        pte_t p = p3fx_pte(&x, v);
         ck_assert_int_eq(pte_format(p), PTE_TRANSITION);
         ck_assert_int_eq(pfn_get(&x.core->pfns, pte_frame(p))->state,
                          PFN_MODIFIED);
     }
-    ck_assert_uint_eq(stat(&x, STAT_TRIM), 8);
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_TRIM), 8);
     check_range(&x, 60, 8, 1);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -256,8 +184,8 @@ START_TEST(test_write_runs_from_fragmented_bitmap)
 {
     static const uint64_t holes[] = {3, 10, 11, 20, 21, 22, 40, 50};
     struct p3 x;
-    p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT,
-            STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1);
+    p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT,
+              STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1);
     dirty_and_trim(&x, 8, 2);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
     struct pagefile *pf = x.core->pagefile;
@@ -267,10 +195,10 @@ START_TEST(test_write_runs_from_fragmented_bitmap)
     uint64_t calls = pagefile_io_calls(pf, PAGEFILE_OP_WRITE);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
     ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE) - calls, 5);
-    ck_assert_uint_eq(stat(&x, STAT_WRITE_CALLS), 5);
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_WRITE_CALLS), 5);
     static uint64_t page[MACHINE_PAGE_SIZE / 8];
     for (uint64_t v = 0; v < 8; v++) {
-        struct pfn *p = pfn_get(&x.core->pfns, pte_frame(pte_of(&x, v)));
+        struct pfn *p = pfn_get(&x.core->pfns, pte_frame(p3fx_pte(&x, v)));
         ck_assert_int_eq(p->state, PFN_STANDBY);
         ck_assert_int_eq(pagefile_read(pf, p->slot, page), 0);
         ck_assert_uint_eq(page[0], stamp(v, 2));
@@ -282,7 +210,7 @@ START_TEST(test_write_runs_from_fragmented_bitmap)
         if (!hole)
             pagefile_free(pf, s);
     }
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -296,9 +224,9 @@ static void to_disk(struct p3 *x, uint64_t first, unsigned n, uint64_t other)
     settle_all(x);
     phase3_cache_drain(x->s);
     for (uint64_t v = other; v < other + x->core->config.physical_frames; v++)
-        (void)get(x, v);
+        (void)p3fx_get(x, v);
     for (uint64_t v = first; v < first + n; v++)
-        ck_assert_int_eq(pte_format(pte_of(x, v)), PTE_DISK);
+        ck_assert_int_eq(pte_format(p3fx_pte(x, v)), PTE_DISK);
 }
 
 /* A sequential walk over pages written out in order takes fewer hard
@@ -306,21 +234,21 @@ static void to_disk(struct p3 *x, uint64_t first, unsigned n, uint64_t other)
 START_TEST(test_read_ahead_in_sequential_walk)
 {
     struct p3 x;
-    p3_open(&x, 128, 16, 128, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-            STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
-                STAGE_OPT_BATCH_TRIM, 1);
+    p3fx_open(&x, 128, 16, 128, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+              STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
+              STAGE_OPT_BATCH_TRIM, 1);
     put_range(&x, 0, 16, 3);
     settle_all(&x);
     for (uint64_t v = 64; v < 80; v++)
-        (void)get(&x, v);
-    uint64_t hard = stat(&x, STAT_FAULT_DISK);
+        (void)p3fx_get(&x, v);
+    uint64_t hard = p3fx_stat(&x, STAT_FAULT_DISK);
     uint64_t reads = pagefile_io_calls(x.core->pagefile, PAGEFILE_OP_READ);
     check_range(&x, 0, 16, 3);
-    ck_assert_uint_gt(stat(&x, STAT_READ_AHEAD), 0);
-    ck_assert_uint_lt(stat(&x, STAT_FAULT_DISK) - hard, 16);
+    ck_assert_uint_gt(p3fx_stat(&x, STAT_READ_AHEAD), 0);
+    ck_assert_uint_lt(p3fx_stat(&x, STAT_FAULT_DISK) - hard, 16);
     ck_assert_uint_lt(
         pagefile_io_calls(x.core->pagefile, PAGEFILE_OP_READ) - reads, 16);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -329,26 +257,26 @@ END_TEST
 START_TEST(test_read_ahead_stops_at_end_of_range_and_file)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-            STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
-                STAGE_OPT_BATCH_TRIM, 1);
+    p3fx_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+              STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
+              STAGE_OPT_BATCH_TRIM, 1);
     uint64_t slot;
     for (int i = 0; i < 56; i++)
         ck_assert_int_eq(pagefile_alloc(x.core->pagefile, &slot), 0);
     to_disk(&x, 56, 8, 0);
-    ck_assert_uint_eq(pte_slot(pte_of(&x, 63)), 63);
+    ck_assert_uint_eq(pte_slot(p3fx_pte(&x, 63)), 63);
     free_slots(&x, 0, 56);
-    ck_assert_uint_eq(get(&x, 60), stamp(60, 3));
-    ck_assert_uint_eq(stat(&x, STAT_READ_AHEAD), 0);
-    ck_assert_uint_eq(get(&x, 61), stamp(61, 3));
-    ck_assert_uint_eq(stat(&x, STAT_READ_AHEAD), 2);
-    ck_assert_int_eq(pte_format(pte_of(&x, 62)), PTE_TRANSITION);
-    ck_assert_int_eq(pte_format(pte_of(&x, 63)), PTE_TRANSITION);
-    uint64_t reads = stat(&x, STAT_FAULT_DISK);
-    ck_assert_uint_eq(get(&x, 62), stamp(62, 3));
-    ck_assert_uint_eq(get(&x, 63), stamp(63, 3));
-    ck_assert_uint_eq(stat(&x, STAT_FAULT_DISK), reads);
-    p3_close(&x);
+    ck_assert_uint_eq(p3fx_get(&x, 60), stamp(60, 3));
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_READ_AHEAD), 0);
+    ck_assert_uint_eq(p3fx_get(&x, 61), stamp(61, 3));
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_READ_AHEAD), 2);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, 62)), PTE_TRANSITION);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, 63)), PTE_TRANSITION);
+    uint64_t reads = p3fx_stat(&x, STAT_FAULT_DISK);
+    ck_assert_uint_eq(p3fx_get(&x, 62), stamp(62, 3));
+    ck_assert_uint_eq(p3fx_get(&x, 63), stamp(63, 3));
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_FAULT_DISK), reads);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -357,19 +285,19 @@ END_TEST
 START_TEST(test_read_ahead_error_loses_nothing)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT,
-            STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
-                STAGE_OPT_BATCH_TRIM | STAGE_OPT_LOCKFREE_FAST, 1);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT,
+              STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
+              STAGE_OPT_BATCH_TRIM | STAGE_OPT_LOCKFREE_FAST, 1);
     to_disk(&x, 8, 8, 32);
-    ck_assert_uint_eq(get(&x, 8), stamp(8, 3));
+    ck_assert_uint_eq(p3fx_get(&x, 8), stamp(8, 3));
     pagefile_inject_error(x.core->pagefile, PAGEFILE_OP_READ, 1, -EIO);
     uint64_t v = 0;
-    ck_assert_int_eq(machine_read64(x.m, va_of(&x, 9), &v), -EIO);
-    ck_assert_int_eq(pte_format(pte_of(&x, 9)), PTE_DISK);
-    ck_assert_int_eq(pte_format(pte_of(&x, 10)), PTE_DISK);
-    assert_audit(&x);
+    ck_assert_int_eq(machine_read64(x.m, p3fx_va(&x, 9), &v), -EIO);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, 9)), PTE_DISK);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, 10)), PTE_DISK);
+    p3fx_audit(&x);
     check_range(&x, 9, 7, 3);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -402,25 +330,25 @@ static uint64_t cached_page(struct p3 *x)
 START_TEST(test_rescue_from_private_cache)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-            STAGE_OPT_FRAME_CACHE, 1);
+    p3fx_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+              STAGE_OPT_FRAME_CACHE, 1);
     all_standby(&x);
     ck_assert_uint_eq(phase3_cache_fill(x.s), 2);
     uint64_t vpn = cached_page(&x);
-    uint64_t frame = pte_frame(pte_of(&x, vpn));
+    uint64_t frame = pte_frame(p3fx_pte(&x, vpn));
     uint64_t reads = pagefile_pages_moved(x.core->pagefile, PAGEFILE_OP_READ);
-    uint64_t rescues = stat(&x, STAT_RESCUE_STANDBY);
-    ck_assert_uint_eq(get(&x, vpn), stamp(vpn, 4));
-    ck_assert_uint_eq(stat(&x, STAT_RESCUE_STANDBY), rescues + 1);
+    uint64_t rescues = p3fx_stat(&x, STAT_RESCUE_STANDBY);
+    ck_assert_uint_eq(p3fx_get(&x, vpn), stamp(vpn, 4));
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_RESCUE_STANDBY), rescues + 1);
     ck_assert_uint_eq(
         pagefile_pages_moved(x.core->pagefile, PAGEFILE_OP_READ), reads);
-    ck_assert_uint_eq(pte_frame(pte_of(&x, vpn)), frame);
+    ck_assert_uint_eq(pte_frame(p3fx_pte(&x, vpn)), frame);
     ck_assert_int_eq(pfn_get(&x.core->pfns, frame)->state, PFN_ACTIVE);
-    assert_audit(&x);
+    p3fx_audit(&x);
     for (uint64_t v = 20; v < 30; v++)
-        ck_assert_uint_eq(get(&x, v), 0);
-    ck_assert_uint_eq(get(&x, vpn), stamp(vpn, 4));
-    p3_close(&x);
+        ck_assert_uint_eq(p3fx_get(&x, v), 0);
+    ck_assert_uint_eq(p3fx_get(&x, vpn), stamp(vpn, 4));
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -444,7 +372,7 @@ static void write_page(void *arg)
 {
     struct take_back *t = arg;
     machine_thread_attach(t->x->m);
-    machine_write64(t->x->m, va_of(t->x, t->vpn), stamp(t->vpn, 2));
+    machine_write64(t->x->m, p3fx_va(t->x, t->vpn), stamp(t->vpn, 2));
     machine_thread_detach(t->x->m);
 }
 
@@ -455,8 +383,8 @@ static void read_during_write(void *arg)
 {
     struct take_back *t = arg;
     t->ran = true;
-    machine_read64(t->x->m, va_of(t->x, t->vpn), &t->value);
-    t->pte = pte_of(t->x, t->vpn);
+    machine_read64(t->x->m, p3fx_va(t->x, t->vpn), &t->value);
+    t->pte = p3fx_pte(t->x, t->vpn);
     struct pfn *p = pfn_get(&t->x->core->pfns, pte_frame(t->pte));
     t->state = p->state;
     t->flags = p->flags;
@@ -488,19 +416,19 @@ START_TEST(test_read_takes_frame_back_from_writer)
 {
     struct p3 x;
     bool unlisted = _i / 2 == 1;
-    p3_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-            unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
+    p3fx_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+              unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
     struct pagefile *pf = x.core->pagefile;
     struct take_back *t = calloc(1, sizeof *t); /* outlives a stuck call */
     ck_assert_ptr_nonnull(t);
     *t = (struct take_back){.x = &x, .vpn = 5, .trimmed = -1};
-    put(&x, 5, stamp(5, 1));
+    p3fx_put(&x, 5, stamp(5, 1));
     while (phase3_ops.trim(x.s, 64) > 0)
         ;
-    uint64_t frame = pte_frame(pte_of(&x, 5));
-    ck_assert_int_eq(pte_format(pte_of(&x, 5)), PTE_TRANSITION);
+    uint64_t frame = pte_frame(p3fx_pte(&x, 5));
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, 5)), PTE_TRANSITION);
     ck_assert_int_eq(pfn_get(&x.core->pfns, frame)->state, PFN_MODIFIED);
-    uint64_t rescues = stat(&x, STAT_RESCUE_MODIFIED);
+    uint64_t rescues = p3fx_stat(&x, STAT_RESCUE_MODIFIED);
     phase3_set_write_hook(x.s, read_during_write, t);
     ck_assert_msg(bounded_call(write_back_pass, t) == 0,
                   "a read of a page being written waited for that write");
@@ -518,7 +446,7 @@ START_TEST(test_read_takes_frame_back_from_writer)
     ck_assert_int_eq(t->trimmed, 0);
     ck_assert_msg(!t->wrote_early, "a write made the page writable while "
                                    "its frame was being written");
-    ck_assert_uint_eq(stat(&x, STAT_RESCUE_MODIFIED), rescues + 1);
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_RESCUE_MODIFIED), rescues + 1);
     /* after it: the written copy, then the waiting write's upgrade */
     ck_assert_int_eq(t->written, 1);
     ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 1);
@@ -528,20 +456,20 @@ START_TEST(test_read_takes_frame_back_from_writer)
     ck_assert_int_eq(p->state, PFN_ACTIVE);
     ck_assert_uint_eq(p->flags, 0);
     ck_assert(list_node_linked(&p->link) == !unlisted);
-    ck_assert(pte_writable(pte_of(&x, 5)) && pte_dirty(pte_of(&x, 5)));
+    ck_assert(pte_writable(p3fx_pte(&x, 5)) && pte_dirty(p3fx_pte(&x, 5)));
     ck_assert_uint_eq(p->slot, PAGEFILE_NO_SLOT);
     ck_assert_uint_eq(pagefile_in_use(pf), 0);
-    ck_assert_uint_eq(stat(&x, STAT_FAULT_UPGRADE), 1);
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_FAULT_UPGRADE), 1);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_ACTIVE), 1);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 0);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_STANDBY), 0);
-    assert_audit(&x);
+    p3fx_audit(&x);
     ck_assert_uint_eq(pagefile_in_use(pf), 0);
-    ck_assert_uint_eq(get(&x, 5), stamp(5, 2));
+    ck_assert_uint_eq(p3fx_get(&x, 5), stamp(5, 2));
     settle_all(&x);
-    ck_assert_uint_eq(get(&x, 5), stamp(5, 2));
+    ck_assert_uint_eq(p3fx_get(&x, 5), stamp(5, 2));
     free(t);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -564,7 +492,7 @@ static void fill_then_fault(void *arg)
     phase3_cache_fill(f->x->s);
     bounded_event_raise(&f->thread.event, FILLER_FILLED);
     bounded_event_wait(&f->thread.event, FILLER_RESCUED);
-    machine_read64(f->x->m, va_of(f->x, 40), &f->result);
+    machine_read64(f->x->m, p3fx_va(f->x, 40), &f->result);
     machine_thread_detach(f->x->m);
 }
 
@@ -573,7 +501,7 @@ static void fill_then_fault(void *arg)
 START_TEST(test_rescue_from_other_threads_cache)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
     all_standby(&x);
     struct filler f = {.x = &x, .result = 1};
     ck_assert_int_eq(bounded_thread_start(&f.thread, fill_then_fault, &f), 0);
@@ -582,7 +510,7 @@ START_TEST(test_rescue_from_other_threads_cache)
                   "phase3_cache_fill on a second thread did not return "
                   "within %.0f s", bounded_wait_seconds());
     uint64_t vpn = cached_page(&x);
-    ck_assert_uint_eq(get(&x, vpn), stamp(vpn, 4));
+    ck_assert_uint_eq(p3fx_get(&x, vpn), stamp(vpn, 4));
     bounded_event_raise(&f.thread.event, FILLER_RESCUED);
     ck_assert_msg(bounded_thread_join(&f.thread), "a fault of the thread "
                   "whose cached frame was rescued (or its exit) did not "
@@ -592,7 +520,7 @@ START_TEST(test_rescue_from_other_threads_cache)
     for (uint64_t fr = 0; fr < 8; fr++)
         cached += (pfn_get(&x.core->pfns, fr)->flags & PFN_FLAG_CACHED) != 0;
     ck_assert_uint_eq(cached, phase3_cached_frames(x.s));
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -602,14 +530,14 @@ static void touch_and_exit(void *arg)
     struct p3 *x = arg;
     uint64_t v;
     machine_thread_attach(x->m);
-    machine_read64(x->m, va_of(x, 5), &v);
+    machine_read64(x->m, p3fx_va(x, 5), &v);
     machine_thread_detach(x->m);
 }
 
 START_TEST(test_thread_exit_returns_cached_frames)
 {
     struct p3 x;
-    p3_open(&x, 256, 64, 256, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
+    p3fx_open(&x, 256, 64, 256, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
     struct bounded_thread t;
     ck_assert_int_eq(bounded_thread_start(&t, touch_and_exit, &x), 0);
     ck_assert_msg(bounded_thread_join(&t), "a thread's first fault and its "
@@ -617,7 +545,7 @@ START_TEST(test_thread_exit_returns_cached_frames)
                   "within %.0f s", bounded_wait_seconds());
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_FREE), 63);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_ACTIVE), 1);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -628,20 +556,20 @@ END_TEST
 START_TEST(test_aging_trims_idle_pages_first)
 {
     struct p3 x;
-    p3_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
+    p3fx_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
     put_range(&x, 0, 16, 5);
     ck_assert_uint_eq(phase3_age_threshold(x.s), 2);
     ck_assert_int_eq(phase3_ops.trim(x.s, 1), 1); /* a lap to sample */
     for (int round = 0; round < 8; round++) {
         for (uint64_t v = 0; v < 16; v += 2) /* even pages are hot */
-            ck_assert_uint_eq(get(&x, v), stamp(v, 5));
+            ck_assert_uint_eq(p3fx_get(&x, v), stamp(v, 5));
         ck_assert_int_eq(phase3_ops.trim(x.s, 1), 1);
         for (uint64_t v = 2; v < 16; v += 2)
-            ck_assert_int_eq(pte_format(pte_of(&x, v)), PTE_VALID);
+            ck_assert_int_eq(pte_format(p3fx_pte(&x, v)), PTE_VALID);
     }
     for (uint64_t v = 1; v < 16; v += 2)
-        ck_assert_int_eq(pte_format(pte_of(&x, v)), PTE_TRANSITION);
-    p3_close(&x);
+        ck_assert_int_eq(pte_format(p3fx_pte(&x, v)), PTE_TRANSITION);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -649,12 +577,12 @@ END_TEST
 START_TEST(test_aging_threshold_falls_when_pages_are_scarce)
 {
     struct p3 x;
-    p3_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
-    put(&x, 1, stamp(1, 1));
+    p3fx_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
+    p3fx_put(&x, 1, stamp(1, 1));
     ck_assert_int_eq(phase3_ops.trim(x.s, 8), 1);
     ck_assert_uint_eq(phase3_age_threshold(x.s), 1);
-    ck_assert_uint_eq(get(&x, 1), stamp(1, 1));
-    p3_close(&x);
+    ck_assert_uint_eq(p3fx_get(&x, 1), stamp(1, 1));
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -676,20 +604,20 @@ START_TEST(test_active_frames_are_on_a_list_only_without_the_option)
 {
     struct p3 x;
     bool unlisted = _i / 2 == 1;
-    p3_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-            unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
+    p3fx_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+              unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
     struct pfn_db *db = &x.core->pfns;
     ck_assert(pfn_listed(db, PFN_ACTIVE) == !unlisted);
-    put(&x, 3, stamp(3, 1));
-    struct pfn *p = pfn_get(db, pte_frame(pte_of(&x, 3)));
+    p3fx_put(&x, 3, stamp(3, 1));
+    struct pfn *p = pfn_get(db, pte_frame(p3fx_pte(&x, 3)));
     ck_assert_int_eq(p->state, PFN_ACTIVE);
     ck_assert(list_node_linked(&p->link) == !unlisted);
     ck_assert_uint_eq(list_count(&db->lists[PFN_ACTIVE]), unlisted ? 0 : 1);
     ck_assert_uint_eq(pfn_count(db, PFN_ACTIVE), 1);
-    assert_audit(&x);
+    p3fx_audit(&x);
     while (phase3_ops.trim(x.s, 8) > 0)
         ;
-    ck_assert_int_eq(pte_format(pte_of(&x, 3)), PTE_TRANSITION);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, 3)), PTE_TRANSITION);
     ck_assert_int_eq(p->state, PFN_MODIFIED);
     ck_assert(list_node_linked(&p->link));
     ck_assert_uint_eq(pfn_count(db, PFN_ACTIVE), 0);
@@ -698,18 +626,18 @@ START_TEST(test_active_frames_are_on_a_list_only_without_the_option)
         ;
     ck_assert_int_eq(p->state, PFN_STANDBY);
     ck_assert_uint_eq(pfn_count(db, PFN_STANDBY), 1);
-    assert_audit(&x);
-    ck_assert_uint_eq(get(&x, 3), stamp(3, 1));
-    ck_assert_int_eq(pte_format(pte_of(&x, 3)), PTE_VALID);
-    ck_assert_uint_eq(pte_frame(pte_of(&x, 3)), pfn_number(db, p));
+    p3fx_audit(&x);
+    ck_assert_uint_eq(p3fx_get(&x, 3), stamp(3, 1));
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, 3)), PTE_VALID);
+    ck_assert_uint_eq(pte_frame(p3fx_pte(&x, 3)), pfn_number(db, p));
     ck_assert_int_eq(p->state, PFN_ACTIVE);
     ck_assert(list_node_linked(&p->link) == !unlisted);
     ck_assert_uint_eq(pfn_count(db, PFN_ACTIVE), 1);
     ck_assert_uint_eq(pfn_count(db, PFN_STANDBY), 0);
-    ck_assert_uint_eq(stat(&x, STAT_RESCUE_STANDBY), 1);
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_RESCUE_STANDBY), 1);
     ck_assert_uint_eq(pagefile_io_calls(x.core->pagefile, PAGEFILE_OP_READ),
                       0);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -752,26 +680,26 @@ START_TEST(test_fault_path_allocates_nothing)
 {
 #if P3_COUNT_MALLOC
     struct p3 x;
-    p3_open(&x, 512, 32, 512, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-            STAGE_OPT_ALL, 1);
+    p3fx_open(&x, 512, 32, 512, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
+              STAGE_OPT_ALL, 1);
     put_range(&x, 0, 512, 1);
     uint64_t bad = 0, word;
     atomic_store(&allocations, 0);
     atomic_store(&counting, true); /* no check assertion in here: they allocate */
     for (int round = 0; round < 3; round++) {
         for (uint64_t v = 0; v < 512; v++) {
-            bad += machine_read64(x.m, va_of(&x, v), &word) != 0 ||
+            bad += machine_read64(x.m, p3fx_va(&x, v), &word) != 0 ||
                    word != stamp(v, 1);
             if (v % 3 == 0 && round == 1)
-                bad += machine_write64(x.m, va_of(&x, v), stamp(v, 1)) != 0;
+                bad += machine_write64(x.m, p3fx_va(&x, v), stamp(v, 1)) != 0;
         }
     }
     atomic_store(&counting, false);
     ck_assert_uint_eq(bad, 0);
-    ck_assert_uint_gt(stat(&x, STAT_FAULT_DISK), 0);
-    ck_assert_uint_gt(stat(&x, STAT_FAULT_TRANSITION), 0);
+    ck_assert_uint_gt(p3fx_stat(&x, STAT_FAULT_DISK), 0);
+    ck_assert_uint_gt(p3fx_stat(&x, STAT_FAULT_TRANSITION), 0);
     ck_assert_uint_eq(atomic_load(&allocations), 0);
-    p3_close(&x);
+    p3fx_close(&x);
 #else
     ck_assert_uint_le(sizeof(struct pfn), 64); /* sanitizers own malloc */
 #endif
@@ -783,8 +711,8 @@ END_TEST
 START_TEST(test_multi_writer_runs_two_writers)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_MULTI_WRITER : 0,
-            1);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_MULTI_WRITER : 0,
+              1);
     ck_assert_uint_eq(phase3_writer_threads(x.s), 0);
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
@@ -794,7 +722,7 @@ START_TEST(test_multi_writer_runs_two_writers)
     phase3_ops.stop(x.s);
     phase3_ops.stop(x.s);
     ck_assert_uint_eq(phase3_writer_threads(x.s), 0);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -808,19 +736,19 @@ START_TEST(test_direct_reclaim_wakes_no_system_thread)
     uint64_t options = STAGE_OPT_ALL;
     if (!_i)
         options &= ~(uint64_t)STAGE_OPT_DIRECT_RECLAIM;
-    p3_open(&x, 256, 16, 256, MACHINE_MMU_SOFT, options, 1);
+    p3fx_open(&x, 256, 16, 256, MACHINE_MMU_SOFT, options, 1);
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
     put_range(&x, 0, 256, 4);
     check_range(&x, 0, 256, 4);
     uint64_t wakeups = phase3_system_wakeups(x.s);
     phase3_ops.stop(x.s);
-    ck_assert_uint_ge(stat(&x, STAT_TRIM), 256 - 16);
-    ck_assert_uint_ge(stat(&x, STAT_PAGE_WRITE), 256 - 16);
+    ck_assert_uint_ge(p3fx_stat(&x, STAT_TRIM), 256 - 16);
+    ck_assert_uint_ge(p3fx_stat(&x, STAT_PAGE_WRITE), 256 - 16);
     if (_i)
         ck_assert_uint_eq(wakeups, 0);
     else
         ck_assert_uint_gt(wakeups, 0);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -829,13 +757,13 @@ END_TEST
 START_TEST(test_fault_outside_range_is_efault)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
-    ck_assert_int_eq(phase3_ops.fault(x.s, va_of(&x, 64), false), -EFAULT);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
+    ck_assert_int_eq(phase3_ops.fault(x.s, p3fx_va(&x, 64), false), -EFAULT);
     ck_assert_int_eq(phase3_ops.fault(x.s, 0, true), -EFAULT);
     ck_assert_int_eq(phase3_ops.trim(x.s, 0), 0);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 0), 0);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 0);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -857,7 +785,7 @@ END_TEST
 START_TEST(test_full_pagefile_keeps_pages_modified)
 {
     struct p3 x;
-    p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
+    p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
     dirty_and_trim(&x, 8, 7);
     uint64_t n = fill_pagefile(&x);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -ENOSPC);
@@ -865,7 +793,7 @@ START_TEST(test_full_pagefile_keeps_pages_modified)
     free_slots(&x, 0, n);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
     check_range(&x, 0, 8, 7);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -873,16 +801,16 @@ END_TEST
 START_TEST(test_write_error_keeps_pages_modified)
 {
     struct p3 x;
-    p3_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
+    p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
     dirty_and_trim(&x, 8, 8);
     pagefile_inject_error(x.core->pagefile, PAGEFILE_OP_WRITE, 1, -EIO);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -EIO);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
     ck_assert_uint_eq(pagefile_in_use(x.core->pagefile), 0);
-    assert_audit(&x);
+    p3fx_audit(&x);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), 8);
     check_range(&x, 0, 8, 8);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -891,19 +819,19 @@ END_TEST
 START_TEST(test_fault_with_no_reclaimable_frame_is_enospc)
 {
     struct p3 x;
-    p3_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
     put_range(&x, 0, 8, 9);
     uint64_t n = fill_pagefile(&x), v;
-    ck_assert_int_eq(machine_read64(x.m, va_of(&x, 20), &v), -ENOSPC);
+    ck_assert_int_eq(machine_read64(x.m, p3fx_va(&x, 20), &v), -ENOSPC);
     if (_i) {
         ck_assert_int_eq(phase3_ops.start(x.s), 0);
-        ck_assert_int_eq(machine_read64(x.m, va_of(&x, 21), &v), -ENOSPC);
+        ck_assert_int_eq(machine_read64(x.m, p3fx_va(&x, 21), &v), -ENOSPC);
         phase3_ops.stop(x.s);
     }
     free_slots(&x, 0, n);
     check_range(&x, 0, 8, 9);
-    ck_assert_uint_eq(get(&x, 20), 0);
-    p3_close(&x);
+    ck_assert_uint_eq(p3fx_get(&x, 20), 0);
+    p3fx_close(&x);
 }
 END_TEST
 

@@ -20,87 +20,17 @@
 #include "check_util.h"
 #include "lock.h"
 #include "lockorder.h"
+#include "p3_fixture.h"
 #include "phase3.h"
-
-struct p3 {
-    struct stage *s;
-    struct stage_core *core;
-    struct machine *m;
-};
 
 static enum machine_mmu mmu_of(int i)
 {
     return i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW;
 }
 
-static void p3_open(struct p3 *x, uint64_t pages, uint64_t frames,
-                    uint64_t slots, enum machine_mmu mmu, uint64_t options,
-                    unsigned threads, unsigned batch)
-{
-    struct stage_config cfg;
-    char err[256] = "";
-    stage_config_defaults(&cfg);
-    cfg.virtual_pages = pages;
-    cfg.physical_frames = frames;
-    cfg.pagefile_slots = slots;
-    cfg.mmu = mmu;
-    cfg.trim_batch = batch;
-    cfg.write_batch = batch;
-    cfg.user_threads = threads;
-    cfg.options = options;
-    int rc = phase3_ops.create(&cfg, &x->s, err, sizeof err);
-    ck_assert_msg(rc == 0, "create failed (%d): %s", rc, err);
-    x->core = phase3_ops.core(x->s);
-    x->m = x->core->machine;
-    ck_assert_int_eq(machine_thread_attach(x->m), 0);
-}
-
-static void assert_audit(struct p3 *x)
-{
-    char msg[256] = "";
-    ck_assert_msg(phase3_ops.audit(x->s, msg, sizeof msg) == 0, "audit: %s",
-                  msg);
-}
-
-static void p3_close(struct p3 *x)
-{
-    phase3_ops.stop(x->s);
-    assert_audit(x);
-    ck_assert_uint_eq(lockorder_held(), 0);
-    machine_thread_detach(x->m);
-    phase3_ops.destroy(x->s);
-}
-
-static uint64_t va_of(struct p3 *x, uint64_t vpn)
-{
-    return machine_va_base(x->m) + vpn * MACHINE_PAGE_SIZE;
-}
-
 static uint64_t stamp(uint64_t vpn, unsigned v)
 {
     return 0x3300000000000000ull | (vpn << 20) | v;
-}
-
-static void put(struct p3 *x, uint64_t vpn, uint64_t value)
-{
-    ck_assert_int_eq(machine_write64(x->m, va_of(x, vpn), value), 0);
-}
-
-static uint64_t get(struct p3 *x, uint64_t vpn)
-{
-    uint64_t v = 0;
-    ck_assert_int_eq(machine_read64(x->m, va_of(x, vpn), &v), 0);
-    return v;
-}
-
-static pte_t pte_of(struct p3 *x, uint64_t vpn)
-{
-    return pte_load(&x->core->ptes[vpn]);
-}
-
-static uint64_t stat(struct p3 *x, enum stat_id id)
-{
-    return stats_get(x->core->stats, id);
 }
 
 /* _i: option combination (4) x mmu (2); 3 user threads, system threads
@@ -119,7 +49,7 @@ START_TEST(test_stress_option_combinations_three_threads)
     uint64_t options = combos[_i / 2];
     struct p3 x;
     struct workload_config wl;
-    p3_open(&x, 200, 13, 200, mmu_of(_i), options, THREADS, 5);
+    p3fx_open_batch(&x, 200, 13, 200, mmu_of(_i), options, THREADS, 5);
     lock_amplifier_enable(0);
     workload_defaults(&wl);
     wl.pattern = _i / 2 % 2 ? WORKLOAD_PHASES : WORKLOAD_HOTCOLD;
@@ -148,8 +78,8 @@ START_TEST(test_stress_option_combinations_three_threads)
                   "3 threads %s options %#" PRIx64 ": %s",
                   machine_mmu_name(mmu_of(_i)), options, res->first_error);
     ck_assert_uint_eq(res->reads + res->writes, (uint64_t)ACCESSES * THREADS);
-    ck_assert_uint_gt(stat(&x, STAT_TRIM), 0);
-    p3_close(&x);
+    ck_assert_uint_gt(p3fx_stat(&x, STAT_TRIM), 0);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -160,10 +90,10 @@ START_TEST(test_trim_batch_of_six_spans_other_boundary)
 {
     struct p3 x;
     bool batching = _i % 2 == 0;
-    p3_open(&x, 300, 40, 300, mmu_of(_i / 2),
-            batching ? STAGE_OPT_BATCH_TRIM : 0, 1, 6);
+    p3fx_open_batch(&x, 300, 40, 300, mmu_of(_i / 2),
+                    batching ? STAGE_OPT_BATCH_TRIM : 0, 1, 6);
     for (uint64_t v = 125; v < 131; v++)
-        put(&x, v, stamp(v, 1));
+        p3fx_put(&x, v, stamp(v, 1));
     struct machine_counters before, after;
     machine_counters(x.m, &before);
     ck_assert_int_eq(phase3_ops.trim(x.s, 6), 6);
@@ -172,15 +102,15 @@ START_TEST(test_trim_batch_of_six_spans_other_boundary)
     ck_assert_uint_eq(after.unmap_calls - before.unmap_calls,
                       batching ? 1 : 6);
     for (uint64_t v = 125; v < 131; v++) {
-        pte_t p = pte_of(&x, v);
+        pte_t p = p3fx_pte(&x, v);
         ck_assert_int_eq(pte_format(p), PTE_TRANSITION);
         ck_assert_int_eq(pfn_get(&x.core->pfns, pte_frame(p))->state,
                          PFN_MODIFIED);
     }
-    ck_assert_uint_eq(stat(&x, STAT_TRIM), 6);
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_TRIM), 6);
     for (uint64_t v = 125; v < 131; v++)
-        ck_assert_uint_eq(get(&x, v), stamp(v, 1));
-    p3_close(&x);
+        ck_assert_uint_eq(p3fx_get(&x, v), stamp(v, 1));
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -191,10 +121,10 @@ START_TEST(test_write_runs_from_other_holes)
     static const uint64_t holes[] = {0, 7, 8, 9, 33, 62};
     enum { N = 6 };
     struct p3 x;
-    p3_open(&x, 64, 16, 64, mmu_of(_i),
-            STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1, 8);
+    p3fx_open_batch(&x, 64, 16, 64, mmu_of(_i),
+                    STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1, 8);
     for (uint64_t v = 0; v < N; v++)
-        put(&x, 20 + v, stamp(20 + v, 2));
+        p3fx_put(&x, 20 + v, stamp(20 + v, 2));
     while (phase3_ops.trim(x.s, 8) > 0)
         ;
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), N);
@@ -210,7 +140,7 @@ START_TEST(test_write_runs_from_other_holes)
     ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE) - calls, 4);
     static uint64_t page[MACHINE_PAGE_SIZE / 8];
     for (uint64_t v = 20; v < 20 + N; v++) {
-        struct pfn *p = pfn_get(&x.core->pfns, pte_frame(pte_of(&x, v)));
+        struct pfn *p = pfn_get(&x.core->pfns, pte_frame(p3fx_pte(&x, v)));
         ck_assert_int_eq(p->state, PFN_STANDBY);
         ck_assert_int_eq(pagefile_read(pf, p->slot, page), 0);
         ck_assert_uint_eq(page[0], stamp(v, 2));
@@ -222,7 +152,7 @@ START_TEST(test_write_runs_from_other_holes)
         if (!hole)
             pagefile_free(pf, s);
     }
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -234,37 +164,37 @@ START_TEST(test_read_ahead_stops_at_end_of_smaller_range)
 {
     enum { PAGES = 48, FRAMES = 6 };
     struct p3 x;
-    p3_open(&x, PAGES, FRAMES, PAGES, mmu_of(_i),
-            STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE
-                | STAGE_OPT_BATCH_TRIM, 1, 8);
+    p3fx_open_batch(&x, PAGES, FRAMES, PAGES, mmu_of(_i),
+                    STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE
+                    | STAGE_OPT_BATCH_TRIM, 1, 8);
     uint64_t slot;
     for (int i = 0; i < PAGES - FRAMES; i++)
         ck_assert_int_eq(pagefile_alloc(x.core->pagefile, &slot), 0);
     for (uint64_t v = PAGES - FRAMES; v < PAGES; v++)
-        put(&x, v, stamp(v, 3));
+        p3fx_put(&x, v, stamp(v, 3));
     while (phase3_ops.trim(x.s, 64) > 0)
         ;
     while (phase3_ops.write_modified(x.s, 64) > 0)
         ;
     phase3_cache_drain(x.s);
     for (uint64_t v = 0; v < FRAMES; v++)
-        (void)get(&x, v);
+        (void)p3fx_get(&x, v);
     for (uint64_t v = PAGES - FRAMES; v < PAGES; v++)
-        ck_assert_int_eq(pte_format(pte_of(&x, v)), PTE_DISK);
-    ck_assert_uint_eq(pte_slot(pte_of(&x, PAGES - 1)), PAGES - 1);
+        ck_assert_int_eq(pte_format(p3fx_pte(&x, v)), PTE_DISK);
+    ck_assert_uint_eq(pte_slot(p3fx_pte(&x, PAGES - 1)), PAGES - 1);
     for (uint64_t s = 0; s < PAGES - FRAMES; s++)
         pagefile_free(x.core->pagefile, s);
-    ck_assert_uint_eq(get(&x, PAGES - 4), stamp(PAGES - 4, 3));
-    ck_assert_uint_eq(stat(&x, STAT_READ_AHEAD), 0);
-    ck_assert_uint_eq(get(&x, PAGES - 3), stamp(PAGES - 3, 3));
-    ck_assert_uint_eq(stat(&x, STAT_READ_AHEAD), 2);
-    ck_assert_int_eq(pte_format(pte_of(&x, PAGES - 2)), PTE_TRANSITION);
-    ck_assert_int_eq(pte_format(pte_of(&x, PAGES - 1)), PTE_TRANSITION);
-    uint64_t reads = stat(&x, STAT_FAULT_DISK);
-    ck_assert_uint_eq(get(&x, PAGES - 2), stamp(PAGES - 2, 3));
-    ck_assert_uint_eq(get(&x, PAGES - 1), stamp(PAGES - 1, 3));
-    ck_assert_uint_eq(stat(&x, STAT_FAULT_DISK), reads);
-    p3_close(&x);
+    ck_assert_uint_eq(p3fx_get(&x, PAGES - 4), stamp(PAGES - 4, 3));
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_READ_AHEAD), 0);
+    ck_assert_uint_eq(p3fx_get(&x, PAGES - 3), stamp(PAGES - 3, 3));
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_READ_AHEAD), 2);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, PAGES - 2)), PTE_TRANSITION);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, PAGES - 1)), PTE_TRANSITION);
+    uint64_t reads = p3fx_stat(&x, STAT_FAULT_DISK);
+    ck_assert_uint_eq(p3fx_get(&x, PAGES - 2), stamp(PAGES - 2, 3));
+    ck_assert_uint_eq(p3fx_get(&x, PAGES - 1), stamp(PAGES - 1, 3));
+    ck_assert_uint_eq(p3fx_stat(&x, STAT_FAULT_DISK), reads);
+    p3fx_close(&x);
 }
 END_TEST
 
@@ -274,25 +204,25 @@ START_TEST(test_minimum_pagefile_full_with_options_is_enospc)
 {
     enum { PAGES = 29, FRAMES = 5 };
     struct p3 x;
-    p3_open(&x, PAGES, FRAMES, PAGES - FRAMES, mmu_of(_i),
-            STAGE_OPT_BATCH_TRIM | STAGE_OPT_BATCH_WRITE | STAGE_OPT_READ_AHEAD
-                | STAGE_OPT_AGING, 1, 3);
+    p3fx_open_batch(&x, PAGES, FRAMES, PAGES - FRAMES, mmu_of(_i),
+                    STAGE_OPT_BATCH_TRIM | STAGE_OPT_BATCH_WRITE | STAGE_OPT_READ_AHEAD
+                    | STAGE_OPT_AGING, 1, 3);
     for (uint64_t v = PAGES; v-- > 0;)
-        put(&x, v, stamp(v, 4));
+        p3fx_put(&x, v, stamp(v, 4));
     ck_assert_uint_eq(pagefile_in_use(x.core->pagefile), PAGES - FRAMES);
     uint64_t victim = PAGES, word;
     for (uint64_t v = 0; v < PAGES && victim == PAGES; v++)
-        if (pte_format(pte_of(&x, v)) == PTE_DISK)
+        if (pte_format(p3fx_pte(&x, v)) == PTE_DISK)
             victim = v;
     ck_assert_uint_lt(victim, PAGES);
-    ck_assert_int_eq(machine_read64(x.m, va_of(&x, victim), &word), -ENOSPC);
-    ck_assert_int_eq(pte_format(pte_of(&x, victim)), PTE_DISK);
-    assert_audit(&x);
+    ck_assert_int_eq(machine_read64(x.m, p3fx_va(&x, victim), &word), -ENOSPC);
+    ck_assert_int_eq(pte_format(p3fx_pte(&x, victim)), PTE_DISK);
+    p3fx_audit(&x);
     for (uint64_t v = 0; v < PAGES; v++)
-        if (pte_format(pte_of(&x, v)) != PTE_DISK)
-            ck_assert_uint_eq(get(&x, v), stamp(v, 4));
+        if (pte_format(p3fx_pte(&x, v)) != PTE_DISK)
+            ck_assert_uint_eq(p3fx_get(&x, v), stamp(v, 4));
     ck_assert_uint_eq(pagefile_in_use(x.core->pagefile), PAGES - FRAMES);
-    p3_close(&x);
+    p3fx_close(&x);
 }
 END_TEST
 
