@@ -696,23 +696,6 @@ START_TEST(test_write_error_keeps_page_modified_until_writer_retries)
 }
 END_TEST
 
-/* A read of page vpn by a user thread of its own. */
-struct lone_read {
-    struct p2fx *fx;
-    uint64_t vpn;
-    int rc;
-    struct bounded_thread thread;
-};
-
-static void lone_read_main(void *arg)
-{
-    struct lone_read *lr = arg;
-    uint64_t v;
-    machine_thread_attach(lr->fx->m);
-    lr->rc = machine_read64(lr->fx->m, p2fx_va(lr->fx, lr->vpn), &v);
-    machine_thread_detach(lr->fx->m);
-}
-
 /* A genuinely full page file: a fault that needs a frame while every
  * frame is dirty and every slot taken gets -ENOSPC, from the waiting path
  * (threads running; the fault runs on a thread of its own, so a waiter
@@ -725,13 +708,7 @@ START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
     ck_assert_int_eq(phase2_ops.start(fx.s), 0);
     write_pages(&fx, 0, PAGES);
     ck_assert_uint_eq(pagefile_in_use(fx.core->pagefile), PAGES - FRAMES);
-    struct lone_read lr = {.fx = &fx, .vpn = 0};
-    ck_assert_int_eq(bounded_thread_start(&lr.thread, lone_read_main, &lr), 0);
-    ck_assert_msg(bounded_thread_join(&lr.thread), "a fault waiting for a "
-                  "frame was not told within %.0f s that none can be made "
-                  "(page file full): the failed pass reached no waiter",
-                  bounded_wait_seconds());
-    ck_assert_int_eq(lr.rc, -ENOSPC);
+    ck_assert_int_eq(p2fx_read_on_own_thread(&fx, 0), -ENOSPC);
     uint64_t v;
     ck_assert_int_eq(pte_format(p2fx_pte(&fx, 0)), PTE_DISK);
     phase2_ops.stop(fx.s);

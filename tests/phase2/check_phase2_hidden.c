@@ -296,22 +296,6 @@ START_TEST(test_inline_work_with_three_threads_on_tiny_machine)
 }
 END_TEST
 
-struct lone_read {
-    struct p2fx *fx;
-    uint64_t vpn;
-    int rc;
-    struct bounded_thread thread;
-};
-
-static void lone_read_main(void *arg)
-{
-    struct lone_read *lr = arg;
-    uint64_t v;
-    machine_thread_attach(lr->fx->m);
-    lr->rc = machine_read64(lr->fx->m, p2fx_va(lr->fx, lr->vpn), &v);
-    machine_thread_detach(lr->fx->m);
-}
-
 /* _i: machine _i / 2, MMU _i % 2; page file of exactly the minimum.  A
  * fault on a disk page waits for a frame no one can free: -ENOSPC, from
  * the waiting path and the inline one; nothing is lost. */
@@ -331,13 +315,7 @@ START_TEST(test_minimum_page_file_enospc_to_waiting_fault)
         if (pte_format(p2fx_pte(&fx, v)) == PTE_DISK)
             victim = v;
     ck_assert_uint_lt(victim, pages);
-    struct lone_read lr = {.fx = &fx, .vpn = victim};
-    ck_assert_int_eq(bounded_thread_start(&lr.thread, lone_read_main, &lr), 0);
-    ck_assert_msg(bounded_thread_join(&lr.thread), "a fault on page %llu "
-                  "waiting for a frame was not told within %.0f s that none "
-                  "can be made (page file full)",
-                  (unsigned long long)victim, bounded_wait_seconds());
-    ck_assert_int_eq(lr.rc, -ENOSPC);
+    ck_assert_int_eq(p2fx_read_on_own_thread(&fx, victim), -ENOSPC);
     ck_assert_int_eq(pte_format(p2fx_pte(&fx, victim)), PTE_DISK);
     phase2_ops.stop(fx.s);
     uint64_t word;

@@ -209,3 +209,31 @@ unsigned p2fx_run_audited(struct p2fx *fx, const struct workload_config *cfg,
     ck_assert_uint_eq(r.res.reads + r.res.writes, cfg->accesses * nthreads);
     return a.audits;
 }
+
+/* The read of p2fx_read_on_own_thread, on its thread. */
+struct lone_read {
+    struct p2fx *fx;
+    uint64_t vpn;
+    int rc;
+    struct bounded_thread thread;
+};
+
+static void lone_read_main(void *arg)
+{
+    struct lone_read *lr = arg;
+    uint64_t v;
+    machine_thread_attach(lr->fx->m);
+    lr->rc = machine_read64(lr->fx->m, p2fx_va(lr->fx, lr->vpn), &v);
+    machine_thread_detach(lr->fx->m);
+}
+
+int p2fx_read_on_own_thread(struct p2fx *fx, uint64_t vpn)
+{
+    struct lone_read lr = {.fx = fx, .vpn = vpn};
+    ck_assert_int_eq(bounded_thread_start(&lr.thread, lone_read_main, &lr), 0);
+    ck_assert_msg(bounded_thread_join(&lr.thread), "a fault on page %llu "
+                  "waiting for a frame was not told within %.0f s that none "
+                  "can be made (page file full): the failed pass reached no "
+                  "waiter", (unsigned long long)vpn, bounded_wait_seconds());
+    return lr.rc;
+}

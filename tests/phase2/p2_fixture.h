@@ -35,6 +35,12 @@ void p2fx_open_config(struct p2fx *fx, const struct stage_config *cfg);
 /* p2fx_open_config of p2fx_config(pages, frames, slots = pages, mmu). */
 void p2fx_open(struct p2fx *fx, uint64_t pages, uint64_t frames,
                enum machine_mmu mmu);
+/* Read page vpn from a user thread of its own (attached to the stage's
+ * machine) and return machine_read64's result.  A read that has not
+ * returned within the bounded wait fails the test, saying that a fault
+ * waiting for a frame was never told none can be made: the page file is
+ * full and the failed pass reached no waiter. */
+int p2fx_read_on_own_thread(struct p2fx *fx, uint64_t vpn);
 /* Stop the threads, assert a clean audit and no lock held, detach,
  * destroy, assert every descriptor the stage opened is closed, switch the
  * race amplifier off. */
