@@ -408,3 +408,35 @@ void fx_assert_stamp(struct fx *fx, uint64_t vpn, uint64_t value,
                   ", expected 0 / 0x%" PRIx64, file, line, vpn, rc, got,
                   value);
 }
+
+/* xorshift64: the next pseudo-random number of *state (never 0). */
+static uint64_t walk_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+void fx_walk_step(struct fx *fx, const struct fx_walk *w, uint64_t *shadow,
+                  uint64_t *rng, unsigned step)
+{
+    uint64_t r = walk_random(rng);
+    uint64_t vpn = (r >> 8) % w->pages;
+    unsigned way = (unsigned)(r % w->ways);
+    unsigned batch = 1 + (unsigned)((r >> 40) % w->max_batch);
+    if (way == 0) {
+        ck_assert_int_ge(fx->ops->trim(fx->s, batch), 0);
+    } else if (way <= w->writebacks) {
+        /* the page file may be full until a clean page is trimmed */
+        int rc = fx->ops->write_modified(fx->s, batch);
+        ck_assert(rc >= 0 || rc == -ENOSPC);
+    } else if (way <= w->writebacks + w->writes) {
+        shadow[vpn] = fx_stamp(vpn, step);
+        ck_assert_int_eq(fx_write(fx, vpn, shadow[vpn]), 0);
+    } else {
+        assert_stamp(fx, vpn, shadow[vpn]);
+    }
+    assert_audit_clean(fx);
+}

@@ -77,6 +77,22 @@ uint64_t fx_stamp(uint64_t vpn, unsigned v);
 /* Read / write the first word of page vpn; return the accessor's result. */
 int fx_read(struct fx *fx, uint64_t vpn, uint64_t *value);
 int fx_write(struct fx *fx, uint64_t vpn, uint64_t value);
+/* A random walk over a stage, checked against a shadow copy of every
+ * page: each step draws r (xorshift64 on *rng) and, by r % ways, trims
+ * (0), writes back (1..writebacks), writes a stamp (the next 'writes'
+ * values) or reads and checks a page (the rest); trims and write-backs
+ * take 1..max_batch pages.  The audit must be clean after every step. */
+struct fx_walk {
+    uint64_t pages;     /* pages walked: 0..pages-1 (shadow has as many) */
+    unsigned ways;      /* r % ways chooses the step */
+    unsigned writebacks;
+    unsigned writes;
+    unsigned max_batch;
+};
+/* One step of walk w (step numbers the stamps written). */
+void fx_walk_step(struct fx *fx, const struct fx_walk *w, uint64_t *shadow,
+                  uint64_t *rng, unsigned step);
+
 /* Trim until no page is active / write until none is modified (each step
  * must make progress); return the pages moved. */
 uint64_t fx_trim_all(struct fx *fx);

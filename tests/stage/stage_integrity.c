@@ -74,49 +74,16 @@ START_TEST(test_workload_with_system_threads_keeps_every_stamp)
 }
 END_TEST
 
-/* xorshift64: the random walk's reproducible stream. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *state = x;
-}
-
 #define WALK_PAGES 32
 #define WALK_FRAMES 4
 #define WALK_STEPS 3000
 
-/* One random step: read or write a page (checked against shadow), or
- * trim, or write back.  Asserts the audit afterwards. */
-static void walk_step(struct fx *fx, uint64_t *shadow, uint64_t *rng,
-                      unsigned step)
-{
-    uint64_t r = next_random(rng);
-    uint64_t vpn = (r >> 8) % WALK_PAGES;
-    int rc;
-    switch (r % 8) {
-    case 0:
-        ck_assert_int_ge(fx->ops->trim(fx->s, 1 + (r >> 40) % 6), 0);
-        break;
-    case 1:
-        /* the page file may be full until a clean page is trimmed */
-        rc = fx->ops->write_modified(fx->s, 1 + (r >> 40) % 6);
-        ck_assert(rc >= 0 || rc == -ENOSPC);
-        break;
-    case 2:
-    case 3:
-    case 4:
-        shadow[vpn] = fx_stamp(vpn, step);
-        ck_assert_int_eq(fx_write(fx, vpn, shadow[vpn]), 0);
-        break;
-    default:
-        assert_stamp(fx, vpn, shadow[vpn]);
-        break;
-    }
-    assert_audit_clean(fx);
-}
+/* The walk's mix: of 8 ways, a trim, a write-back, 3 writes and 3 reads,
+ * batches of 1 to 6. */
+static const struct fx_walk walk = {
+    .pages = WALK_PAGES, .ways = 8, .writebacks = 1, .writes = 3,
+    .max_batch = 6,
+};
 
 START_TEST(test_random_steps_match_shadow_copy)
 {
@@ -129,7 +96,7 @@ START_TEST(test_random_steps_match_shadow_copy)
     cfg.pagefile_slots = WALK_PAGES - WALK_FRAMES + 1; /* never stuck */
     fx_open(&fx, &cfg);
     for (unsigned step = 1; step <= WALK_STEPS; step++)
-        walk_step(&fx, shadow, &rng, step);
+        fx_walk_step(&fx, &walk, shadow, &rng, step);
     for (uint64_t v = 0; v < WALK_PAGES; v++)
         assert_stamp(&fx, v, shadow[v]);
     fx_close(&fx);

@@ -304,45 +304,6 @@ START_TEST(test_workload_other_patterns_with_system_threads)
 }
 END_TEST
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *state = x;
-}
-
-/* One step of the hidden walk: reads and writes of any page (checked
- * against shadow), trims and write-backs of up to 9 pages. */
-static void walk_step(struct fx *fx, uint64_t pages, uint64_t *shadow,
-                      uint64_t *rng, unsigned step)
-{
-    uint64_t r = next_random(rng);
-    uint64_t vpn = (r >> 8) % pages;
-    int rc;
-    switch (r % 10) {
-    case 0:
-        ck_assert_int_ge(fx->ops->trim(fx->s, 1 + (r >> 40) % 9), 0);
-        break;
-    case 1:
-    case 2:
-        rc = fx->ops->write_modified(fx->s, 1 + (r >> 40) % 9);
-        ck_assert(rc >= 0 || rc == -ENOSPC);
-        break;
-    case 3:
-    case 4:
-    case 5:
-        shadow[vpn] = fx_stamp(vpn, step);
-        ck_assert_int_eq(fx_write(fx, vpn, shadow[vpn]), 0);
-        break;
-    default:
-        assert_stamp(fx, vpn, shadow[vpn]);
-        break;
-    }
-    assert_audit_clean(fx);
-}
-
 /* _i: machine (_i / 2: 45 pages / 3 frames, 13 / 2), MMU _i % 2, a seed
  * of its own; page file of the minimum + 1. */
 START_TEST(test_longer_random_walk_matches_shadow_copy)
@@ -352,8 +313,14 @@ START_TEST(test_longer_random_walk_matches_shadow_copy)
     uint64_t pages = _i / 2 ? 13 : 45, frames = _i / 2 ? 2 : 3;
     uint64_t rng = 0x2545f4914f6cdd1dull * (uint64_t)(_i + 11);
     open_odd(&fx, pages, frames, mmu_of(_i));
+    /* of 10 ways: a trim, 2 write-backs, 3 writes, 4 reads; batches of
+     * 1 to 9 */
+    const struct fx_walk walk = {
+        .pages = pages, .ways = 10, .writebacks = 2, .writes = 3,
+        .max_batch = 9,
+    };
     for (unsigned step = 1; step <= 5000; step++)
-        walk_step(&fx, pages, shadow, &rng, step);
+        fx_walk_step(&fx, &walk, shadow, &rng, step);
     for (uint64_t v = 0; v < pages; v++)
         assert_stamp(&fx, v, shadow[v]);
     assert_frames_accounted(&fx, frames);
