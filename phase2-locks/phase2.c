@@ -196,6 +196,7 @@ static void phase2_gate_wait(struct stage *s)
 /* Enter the gate, waiting while a quiescer holds it closed.  No lock held. */
 void phase2_gate_enter(struct stage *s)
 {
+    atomic_fetch_add(&s->gate_entries, 1);
     for (;;) {
         atomic_fetch_add(&s->in_flight, 1);
         if (!atomic_load(&s->quiescing))

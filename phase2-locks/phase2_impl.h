@@ -85,6 +85,7 @@ struct stage {
     atomic_uint write_waiters;    /* faults waiting for a write to end */
     atomic_bool idle[PHASE2_WORKERS]; /* worker is (about to be) waiting */
     atomic_uint in_flight;        /* faults and passes inside the gate */
+    atomic_uint_fast64_t gate_entries; /* bumped by every gate entry */
     atomic_bool quiescing;        /* the gate is closed */
     struct phase2_hook hooks[PHASE2_HOOK_COUNT]; /* test-only */
 };

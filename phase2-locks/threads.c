@@ -19,22 +19,39 @@
  *   - a frame becoming ACTIVE or MODIFIED (phase2_list_gained kicks).
  * A pass that achieved nothing marks the worker stalled at the current
  * kick generation; it sleeps until the next kick instead of spinning.
- * A failed pass (page file full, I/O error) is reported to the waiting
- * user threads, whose faults return the error (nothing is lost).
+ * A failed pass (page file full, I/O error) wakes the waiting user
+ * threads.  A worker's failure is a snapshot that may already be stale (a
+ * slot freed since, a page read in whose slot can be taken back), so each
+ * waiter then does one round of trimming and writing itself
+ * (phase2_reclaim_round) and its fault returns the error only when that
+ * round failed too while no other thread was at work (nothing is lost
+ * either way).
  *
  * While the workers are not running (start not called, or after stop) a
  * fault that finds no frame trims and writes itself, as phase1 does.
+ * When its write failed but not finally (other faults were at work
+ * meanwhile), it waits for a list to gain a frame, PHASE2_WATCHDOG_MS at
+ * most, and retries.
  *
  * Invariants:
  *   1. running is true exactly while both worker threads exist.
- *   2. A user thread waits on frame_cv only with waiters counting it.
+ *   2. A user thread waits on frame_cv only with waiters (waiting for
+ *      the workers) or inline_waiters (for any list to gain a frame)
+ *      counting it.
  *   3. No lock is held while waiting, except sys (released by the wait).
  *
  * Locking: only 'sys', a leaf (phase2.c); passes run with no lock held.
  */
 #include "phase2_impl.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
+
+/* The longest a fault waits for a frame in another thread's hands before
+ * it looks again (a watchdog, not the synchronization: a list gaining a
+ * frame wakes it first). */
+#define PHASE2_WATCHDOG_MS 10
 
 #ifdef SOLUTION
 /* Frames a fault could take right now. */
@@ -154,11 +171,60 @@ static void *phase2_writer_main(void *arg)
     return NULL;
 }
 
+/* One round of the workers' work in the caller's thread, inside the
+ * gate: a trim batch, then a write batch.  Returns 1 when a frame is
+ * available or pages moved (retry the fault); the write's error when that
+ * failure is final; else 0 (nothing to do now).
+ *
+ * A failure is final only if the stage was still around our round:
+ * nobody inside the gate when we began and nobody but us entering it
+ * until we have looked at the lists again (everything that moves a frame
+ * or a slot happens inside the gate).  Then what failed is the stage as
+ * it is, not a moment of another thread's work (a slot just freed, a page
+ * read in whose slot can be taken back).  No lock held. */
+static int phase2_reclaim_round(struct stage *s)
+{
+    uint64_t entries = atomic_load(&s->gate_entries);
+    bool still = atomic_load(&s->in_flight) == 0;
+    phase2_gate_enter(s);
+    int trimmed = phase2_trim(s, s->core.config.trim_batch);
+    int written = phase2_write_modified(s, s->core.config.write_batch);
+    phase2_gate_exit(s);
+    if (trimmed > 0 || written > 0 || phase2_available(s) > 0)
+        return 1;
+    if (written < 0 && still && atomic_load(&s->gate_entries) == entries + 1)
+        return written;
+    return 0;
+}
+
+/* Sleep until a list gains a frame or PHASE2_WATCHDOG_MS pass, whichever
+ * is first (a frame in another thread's hands will come back to a list).
+ * No lock held. */
+static void phase2_wait_for_any_frame(struct stage *s)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += PHASE2_WATCHDOG_MS * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    lock_acquire(&s->sys);
+    atomic_fetch_add(&s->inline_waiters, 1);
+    if (phase2_available(s) == 0)
+        lock_wait_until(&s->sys, &s->frame_cv, &deadline);
+    atomic_fetch_sub(&s->inline_waiters, 1);
+    lock_release(&s->sys);
+}
+
 /* Workers running: kick them and wait until a frame is available, the
- * workers report an error, or they stop.  No lock held.  0 or the error. */
+ * workers report an error, or they stop.  After an error, confirm it with
+ * a round of our own (phase2_reclaim_round): its error is the fault's;
+ * when that round freed nothing but failed not finally, wait for a list
+ * to gain a frame (PHASE2_WATCHDOG_MS at most).  No lock held.  0 (retry
+ * the fault) or the error. */
 static int phase2_wait_for_workers(struct stage *s)
 {
-    int rc = 0;
     lock_acquire(&s->sys);
     atomic_fetch_add(&s->waiters, 1);
     phase2_kick_locked(s);
@@ -167,26 +233,35 @@ static int phase2_wait_for_workers(struct stage *s)
     while (s->running && phase2_available(s) == 0 &&
            s->error_gen == error_gen)
         lock_wait(&s->sys, &s->frame_cv);
-    if (s->error_gen != error_gen && phase2_available(s) == 0)
-        rc = s->frame_error;
+    bool failed = s->error_gen != error_gen && phase2_available(s) == 0;
     atomic_fetch_sub(&s->waiters, 1);
     lock_release(&s->sys);
-    return rc;
+    if (!failed)
+        return 0;
+    int rc = phase2_reclaim_round(s);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        phase2_wait_for_any_frame(s);
+    return 0;
 }
 
 /* Workers not running: trim and write in this thread (inside the gate).
- * If there was nothing to do (every frame is held by other faults), wait
- * until some list gains a frame.  No lock held.  0 or the write's error. */
+ * If modified pages remain but the round freed nothing (its write failed,
+ * not finally: other faults were at work), wait for a list to gain a
+ * frame (PHASE2_WATCHDOG_MS at most); if there was nothing to do
+ * (every frame is held by other faults), wait until some list gains a
+ * frame.  No lock held.  0 (retry the fault) or the write's error. */
 static int phase2_work_inline(struct stage *s)
 {
-    phase2_gate_enter(s);
-    int trimmed = phase2_trim(s, s->core.config.trim_batch);
-    int written = phase2_write_modified(s, s->core.config.write_batch);
-    phase2_gate_exit(s);
-    if (trimmed > 0 || written > 0 || phase2_available(s) > 0)
+    int rc = phase2_reclaim_round(s);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if (phase2_count(s, PFN_MODIFIED) > 0) {
+        /* the write failed, but not finally */
+        phase2_wait_for_any_frame(s);
         return 0;
-    if (written < 0)
-        return written;
+    }
     lock_acquire(&s->sys);
     atomic_fetch_add(&s->inline_waiters, 1);
     while (!s->running && phase2_available(s) == 0 &&

@@ -721,6 +721,35 @@ START_TEST(test_full_page_file_returns_enospc_to_waiting_fault)
 }
 END_TEST
 
+/* _i: MMU _i % 2; workers running (_i < 2) or not.  A page file of the
+ * minimum + 1: clean pages read back hold the spare slot in turn, so the
+ * writer often fails for a moment, yet every page can always be served.
+ * A fault may return -ENOSPC only when the failure is final, never
+ * because another thread's pass failed a moment ago (hot/cold, 70%
+ * writes, 4 user threads; stamps checked, audits while it runs). */
+START_TEST(test_minimum_page_file_with_workers_never_fails)
+{
+    struct stage_config cfg;
+    struct p2fx fx;
+    p2fx_config(&cfg, PAGES, FRAMES, PAGES - FRAMES + 1, mmus[_i % 2]);
+    p2fx_open_config(&fx, &cfg);
+    if (_i < 2)
+        ck_assert_int_eq(phase2_ops.start(fx.s), 0);
+    struct workload_config w;
+    workload_defaults(&w);
+    w.pattern = WORKLOAD_HOTCOLD;
+    w.accesses = 3000;
+    w.write_percent = 70;
+    w.jump_percent = 35;
+    w.hot_percent = 20;
+    w.hot_access_percent = 80;
+    w.seed = 4242 + (uint64_t)_i;
+    ck_assert_uint_ge(p2fx_run_audited(&fx, &w, 4), 1);
+    ck_assert_uint_gt(p2fx_stat(&fx, STAT_PAGE_WRITE), 0);
+    p2fx_close(&fx);
+}
+END_TEST
+
 /* The page file fills up with the slots of clean pages read back from it;
  * dirty pages must still be written: the writer takes back the slots of
  * the clean active pages (which become dirty) instead of failing. */
@@ -808,6 +837,7 @@ static Suite *make_phase2_suite(void)
     tcase_add_loop_test(limits, test_write_error_keeps_page_modified_until_writer_retries, 0, 2);
     tcase_add_loop_test(limits, test_full_page_file_returns_enospc_to_waiting_fault, 0, 2);
     tcase_add_loop_test(limits, test_full_page_file_writer_reclaims_clean_slots, 0, 2);
+    tcase_add_loop_test(limits, test_minimum_page_file_with_workers_never_fails, 0, 4);
     tcase_add_test(limits, test_create_refuses_bad_config);
     tcase_add_test_raise_signal(limits, test_hook_at_bad_point_aborts, SIGABRT);
     tcase_add_test_raise_signal(limits, test_quiesce_twice_aborts, SIGABRT);
