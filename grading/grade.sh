@@ -185,11 +185,21 @@ submission_steps() {
 
 placeholder "grading did not finish"
 echo "grade: building the kit (reference) in $REF"
-if ! make -k -j"$JOBS" BUILD="$REF" all > "$OUT/ref-build.log" 2>&1 \
-   && [ ! -x "$REF/grading/grader" ]; then
-  placeholder "the grader itself did not build: see $OUT/ref-build.log"
-  tail -n 20 "$OUT/ref-build.log"
-  exit 1
+KIT_BUILT=1
+if ! make -k -j"$JOBS" BUILD="$REF" all > "$OUT/ref-build.log" 2>&1; then
+  KIT_BUILT=0
+  if [ ! -x "$REF/grading/grader" ]; then
+    placeholder "the grader itself did not build: see $OUT/ref-build.log"
+    tail -n 20 "$OUT/ref-build.log"
+    exit 1
+  fi
+  # Graded in place (a student's handout: this tree is their code), the
+  # milestones whose tests did not build cannot be graded: say why, and
+  # never exit 0 (an exit-status grader would give full marks).
+  if [ -z "$SUBMISSION" ]; then
+    echo "grade: the build failed; its errors (all of them in $OUT/ref-build.log):"
+    grep -E 'error:|undefined reference' "$OUT/ref-build.log" | head -n 30
+  fi
 fi
 # One unprivileged uid for every sandboxed step of this grading run.
 export PAGELAB_SANDBOX_UID=${PAGELAB_SANDBOX_UID:-$((61000 + $$ % 2000))}
@@ -237,5 +247,9 @@ fi
 if [ $rc -gt 2 ]; then # 1: below full marks, 2: usage or rubric error
   placeholder "the grader stopped with status $rc"
   exit 3
+fi
+if [ -z "$SUBMISSION" ] && [ $KIT_BUILT = 0 ] && [ $rc -eq 0 ] \
+   && [ "${GRADE_EXIT_ZERO:-0}" = 0 ]; then
+  rc=1 # not full marks: part of the tree did not build
 fi
 exit $rc

@@ -232,7 +232,8 @@ static const char *unavailable(const struct grading *g,
     }
     for (size_t i = 0; i < r->nbinaries; i++)
         if (!is_exec(g->opt.ref_build, "tests/", r->binaries[i].binary)) {
-            snprintf(buf, len, "the reference build has no tests/%s",
+            snprintf(buf, len, "%s/tests/%s is missing: it did not "
+                     "build (see the build log)", g->opt.ref_build,
                      r->binaries[i].binary);
             return buf;
         }

@@ -33,7 +33,9 @@
 # 'make grade' there exits non-zero with a low score, a valid results.json
 # (grading/check_results.sh) and the autograder-only items listed; the kit
 # grading the copy's stage folder as a SUBMISSION gives the same items
-# passed; and at the end the reference (REF_BUILD, default build/) scores
+# passed; with its first graded file made one that does not compile,
+# 'make grade' there shows the compiler's errors and exits non-zero; and
+# at the end the reference (REF_BUILD, default build/) scores
 # 100% on the same milestones.  Ends with "N passed, M failed"; details in
 # <HANDOUT_OUT>/check.log.  JOBS (default 2) sets make -j.
 set -u
@@ -316,6 +318,17 @@ check_one() {
   if [ -s "$OUT/$m/grade-sub/results.json" ] && cmp -s "$TMP/$m.self" "$TMP/$m.kit"; then rc=0
   else rc=1; diff "$TMP/$m.self" "$TMP/$m.kit" | sed 's/^/  self vs kit: /' >> "$log"; fi
   verdict "$m as-submission" $rc "(the kit grading $stage/ of the copy: $s2; the same $(wc -l < "$TMP/$m.kit") items passed as make grade there)"
+  # A student's code that does not compile: make grade shows the compiler's
+  # errors and exits non-zero (GitHub Classroom grades by the exit status).
+  first=$(head -n 1 "$c/$stage/MANIFEST")
+  cp "$c/$first" "$TMP/$m.keep"
+  printf 'int this does not compile;\n' > "$c/$first"
+  (cd "$c" && make grade) > "$OUT/$m/broken-grade.log" 2>&1; rc=$?
+  cp "$TMP/$m.keep" "$c/$first"
+  bad=0
+  [ $rc -ne 0 ] || bad=1
+  grep -q "^${first}:.*error:" "$OUT/$m/broken-grade.log" || bad=1
+  verdict "$m broken" $bad "(code that does not compile: make grade exits $rc and shows the compiler's errors)"
 }
 
 check_ref() {
