@@ -113,6 +113,19 @@ bool lock_wait_until(struct lock *l, pthread_cond_t *cv,
     return err == 0;
 }
 
+struct timespec lock_deadline_in_ms(unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 /* splitmix64: spreads a seed into well-mixed PRNG state. */
 static uint64_t splitmix64(uint64_t x)
 {

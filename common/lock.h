@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lockorder.h"
 
@@ -36,6 +37,9 @@ void lock_wait(struct lock *l, pthread_cond_t *cv);
 /* lock_wait with an absolute CLOCK_REALTIME deadline; false on timeout. */
 bool lock_wait_until(struct lock *l, pthread_cond_t *cv,
                      const struct timespec *deadline);
+/* The absolute CLOCK_REALTIME deadline ms milliseconds from now, as
+ * lock_wait_until wants it (tv_nsec below one second). */
+struct timespec lock_deadline_in_ms(unsigned ms);
 
 /* Race amplifier.  enable(seed) turns it on for the process; seed 0 means
  * "take PAGELAB_RACE_SEED or the clock".  Returns the seed in use. */

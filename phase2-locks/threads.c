@@ -46,7 +46,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 /* The longest a fault waits for a frame in another thread's hands before
  * it looks again (a watchdog, not the synchronization: a list gaining a
@@ -202,13 +201,7 @@ static int phase2_reclaim_round(struct stage *s)
  * No lock held. */
 static void phase2_wait_for_any_frame(struct stage *s)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_nsec += PHASE2_WATCHDOG_MS * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = lock_deadline_in_ms(PHASE2_WATCHDOG_MS);
     lock_acquire(&s->sys);
     atomic_fetch_add(&s->inline_waiters, 1);
     if (phase2_available(s) == 0)

@@ -146,19 +146,6 @@ void phase3_wait_write(struct stage *s, uint64_t gen)
     lock_release(&s->events);
 }
 
-/* Deadline WATCHDOG_MS from now (CLOCK_REALTIME, as lock_wait_until wants). */
-static struct timespec watchdog_deadline(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += WATCHDOG_MS * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* One round of the system's work in the caller's thread: a trim batch
  * and a write batch.  Returns 1 when that (or anyone) may have made
  * frames available, the write-back error when nothing can be freed (no
@@ -183,7 +170,7 @@ static int reclaim_inline(struct stage *s, uint64_t gen)
     int r = reclaim_round(s, gen);
     if (r != 0)
         return r < 0 ? r : 0;
-    struct timespec deadline = watchdog_deadline();
+    struct timespec deadline = lock_deadline_in_ms(WATCHDOG_MS);
     lock_acquire(&s->events);
     atomic_fetch_add(&s->frame_waiters, 1);
     if (atomic_load(&s->frame_gen) == gen)
@@ -228,7 +215,7 @@ int phase3_wait_frame(struct stage *s, uint64_t gen)
         pthread_cond_signal(&s->trim_cv);
         pthread_cond_broadcast(&s->write_cv);
         atomic_fetch_add_explicit(&s->wakeups, 2, memory_order_relaxed);
-        struct timespec deadline = watchdog_deadline();
+        struct timespec deadline = lock_deadline_in_ms(WATCHDOG_MS);
         if (lock_wait_until(&s->events, &s->frame_cv, &deadline))
             continue;
         lock_release(&s->events); /* a quiet period: look for ourselves */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# harden.sh [KIT] - run as root once the kit is built (image builds; the
-# same as Gradescope's setup.sh): the sandboxed tests run as an
+# harden.sh [KIT] - run as root once the kit is built (by the image build
+# and by Gradescope's setup.sh): the sandboxed tests run as an
 # unprivileged uid, so keep the reference sources, the hidden suites and
 # the grader's data out of their reach even where bubblewrap cannot make
 # its own view of the file system (binaries stay executable).

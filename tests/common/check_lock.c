@@ -299,6 +299,43 @@ START_TEST(test_amplifier_reports_its_seed_and_honours_the_environment)
 }
 END_TEST
 
+/* Nanoseconds of CLOCK_REALTIME time t. */
+static long long ns_of(struct timespec t)
+{
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* lock_deadline_in_ms: ms after the clock read while it ran, tv_nsec
+ * normalized, across the whole-second carry (999 ms, 1500 ms) and for 0;
+ * a wait until a 20 ms deadline times out no earlier than it. */
+START_TEST(test_deadline_in_ms_is_that_far_ahead_and_normalized)
+{
+    static const unsigned ms[] = {0, 1, 10, 999, 1000, 1500};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        struct timespec before, after;
+        clock_gettime(CLOCK_REALTIME, &before);
+        struct timespec d = lock_deadline_in_ms(ms[i]);
+        clock_gettime(CLOCK_REALTIME, &after);
+        ck_assert(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+        long long want = (long long)ms[i] * 1000000LL;
+        ck_assert(ns_of(d) - ns_of(before) >= want);
+        ck_assert(ns_of(d) - ns_of(after) <= want);
+    }
+    struct pair p;
+    pair_init(&p);
+    struct timespec start, end;
+    clock_gettime(CLOCK_REALTIME, &start);
+    struct timespec d = lock_deadline_in_ms(20);
+    lock_acquire(&p.lock);
+    while (lock_wait_until(&p.lock, &p.cv, &d))
+        ; /* nobody signals: only a spurious wake-up returns true */
+    clock_gettime(CLOCK_REALTIME, &end);
+    lock_release(&p.lock);
+    ck_assert(ns_of(end) - ns_of(start) >= 20000000LL);
+    pair_destroy(&p);
+}
+END_TEST
+
 /* --- limits --------------------------------------------------------------- */
 
 START_TEST(test_wait_until_a_past_deadline_times_out_holding_the_lock)
@@ -356,6 +393,7 @@ static Suite *make_lock_suite(void)
     tcase_add_test(core, test_wait_releases_the_lock_and_retakes_it);
     tcase_add_test(core, test_wait_until_returns_true_when_signalled);
     tcase_add_test(core, test_amplified_locks_still_exclude);
+    tcase_add_test(core, test_deadline_in_ms_is_that_far_ahead_and_normalized);
     tcase_add_test(core,
                    test_amplifier_reports_its_seed_and_honours_the_environment);
     TCase *limits = check_util_tcase(s, "limits", "public", 120);

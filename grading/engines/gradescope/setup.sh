@@ -37,14 +37,7 @@ SUBMISSION=$empty MILESTONE=@MILESTONE@ GRADE_OUT=$empty/out \
   GRADE_TIMEOUT_SCALE=0.05 grading/grade.sh > "$empty/warm.log" 2>&1 \
   || { echo "setup.sh: warming the grading tree failed:" >&2; tail -n 20 "$empty/warm.log" >&2; }
 rm -rf "$empty"
-# The sandboxed tests run as an unprivileged uid: keep the reference sources, the
-# hidden suites and the grader's data out of their reach (binaries stay
-# executable).
-chmod -R o-rwx grading
-# ...but for grading/unpack.sh, which grade.sh hands read-only to the
-# sandbox user to unpack the submission (the folder stays unlistable).
-chmod o+x grading && chmod o+r grading/unpack.sh
-find . -name '*_hidden.c' -exec chmod o-rwx {} +
-for m in */MANIFEST; do
-  while read -r f; do [ -n "$f" ] && chmod o-rwx "$f"; done < "$m"
-done
+# The sandboxed tests run as an unprivileged uid: keep the reference
+# sources, the hidden suites and the grader's data out of their reach
+# (grading/image/harden.sh, which the grader image runs too).
+bash grading/image/harden.sh .
