@@ -21,6 +21,10 @@
  *   5. slots: every slot named by a DISK PTE or a frame is inside the page
  *      file and allocated, no slot has two owners, and every allocated slot
  *      has one.
+ *   6. (audit_dirty, called by each phase after audit_core) the dirty
+ *      rule the phase keeps: writable implies dirty, and either dirty
+ *      means "owns no slot" (phase1, phase2) or dirty means writable
+ *      (phase3, where a dirty page may keep its slot).
  * PFN_FLAG_REWRITE only qualifies a write in flight, so it does not take a
  * frame off its list.  Frames flagged off-list are not held to checks 3-4
  * from their side (their owner is mid-operation), but a PTE naming one is
@@ -364,4 +368,48 @@ int audit_core(struct stage_core *core, char *msg, size_t msglen)
     int rc = audit_slots(&a);
     free(a.slot_owner);
     return rc;
+}
+
+/* Why VALID page p (frame f) breaks 'rule', or NULL when it keeps it. */
+static const char *audit_dirty_why(const struct pfn *f, pte_t p,
+                                   enum audit_dirty_rule rule)
+{
+    bool owns_slot = f->slot != PAGEFILE_NO_SLOT;
+    if (pte_writable(p) && !pte_dirty(p))
+        return "is writable but clean";
+    if (rule == AUDIT_DIRTY_MEANS_WRITABLE)
+        return pte_dirty(p) && !pte_writable(p) ? "is dirty but read-only"
+                                                : NULL;
+    if (pte_dirty(p) && owns_slot)
+        return "is dirty but its frame still owns a (stale) slot";
+    if (!pte_dirty(p) && !owns_slot)
+        return "is clean but its frame owns no slot";
+    return NULL;
+}
+
+/* Check the dirty rule on every settled ACTIVE (and MODIFIED) frame. */
+int audit_dirty(struct stage_core *core, enum audit_dirty_rule rule,
+                char *msg, size_t msglen)
+{
+    struct audit a = { .core = core, .msg = msg, .msglen = msglen };
+    struct pfn_db *db = &core->pfns;
+    for (uint64_t i = 0; i < db->nframes; i++) {
+        const struct pfn *f = &db->frames[i];
+        if ((f->flags & PFN_OFF_LIST_FLAGS) != 0)
+            continue;
+        if (f->state == PFN_MODIFIED && rule == AUDIT_DIRTY_MEANS_NO_SLOT &&
+            f->slot != PAGEFILE_NO_SLOT)
+            return audit_fail(&a, "frame %llu is modified but owns slot "
+                              "%llu", (unsigned long long)i,
+                              (unsigned long long)f->slot);
+        if (f->state != PFN_ACTIVE)
+            continue;
+        const char *why = audit_dirty_why(f, pte_load(&core->ptes[f->vpn]),
+                                          rule);
+        if (why != NULL)
+            return audit_fail(&a, "page %llu (frame %llu) %s",
+                              (unsigned long long)f->vpn,
+                              (unsigned long long)i, why);
+    }
+    return 0;
 }

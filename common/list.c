@@ -6,16 +6,10 @@
  * list, inserting one that is already linked) aborts with "function: reason".
  */
 #include "list.h"
+#include "panic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-/* Abort with "function: reason" (an invariant was violated). */
-static void list_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
 
 /* Make l an empty ring through its sentinel. */
 void list_init(struct list *l)
@@ -44,7 +38,7 @@ static void list_insert_between(struct list *l, struct list_node *n,
                                 struct list_node *next)
 {
     if (list_node_linked(n))
-        list_die("list_insert", "node is already on a list");
+        panic("list_insert", "node is already on a list");
     n->prev = prev;
     n->next = next;
     prev->next = n;
@@ -68,9 +62,9 @@ void list_push_head(struct list *l, struct list_node *n)
 void list_remove(struct list *l, struct list_node *n)
 {
     if (!list_node_linked(n))
-        list_die("list_remove", "node is on no list");
+        panic("list_remove", "node is on no list");
     if (l->count == 0)
-        list_die("list_remove", "list is empty");
+        panic("list_remove", "list is empty");
     n->prev->next = n->next;
     n->next->prev = n->prev;
     list_node_init(n);

@@ -20,6 +20,7 @@
  * PRNG state; no locks.
  */
 #include "lock.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -40,8 +41,9 @@ static _Thread_local uint64_t amp_state_epoch;
 /* Abort with the function name and the pthread error. */
 static void lock_die(const char *func, int err)
 {
-    fprintf(stderr, "%s: pthread error %d\n", func, err);
-    abort();
+    char why[32];
+    snprintf(why, sizeof why, "pthread error %d", err);
+    panic(func, why);
 }
 
 /* Initialise l as an instance of cls. */

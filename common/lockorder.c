@@ -16,6 +16,7 @@
  * Locking: none; all state is thread-local.
  */
 #include "lockorder.h"
+#include "panic.h"
 
 #ifdef PAGELAB_LOCKORDER
 
@@ -34,11 +35,10 @@ static _Thread_local unsigned nheld;
 static void lockorder_die(const char *what, const struct lockorder_class *c,
                           const struct held_lock *h)
 {
-    fprintf(stderr,
-            "lockorder: %s '%s' (rank %u) while holding '%s' (rank %u)\n",
-            what, c->name, c->rank, h->cls->name, h->cls->rank);
-    fflush(stderr);
-    abort();
+    char why[256];
+    snprintf(why, sizeof why, "%s '%s' (rank %u) while holding '%s' (rank %u)",
+             what, c->name, c->rank, h->cls->name, h->cls->rank);
+    panic("lockorder", why);
 }
 
 /* True when taking (c, instance) while holding h respects the order. */
@@ -54,9 +54,7 @@ static bool lockorder_allowed(const struct lockorder_class *c,
 static void lockorder_push(const struct lockorder_class *c, const void *instance)
 {
     if (nheld == LOCKORDER_MAX_HELD) {
-        fprintf(stderr, "lockorder: more than %d locks held at once\n",
-                LOCKORDER_MAX_HELD);
-        abort();
+        panic("lockorder", "more than LOCKORDER_MAX_HELD locks held at once");
     }
     held[nheld].cls = c;
     held[nheld].instance = instance;
@@ -96,9 +94,10 @@ void lockorder_release(const struct lockorder_class *c, const void *instance)
 {
     int i = lockorder_find(c, instance);
     if (i < 0) {
-        fprintf(stderr, "lockorder: releasing '%s', which this thread does "
-                        "not hold\n", c->name);
-        abort();
+        char why[128];
+        snprintf(why, sizeof why, "releasing '%s', which this thread does "
+                 "not hold", c->name);
+        panic("lockorder", why);
     }
     for (unsigned j = (unsigned)i; j + 1 < nheld; j++)
         held[j] = held[j + 1];
@@ -115,8 +114,9 @@ void lockorder_assert_held(const struct lockorder_class *c,
                            const void *instance)
 {
     if (lockorder_find(c, instance) < 0) {
-        fprintf(stderr, "lockorder: '%s' must be held here\n", c->name);
-        abort();
+        char why[128];
+        snprintf(why, sizeof why, "'%s' must be held here", c->name);
+        panic("lockorder", why);
     }
 }
 

@@ -22,6 +22,7 @@
  * with the setters must be set before threads access the machine.
  */
 #include "machine_impl.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,13 +44,6 @@ struct machine_attachment {
 
 static __thread struct machine_attachment machine_tls[MACHINE_TLS_ATTACH];
 static _Atomic uint64_t machine_next_id = 1;
-
-/* Abort with "function: reason" (an invariant was violated). */
-void machine_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
 
 /* enum -> "hw" / "soft" ("unknown" for any other value). */
 const char *machine_mmu_name(enum machine_mmu mmu)
@@ -279,7 +273,7 @@ bool machine_va_valid(const struct machine *m, uint64_t va)
 uint64_t machine_vpn(const struct machine *m, uint64_t va)
 {
     if (!machine_va_valid(m, va))
-        machine_die("machine_vpn", "address outside the user range");
+        panic("machine_vpn", "address outside the user range");
     return (va - machine_va_base(m)) >> MACHINE_PAGE_SHIFT;
 }
 
@@ -287,7 +281,7 @@ uint64_t machine_vpn(const struct machine *m, uint64_t va)
 void *machine_frame(struct machine *m, uint64_t frame)
 {
     if (frame >= m->nframes)
-        machine_die("machine_frame", "frame number out of range");
+        panic("machine_frame", "frame number out of range");
     return m->window + (frame << MACHINE_PAGE_SHIFT);
 }
 
@@ -328,7 +322,7 @@ void machine_unmap_batch(struct machine *m, uint64_t *vpns, size_t n)
         return;
     for (size_t i = 0; i < n; i++)
         if (vpns[i] >= m->virtual_pages)
-            machine_die("machine_unmap_batch", "vpn out of range");
+            panic("machine_unmap_batch", "vpn out of range");
     if (m->mmu == MACHINE_MMU_SOFT) {
         counters_add(&m->counts, MACHINE_COUNT_UNMAP_PAGES, n);
         machine_soft_shootdown(m);
@@ -409,7 +403,7 @@ void machine_thread_detach(struct machine *m)
 {
     struct machine_attachment *a = machine_attachment_find(m);
     if (a == NULL)
-        machine_die("machine_thread_detach", "thread is not attached");
+        panic("machine_thread_detach", "thread is not attached");
     if (--a->depth > 0)
         return;
     atomic_store(&m->slots[a->slot].used, false);
@@ -422,7 +416,7 @@ struct machine_slot *machine_thread_slot(struct machine *m, const char *func)
 {
     struct machine_attachment *a = machine_attachment_find(m);
     if (a == NULL)
-        machine_die(func, "thread is not attached to the machine");
+        panic(func, "thread is not attached to the machine");
     return &m->slots[a->slot];
 }
 

@@ -51,6 +51,7 @@
  * (never by the signal handler, which reads the registry's atomic slots).
  */
 #include "machine_impl.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -193,7 +194,7 @@ static void machine_hw_install(void)
     sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGSEGV, &sa, &machine_hw_prev) != 0)
-        machine_die("machine_hw_install", "sigaction failed");
+        panic("machine_hw_install", "sigaction failed");
 }
 
 /* Refuse a machine past vm.max_map_count, else claim its mappings and
@@ -244,7 +245,7 @@ void machine_hw_publish(struct machine *m)
             return;
         }
     }
-    machine_die("machine_hw_publish", "registry full");
+    panic("machine_hw_publish", "registry full");
 }
 
 /* Undo machine_hw_open (and publish, if done): forget m, release its
@@ -259,7 +260,7 @@ void machine_hw_close(struct machine *m)
     machine_hw_reserved -= m->hw_maps_reserved;
     if (--machine_hw_live == 0 &&
         sigaction(SIGSEGV, &machine_hw_prev, NULL) != 0)
-        machine_die("machine_hw_close", "sigaction failed");
+        panic("machine_hw_close", "sigaction failed");
     pthread_mutex_unlock(&machine_hw_lock);
 }
 
@@ -273,7 +274,7 @@ void machine_hw_unmap_run(struct machine *m, uint64_t vpn, uint64_t npages)
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
                                   MAP_NORESERVE, -1, 0);
     if (p != va)
-        machine_die("machine_hw_unmap_run", "PROT_NONE overlay failed");
+        panic("machine_hw_unmap_run", "PROT_NONE overlay failed");
     counters_add(&m->counts, MACHINE_COUNT_UNMAP_PAGES, npages);
     counters_add(&m->counts, MACHINE_COUNT_UNMAP_CALLS, 1);
 }

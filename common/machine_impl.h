@@ -62,8 +62,6 @@ struct machine {
     struct machine_slot slots[MACHINE_MAX_THREADS];
 };
 
-/* machine.c */
-_Noreturn void machine_die(const char *func, const char *reason);
 /* Count a fault and call the stage's handler; -EFAULT when none is set. */
 int machine_call_fault(struct machine *m, uint64_t va, bool is_write);
 /* The calling thread's slot in m; aborts naming func when not attached. */

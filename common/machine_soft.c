@@ -35,6 +35,7 @@
  * Locking: none; the stage's locks are never taken here.
  */
 #include "machine_impl.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -85,7 +86,7 @@ int machine_soft_access(struct machine *m, struct machine_slot *slot,
                         uint64_t va, uint64_t *value, bool is_write)
 {
     if (m->ptes == NULL)
-        machine_die("machine_soft_access", "no page table set");
+        panic("machine_soft_access", "no page table set");
     /* Only this thread writes its epoch: plain stores, no read-modify-
      * write.  Entering must be sequentially consistent (the Dekker pair
      * with the PTE load); leaving only needs release. */

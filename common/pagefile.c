@@ -55,6 +55,7 @@
  * and the error hook are atomics.
  */
 #include "pagefile.h"
+#include "panic.h"
 
 #include "counters.h"
 
@@ -108,18 +109,11 @@ struct pagefile {
     struct counters io;
 };
 
-/* Abort with "function: reason" (a caller broke the contract). */
-static void pagefile_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
-
 /* Abort (as func) unless op is a real operation. */
 static void pagefile_require_op(const char *func, enum pagefile_op op)
 {
     if ((unsigned)op >= PAGEFILE_OPS)
-        pagefile_die(func, "operation out of range");
+        panic(func, "operation out of range");
 }
 
 /* ---- the file ---------------------------------------------------------- */
@@ -416,7 +410,7 @@ static void pagefile_require_slot(const char *func, const struct pagefile *pf,
                                   uint64_t slot)
 {
     if (slot >= pf->slots)
-        pagefile_die(func, "slot beyond the capacity of the page file");
+        panic(func, "slot beyond the capacity of the page file");
 }
 
 /* Release an allocated slot: one atomic and on its word.  Aborts on a
@@ -428,7 +422,7 @@ void pagefile_free(struct pagefile *pf, uint64_t slot)
     uint64_t old = atomic_fetch_and_explicit(
         &pf->bitmap[slot / PAGEFILE_WORD_BITS], ~bit, memory_order_acq_rel);
     if ((old & bit) == 0)
-        pagefile_die("pagefile_free", "slot is not allocated");
+        panic("pagefile_free", "slot is not allocated");
     counters_add(&pf->io, PAGEFILE_IN_USE, UINT64_MAX); /* minus one */
 }
 
@@ -556,7 +550,7 @@ static int pagefile_io(struct pagefile *pf, const char *func,
     if (n == 0 || n > PAGEFILE_MAX_BATCH)
         return -EINVAL;
     if (first >= pf->slots || n > pf->slots - first)
-        pagefile_die(func, "slot beyond the capacity of the page file");
+        panic(func, "slot beyond the capacity of the page file");
     struct iovec iov[PAGEFILE_MAX_BATCH];
     for (size_t i = 0; i < n; i++) {
         if (pages[i] == NULL)

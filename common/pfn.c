@@ -32,6 +32,7 @@
  * Locking: none; see pfn.h.
  */
 #include "pfn.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,18 +43,11 @@
 
 _Static_assert(sizeof(struct pfn) == 64, "struct pfn is one cache line");
 
-/* Abort with "function: reason". */
-static void pfn_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
-
 /* Abort (as func) when state is not a real state. */
 static void pfn_require_state(const char *func, unsigned state)
 {
     if (state >= PFN_STATE_COUNT)
-        pfn_die(func, "state out of range");
+        panic(func, "state out of range");
 }
 
 /* Allocate and initialise nframes FREE records on the free list, in frame
@@ -102,7 +96,7 @@ void pfn_db_unlist(struct pfn_db *db, enum pfn_state state)
 {
     pfn_require_state("pfn_db_unlist", state);
     if (list_count(&db->lists[state]) != 0)
-        pfn_die("pfn_db_unlist", "the state's list is not empty");
+        panic("pfn_db_unlist", "the state's list is not empty");
     db->unlisted |= 1u << state;
 }
 
@@ -117,7 +111,7 @@ bool pfn_listed(const struct pfn_db *db, enum pfn_state state)
 struct pfn *pfn_get(struct pfn_db *db, uint64_t frame)
 {
     if (frame >= db->nframes)
-        pfn_die("pfn_get", "frame number out of range");
+        panic("pfn_get", "frame number out of range");
     return &db->frames[frame];
 }
 
@@ -128,7 +122,7 @@ uint64_t pfn_number(const struct pfn_db *db, const struct pfn *p)
     uintptr_t addr = (uintptr_t)p;
     if (addr < base || addr >= base + db->nframes * sizeof(struct pfn) ||
         (addr - base) % sizeof(struct pfn) != 0)
-        pfn_die("pfn_number", "pointer is not a record of this database");
+        panic("pfn_number", "pointer is not a record of this database");
     return (addr - base) / sizeof(struct pfn);
 }
 
@@ -140,7 +134,7 @@ void pfn_unlink(struct pfn_db *db, struct pfn *p)
     if (!pfn_listed(db, p->state))
         return;
     if (!list_node_linked(&p->link))
-        pfn_die("pfn_unlink", "frame is on no list");
+        panic("pfn_unlink", "frame is on no list");
     list_remove(&db->lists[p->state], &p->link);
 }
 
@@ -150,7 +144,7 @@ void pfn_link(struct pfn_db *db, struct pfn *p, enum pfn_state state)
 {
     pfn_require_state("pfn_link", state);
     if (list_node_linked(&p->link))
-        pfn_die("pfn_link", "frame is already on a list");
+        panic("pfn_link", "frame is already on a list");
     p->state = (uint8_t)state;
     if (pfn_listed(db, state))
         list_push_tail(&db->lists[state], &p->link);

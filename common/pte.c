@@ -26,6 +26,7 @@
  * stage's own locks or CAS loops order sequences of them.
  */
 #include "pte.h"
+#include "panic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,20 +37,13 @@
 #define PTE_BIT_DIRTY (1ull << 4)
 #define PTE_NUMBER_SHIFT 12
 
-/* Abort with "function: reason" (a caller broke the PTE contract). */
-static void pte_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
-
 /* Put number into the frame/slot field of a word tagged tag.  Aborts (as
  * func) when number does not fit in PTE_NUMBER_BITS. */
 static pte_t pte_encode(const char *func, enum pte_format tag,
                         uint64_t number)
 {
     if (number > PTE_NUMBER_MAX)
-        pte_die(func, "number does not fit in 40 bits");
+        panic(func, "number does not fit in 40 bits");
     return (number << PTE_NUMBER_SHIFT) | (uint64_t)tag;
 }
 
@@ -66,7 +60,7 @@ static void pte_require_valid(const char *func, pte_t p)
         char reason[64];
         snprintf(reason, sizeof reason, "entry is %s, not valid",
                  pte_format_name(pte_format(p)));
-        pte_die(func, reason);
+        panic(func, reason);
     }
 }
 
@@ -112,9 +106,9 @@ uint64_t pte_frame(pte_t p)
 {
     enum pte_format f = pte_format(p);
     if (f == PTE_DISK)
-        pte_die("pte_frame", "entry is disk");
+        panic("pte_frame", "entry is disk");
     if (f == PTE_ZERO)
-        pte_die("pte_frame", "entry is zero");
+        panic("pte_frame", "entry is zero");
     return pte_number(p);
 }
 
@@ -125,7 +119,7 @@ uint64_t pte_slot(pte_t p)
         char reason[64];
         snprintf(reason, sizeof reason, "entry is %s, not disk",
                  pte_format_name(pte_format(p)));
-        pte_die("pte_slot", reason);
+        panic("pte_slot", reason);
     }
     return pte_number(p);
 }

@@ -17,8 +17,9 @@
  *   2. ptes has config.virtual_pages cells, all ZERO; pfns has
  *      config.physical_frames records, all FREE; the page file has
  *      config.pagefile_slots slots, none allocated.
- *   3. The machine's page table is ptes (soft MMU), and it has no fault
- *      handler yet: the phase sets its own.
+ *   3. The machine's page table is ptes (soft MMU), and its fault handler
+ *      is the one trampoline to ops->fault(owner, ...) (none when ops is
+ *      NULL).
  *
  * Failures undo every step already taken: stage_core_destroy accepts a
  * partly built (zeroed-then-filled) core.
@@ -28,6 +29,7 @@
  * themselves.
  */
 #include "stage.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -204,10 +206,34 @@ void *stage_alloc(size_t align, size_t size)
     return p;
 }
 
+/* The machine's fault handler for every phase: ctx is the core, whose
+ * ops->fault resolves the fault for the stage that owns it. */
+static int stage_fault_trampoline(void *ctx, uint64_t va, bool is_write)
+{
+    struct stage_core *core = ctx;
+    return core->ops->fault(core->owner, va, is_write);
+}
+
+/* The core of s (the first member of every phase's struct stage). */
+struct stage_core *stage_core_of(struct stage *s)
+{
+    return (struct stage_core *)s;
+}
+
+/* Release f's stale page-file slot, if it has one (see stage.h). */
+void stage_drop_stale_slot(struct stage_core *core, struct pfn *f)
+{
+    if (f->slot == PAGEFILE_NO_SLOT)
+        return;
+    pagefile_free(core->pagefile, f->slot);
+    f->slot = PAGEFILE_NO_SLOT;
+}
+
 /* Check cfg and build every shared structure (see stage.h).  Returns 0, or
  * -EINVAL / a machine or page-file errno / -ENOMEM with a sentence in err;
  * on failure core holds nothing. */
 int stage_core_init(struct stage_core *core, const struct stage_config *cfg,
+                    const struct stage_ops *ops, struct stage *owner,
                     char *err, size_t errlen)
 {
     memset(core, 0, sizeof *core); /* destroyable as it stands */
@@ -225,6 +251,10 @@ int stage_core_init(struct stage_core *core, const struct stage_config *cfg,
         return rc;
     }
     machine_set_page_table(core->machine, core->ptes);
+    core->ops = ops;
+    core->owner = owner;
+    if (ops != NULL)
+        machine_set_fault_handler(core->machine, stage_fault_trampoline, core);
     return 0;
 }
 
@@ -244,9 +274,10 @@ void stage_core_destroy(struct stage_core *core)
 pte_cell_t *stage_core_pte(struct stage_core *core, uint64_t va)
 {
     if (!machine_va_valid(core->machine, va)) {
-        fprintf(stderr, "stage_core_pte: address 0x%llx is outside the user "
-                "range\n", (unsigned long long)va);
-        abort();
+        char why[96];
+        snprintf(why, sizeof why, "address 0x%llx is outside the user range",
+                 (unsigned long long)va);
+        panic("stage_core_pte", why);
     }
     return &core->ptes[machine_vpn(core->machine, va)];
 }

@@ -57,8 +57,15 @@ void stage_config_defaults(struct stage_config *cfg);
 int stage_config_check(const struct stage_config *cfg, char *err,
                        size_t errlen);
 
+struct stage;     /* each phase defines its own, with the core first */
+struct stage_ops;
+
 struct stage_core {
     struct stage_config config;
+    /* The stage whose fault handler the machine calls (set by
+     * stage_core_init, read-only after): see stage_core_init. */
+    const struct stage_ops *ops;
+    struct stage *owner;
     struct machine *machine;
     pte_cell_t *ptes;       /* one per virtual page, all ZERO at start */
     struct pfn_db pfns;     /* all frames FREE at start */
@@ -73,15 +80,32 @@ struct stage_core {
 void *stage_alloc(size_t align, size_t size);
 
 /* Check cfg and build every shared structure; the machine's page table is
- * set to ptes (no fault handler yet).  Returns 0 or a negative errno with
- * one sentence in err; on failure nothing is left allocated. */
+ * set to ptes.  With ops, the machine's faults go to ops->fault(owner, ...)
+ * through one trampoline, so no stage writes its own adapter (owner is
+ * the stage that embeds core as its first member; it need not be fully
+ * built yet: no access can fault before create returns).  ops NULL: no
+ * fault handler (tests install their own).  Returns 0 or a negative errno
+ * with one sentence in err; on failure nothing is left allocated. */
 int stage_core_init(struct stage_core *core, const struct stage_config *cfg,
+                    const struct stage_ops *ops, struct stage *owner,
                     char *err, size_t errlen);
 void stage_core_destroy(struct stage_core *core);
 /* PTE of the page holding va (va must be valid). */
 pte_cell_t *stage_core_pte(struct stage_core *core, uint64_t va);
+/* The core of stage s: every phase embeds its struct stage_core as the
+ * first member of struct stage (each checks it with STAGE_CORE_FIRST), so
+ * this one function is every phase's ops->core. */
+struct stage_core *stage_core_of(struct stage *s);
+#define STAGE_CORE_FIRST(type) \
+    _Static_assert(offsetof(type, core) == 0, \
+                   #type ": the stage_core must be the first member")
 
-struct stage; /* each phase defines its own */
+/* The one rule of a stale copy, shared by every phase: frame f's page has
+ * been (or is about to be) written, so the copy in f's page-file slot no
+ * longer holds it.  Release the slot, if f has one, and record that f has
+ * none.  The caller owns f (phase1: always; phase2/3: f's frame lock is
+ * held, or f is off every list and claimed by the caller). */
+void stage_drop_stale_slot(struct stage_core *core, struct pfn *f);
 
 struct stage_ops {
     const char *name; /* "phase1", ... */

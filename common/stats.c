@@ -27,6 +27,7 @@
  * must have finished, as with any object's destruction).
  */
 #include "stats.h"
+#include "panic.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,13 +50,6 @@ struct stats {
     pthread_key_t key; /* this thread's block in this object, or NULL */
     struct stats_block blocks[STATS_MAX_THREADS];
 };
-
-/* Abort with "function: reason". */
-static void stats_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
 
 /* Key destructor: the thread exits, its block becomes free to claim. */
 static void stats_release_block(void *value)
@@ -107,11 +101,11 @@ static struct stats_block *stats_claim(struct stats *s)
                 &b->claimed, &expected, true, memory_order_acquire,
                 memory_order_relaxed)) {
             if (pthread_setspecific(s->key, b) != 0)
-                stats_die("stats_add", "cannot record the thread's block");
+                panic("stats_add", "cannot record the thread's block");
             return b;
         }
     }
-    stats_die("stats_add", "more than STATS_MAX_THREADS threads are counting");
+    panic("stats_add", "more than STATS_MAX_THREADS threads are counting");
     return NULL;
 }
 
@@ -120,7 +114,7 @@ static struct stats_block *stats_claim(struct stats *s)
 void stats_add(struct stats *s, enum stat_id id, uint64_t n)
 {
     if ((unsigned)id >= STAT_COUNT)
-        stats_die("stats_add", "counter id out of range");
+        panic("stats_add", "counter id out of range");
     struct stats_block *b = pthread_getspecific(s->key);
     if (b == NULL)
         b = stats_claim(s);
@@ -134,7 +128,7 @@ void stats_add(struct stats *s, enum stat_id id, uint64_t n)
 uint64_t stats_get(const struct stats *s, enum stat_id id)
 {
     if ((unsigned)id >= STAT_COUNT)
-        stats_die("stats_get", "counter id out of range");
+        panic("stats_get", "counter id out of range");
     uint64_t sum = 0;
     for (int i = 0; i < STATS_MAX_THREADS; i++)
         sum += atomic_load_explicit(&s->blocks[i].counters[id],

@@ -4,6 +4,6 @@
 PAGER_SRCS := $(wildcard pager-cow/pager.c)
 LIBPAGER := $(BUILD)/lib/libpager.a
 ifneq ($(PAGER_SRCS),)
-$(eval $(call static_lib,$(LIBPAGER),$(PAGER_SRCS) common/list.c))
+$(eval $(call static_lib,$(LIBPAGER),$(PAGER_SRCS) common/list.c common/panic.c))
 endif
 -include pager-cow/infra/build.mk

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "phase1_impl.h"
+#include "panic.h"
 
 /* Resolve a fault at va (is_write: the access was a store).  Returns 0 so
  * the access retries, -EFAULT for an address outside the user range, or the
@@ -59,18 +60,6 @@ int phase1_fault(struct stage *s, uint64_t va, bool is_write)
     return -ENOSYS; /* TODO: check va, dispatch on the PTE's format */
 #endif
 }
-
-#ifdef SOLUTION
-/* Release f's page-file slot, if it has one (its bytes are stale now). */
-static void fault_drop_slot(struct stage *s, struct pfn *f)
-{
-    if (f->slot != PAGEFILE_NO_SLOT) {
-        pagefile_free(s->core.pagefile, f->slot);
-        f->slot = PAGEFILE_NO_SLOT;
-    }
-}
-
-#endif
 
 /* Make frame f (on no list, or already active for an upgrade) the page at
  * vpn: PTE VALID {writable, accessed, dirty}, frame on the active list,
@@ -130,13 +119,13 @@ int phase1_fault_transition(struct stage *s, uint64_t vpn, pte_t pte,
 #ifdef SOLUTION
     struct pfn *f = pfn_get(&s->core.pfns, pte_frame(pte));
     if (f->vpn != vpn)
-        phase1_die("phase1_fault_transition", "frame names another page");
+        panic("phase1_fault_transition", "frame names another page");
     stats_inc(s->core.stats, STAT_FAULT_TRANSITION);
     stats_inc(s->core.stats, f->state == PFN_STANDBY ? STAT_RESCUE_STANDBY
                                                      : STAT_RESCUE_MODIFIED);
     pfn_unlink(&s->core.pfns, f);
     if (is_write)
-        fault_drop_slot(s, f);
+        stage_drop_stale_slot(&s->core, f);
     return phase1_map_page(s, vpn, f, is_write, f->slot == PAGEFILE_NO_SLOT);
 #else
     (void)s;
@@ -171,7 +160,7 @@ int phase1_fault_disk(struct stage *s, uint64_t vpn, pte_t pte,
     stats_inc(s->core.stats, STAT_PAGE_READ);
     f->slot = slot;
     if (is_write)
-        fault_drop_slot(s, f);
+        stage_drop_stale_slot(&s->core, f);
     return phase1_map_page(s, vpn, f, is_write, is_write);
 #else
     (void)s;
@@ -196,7 +185,7 @@ int phase1_fault_valid(struct stage *s, uint64_t vpn, pte_t pte,
         stats_inc(s->core.stats, STAT_FAULT_SPURIOUS);
         return machine_map(s->core.machine, vpn, frame, pte_writable(pte));
     }
-    fault_drop_slot(s, pfn_get(&s->core.pfns, frame));
+    stage_drop_stale_slot(&s->core, pfn_get(&s->core.pfns, frame));
     stats_inc(s->core.stats, STAT_FAULT_UPGRADE);
     return phase1_map_page(s, vpn, pfn_get(&s->core.pfns, frame), true, true);
 #else

@@ -20,19 +20,6 @@
 #include "audit.h"
 #include "phase1_impl.h"
 
-/* Abort with "func: reason". */
-_Noreturn void phase1_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
-
-/* The machine's fault handler: ctx is the stage. */
-static int phase1_on_fault(void *ctx, uint64_t va, bool is_write)
-{
-    return phase1_fault(ctx, va, is_write);
-}
-
 /* Build a phase1 stage from cfg.  Returns 0, or -EINVAL (bad or
  * multithreaded configuration), -ENOMEM, or stage_core_init's error, with
  * one sentence in err; nothing is left allocated on failure. */
@@ -50,12 +37,11 @@ static int phase1_create(const struct stage_config *cfg, struct stage **out,
         snprintf(err, errlen, "phase1: out of memory");
         return -ENOMEM;
     }
-    int rc = stage_core_init(&s->core, cfg, err, errlen);
+    int rc = stage_core_init(&s->core, cfg, &phase1_ops, s, err, errlen);
     if (rc != 0) {
         free(s);
         return rc;
     }
-    machine_set_fault_handler(s->core.machine, phase1_on_fault, s);
     *out = s;
     return 0;
 }
@@ -79,46 +65,14 @@ static void phase1_stop(struct stage *s)
     (void)s;
 }
 
-/* Check phase1's invariants 1-3 for active or modified frame f.  0, or -1
- * with the violation in msg. */
-static int phase1_audit_frame(struct stage *s, struct pfn *f, char *msg,
-                              size_t msglen)
-{
-    uint64_t frame = pfn_number(&s->core.pfns, f);
-    bool has_slot = f->slot != PAGEFILE_NO_SLOT;
-    const char *why = NULL;
-    if (f->state == PFN_MODIFIED && has_slot)
-        why = "modified frame owns a page-file slot";
-    if (f->state == PFN_ACTIVE) {
-        pte_t pte = pte_load(&s->core.ptes[f->vpn]);
-        if (pte_writable(pte) && !pte_dirty(pte))
-            why = "writable page is not dirty";
-        else if (pte_dirty(pte) == has_slot)
-            why = "dirty bit disagrees with the frame's slot";
-    }
-    if (why == NULL)
-        return 0;
-    snprintf(msg, msglen, "phase1: frame %" PRIu64 " (page %" PRIu64 "): %s",
-             frame, f->vpn, why);
-    return -1;
-}
-
-/* Check every shared invariant (audit.h) and phase1's own while quiescent.
+/* Check every shared invariant (audit.h) and phase1's own (1-3: the
+ * dirty rule of audit.h's AUDIT_DIRTY_MEANS_NO_SLOT) while quiescent.
  * 0, or -1 with the first violation in msg. */
 static int phase1_audit(struct stage *s, char *msg, size_t msglen)
 {
     if (audit_core(&s->core, msg, msglen) != 0)
         return -1;
-    for (uint64_t i = 0; i < s->core.pfns.nframes; i++) {
-        if (phase1_audit_frame(s, pfn_get(&s->core.pfns, i), msg, msglen))
-            return -1;
-    }
-    return 0;
-}
-
-static struct stage_core *phase1_core(struct stage *s)
-{
-    return &s->core;
+    return audit_dirty(&s->core, AUDIT_DIRTY_MEANS_NO_SLOT, msg, msglen);
 }
 
 const struct stage_ops phase1_ops = {
@@ -131,5 +85,5 @@ const struct stage_ops phase1_ops = {
     .start = phase1_start,
     .stop = phase1_stop,
     .audit = phase1_audit,
-    .core = phase1_core,
+    .core = stage_core_of,
 };

@@ -26,6 +26,7 @@
 struct stage {
     struct stage_core core; /* machine, PTEs, PFN database, page file, stats */
 };
+STAGE_CORE_FIRST(struct stage);
 
 /* The functions a student writes (contracts above their definitions).
  * fault.c: the four kinds of fault and the mapping step they share. */
@@ -49,7 +50,5 @@ void phase1_repurpose(struct stage *s, struct pfn *frame);
  * free list (the fault that took it failed). */
 void phase1_release_frame(struct stage *s, struct pfn *frame);
 
-/* phase1.c: abort with "func: reason" (an invariant was violated). */
-_Noreturn void phase1_die(const char *func, const char *reason);
 
 #endif

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "phase1_impl.h"
+#include "panic.h"
 
 #define TRIM_CHUNK 64 /* pages unmapped with one machine_unmap_batch */
 #define POISON_FREE 0xdd /* debug builds: bytes of a frame on the free list */
@@ -207,7 +208,7 @@ static int trim_make_room(struct stage *s)
         return 0;
     if (written < 0)
         return written;
-    phase1_die("phase1_obtain_frame", "every frame is off the lists");
+    panic("phase1_obtain_frame", "every frame is off the lists");
 }
 #endif
 

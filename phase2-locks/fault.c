@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "phase2_impl.h"
+#include "panic.h"
 
 #define PHASE2_NONE UINT64_MAX
 #define PHASE2_POISON_FREE 0xdf /* debug: bytes of a frame given back */
@@ -199,7 +200,7 @@ static int phase2_fault_rescue(struct stage *s, uint64_t vpn, pte_t p,
     struct pfn *f = pfn_get(&s->core.pfns, frame);
     lock_acquire(phase2_frame_lock(s, frame));
     if (f->vpn != vpn)
-        phase2_die("phase2_fault_rescue", "transition PTE and frame disagree");
+        panic("phase2_fault_rescue", "transition PTE and frame disagree");
     int rc = PHASE2_BUSY;
     if (is_write && (f->flags & PFN_FLAG_WRITING))
         *gen = phase2_write_wait_begin(s);

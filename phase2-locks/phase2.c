@@ -43,6 +43,7 @@
  *      lock is free.
  */
 #include "phase2_impl.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -63,13 +64,6 @@ static const struct lockorder_class phase2_list_class[PFN_STATE_COUNT] = {
 };
 static const struct lockorder_class phase2_sys_class = {"phase2 sys", 90,
                                                         false};
-
-/* Abort with "func: reason". */
-_Noreturn void phase2_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
 
 /* ---- locks and lists ---------------------------------------------------- */
 
@@ -221,7 +215,7 @@ void phase2_quiesce(struct stage *s)
 {
     lock_acquire(&s->sys);
     if (atomic_load(&s->quiescing))
-        phase2_die("phase2_quiesce", "already quiescing");
+        panic("phase2_quiesce", "already quiescing");
     atomic_store(&s->quiescing, true);
     while (atomic_load(&s->in_flight) > 0)
         lock_wait(&s->sys, &s->gate_cv);
@@ -244,7 +238,7 @@ void phase2_set_test_hook(struct stage *s, enum phase2_hook_point point,
                           phase2_hook_fn fn, void *arg)
 {
     if ((unsigned)point >= PHASE2_HOOK_COUNT)
-        phase2_die("phase2_set_test_hook", "no such hook point");
+        panic("phase2_set_test_hook", "no such hook point");
     atomic_store(&s->hooks[point].arg, arg);
     atomic_store(&s->hooks[point].fn, fn);
 }
@@ -282,28 +276,6 @@ static int phase2_audit_idle(struct stage *s, char *msg, size_t msglen)
     return 0;
 }
 
-/* The dirty rule (phase2_impl.h) on every mapped page: writable implies
- * dirty, dirty iff the frame owns no slot.  (audit_core already matched
- * each ACTIVE frame with its VALID PTE.)  0 or -1, msg. */
-static int phase2_audit_dirty(struct stage *s, char *msg, size_t msglen)
-{
-    struct pfn_db *db = &s->core.pfns;
-    for (uint64_t i = 0; i < db->nframes; i++) {
-        struct pfn *f = &db->frames[i];
-        if (f->state != PFN_ACTIVE)
-            continue;
-        pte_t p = pte_load(&s->core.ptes[f->vpn]);
-        if ((pte_writable(p) && !pte_dirty(p)) ||
-            pte_dirty(p) != (f->slot == PAGEFILE_NO_SLOT)) {
-            snprintf(msg, msglen, "page %llu (frame %llu) breaks the dirty "
-                     "rule: writable implies dirty, dirty iff no slot",
-                     (unsigned long long)f->vpn, (unsigned long long)i);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Each list's published count equals its real count.  0 or -1, msg. */
 static int phase2_audit_mirrors(struct stage *s, char *msg, size_t msglen)
 {
@@ -325,7 +297,7 @@ static int phase2_audit(struct stage *s, char *msg, size_t msglen)
 {
     if (audit_core(&s->core, msg, msglen) != 0 ||
         phase2_audit_idle(s, msg, msglen) != 0 ||
-        phase2_audit_dirty(s, msg, msglen) != 0 ||
+        audit_dirty(&s->core, AUDIT_DIRTY_MEANS_NO_SLOT, msg, msglen) ||
         phase2_audit_mirrors(s, msg, msglen) != 0)
         return -1;
     return 0;
@@ -396,12 +368,6 @@ static void phase2_locks_destroy(struct stage *s)
     free(s->frames);
 }
 
-/* The machine's fault handler: ctx is the stage. */
-static int phase2_fault_handler(void *ctx, uint64_t va, bool is_write)
-{
-    return phase2_fault(ctx, va, is_write);
-}
-
 /* ops->create: build the stage (threads not started).  0 or -errno with
  * one sentence in err; nothing is left allocated on failure. */
 static int phase2_create(const struct stage_config *cfg, struct stage **out,
@@ -412,7 +378,7 @@ static int phase2_create(const struct stage_config *cfg, struct stage **out,
         snprintf(err, errlen, "phase2: out of memory for the stage");
         return -ENOMEM;
     }
-    int rc = stage_core_init(&s->core, cfg, err, errlen);
+    int rc = stage_core_init(&s->core, cfg, &phase2_ops, s, err, errlen);
     if (rc != 0) {
         free(s);
         return rc;
@@ -424,7 +390,6 @@ static int phase2_create(const struct stage_config *cfg, struct stage **out,
         return -ENOMEM;
     }
     phase2_set_watermarks(s);
-    machine_set_fault_handler(s->core.machine, phase2_fault_handler, s);
     *out = s;
     return 0;
 }
@@ -440,12 +405,6 @@ static void phase2_destroy(struct stage *s)
     free(s);
 }
 
-/* ops->core: the shared data. */
-static struct stage_core *phase2_core(struct stage *s)
-{
-    return &s->core;
-}
-
 const struct stage_ops phase2_ops = {
     .name = "phase2",
     .create = phase2_create,
@@ -456,5 +415,5 @@ const struct stage_ops phase2_ops = {
     .start = phase2_start,
     .stop = phase2_stop,
     .audit = phase2_audit,
-    .core = phase2_core,
+    .core = stage_core_of,
 };

@@ -89,9 +89,8 @@ struct stage {
     atomic_bool quiescing;        /* the gate is closed */
     struct phase2_hook hooks[PHASE2_HOOK_COUNT]; /* test-only */
 };
+STAGE_CORE_FIRST(struct stage);
 
-/* phase2.c: abort with "func: reason" (an invariant was violated). */
-_Noreturn void phase2_die(const char *func, const char *reason);
 /* phase2.c: run the test hook at point, if one is set. */
 void phase2_hook(struct stage *s, enum phase2_hook_point point, uint64_t vpn);
 

@@ -35,6 +35,7 @@
  * with no lock held.
  */
 #include "phase2_impl.h"
+#include "panic.h"
 
 /* Active frames phase2_reclaim_slots looks at when the page file is full. */
 #define PHASE2_RECLAIM_SCAN 32
@@ -47,7 +48,7 @@ static void phase2_trim_page(struct stage *s, uint64_t vpn, struct pfn *f,
 {
     bool dirty = pte_dirty(p);
     if (dirty != (f->slot == PAGEFILE_NO_SLOT))
-        phase2_die("phase2_trim_page", "dirty bit and slot disagree");
+        panic("phase2_trim_page", "dirty bit and slot disagree");
     pte_store(&s->core.ptes[vpn], pte_make_transition(pte_frame(p)));
     phase2_hook(s, PHASE2_HOOK_TRIM_BEFORE_UNMAP, vpn);
     machine_unmap(s->core.machine, vpn);
@@ -122,7 +123,7 @@ static int phase2_write_one(struct stage *s, uint64_t frame, uint64_t vpn)
         return 0;
     }
     if (f->slot != PAGEFILE_NO_SLOT)
-        phase2_die("phase2_write_one", "a modified frame owns a slot");
+        panic("phase2_write_one", "a modified frame owns a slot");
     int rc = pagefile_alloc(s->core.pagefile, &slot);
     if (rc < 0) {
         lock_release(fl);

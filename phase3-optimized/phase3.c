@@ -38,13 +38,6 @@ _Static_assert(sizeof(struct pfn) == 64, "a PFN record is one cache line");
 _Static_assert(sizeof(struct p3_region) == 64,
                "a region (lock, valid mask, disk sequence) is one cache line");
 
-/* Abort with "function: reason" (an invariant was violated). */
-void phase3_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
-
 bool phase3_opt(const struct stage *s, enum stage_option o)
 {
     return (s->options & o) != 0;
@@ -76,12 +69,6 @@ void phase3_region_lock(struct stage *s, uint64_t vpn)
 void phase3_region_unlock(struct stage *s, uint64_t vpn)
 {
     phase3_lock_release(&phase3_region_of(s, vpn)->lock);
-}
-
-/* machine_fault_fn: the machine's entry into the stage. */
-static int fault_entry(void *ctx, uint64_t va, bool is_write)
-{
-    return phase3_fault(ctx, va, is_write);
 }
 
 /* min(a, b), and at least 1. */
@@ -192,7 +179,7 @@ static int p3_create(const struct stage_config *cfg, struct stage **out,
         snprintf(err, errlen, "phase3: out of memory for the stage");
         return -ENOMEM;
     }
-    int r = stage_core_init(&s->core, cfg, err, errlen);
+    int r = stage_core_init(&s->core, cfg, &phase3_ops, s, err, errlen);
     if (r < 0) {
         free(s);
         return r;
@@ -209,7 +196,6 @@ static int p3_create(const struct stage_config *cfg, struct stage **out,
         free(s);
         return r;
     }
-    machine_set_fault_handler(s->core.machine, fault_entry, s);
     *out = s;
     return 0;
 }
@@ -252,12 +238,6 @@ static int audit_ptes(struct stage *s, char *msg, size_t msglen)
                      marked ? "valid" : "not valid");
             return -1;
         }
-        if (pte_format(p) == PTE_VALID && pte_writable(p) != pte_dirty(p)) {
-            snprintf(msg, msglen, "page %" PRIu64 " is %s but %s", v,
-                     pte_writable(p) ? "writable" : "read-only",
-                     pte_dirty(p) ? "dirty" : "clean");
-            return -1;
-        }
     }
     return 0;
 }
@@ -291,19 +271,10 @@ static int audit_frames(struct stage *s, char *msg, size_t msglen)
 static int p3_audit(struct stage *s, char *msg, size_t msglen)
 {
     if (audit_core(&s->core, msg, msglen) != 0 ||
+        audit_dirty(&s->core, AUDIT_DIRTY_MEANS_WRITABLE, msg, msglen) ||
         audit_ptes(s, msg, msglen) != 0)
         return -1;
     return audit_frames(s, msg, msglen);
-}
-
-static int p3_fault(struct stage *s, uint64_t va, bool is_write)
-{
-    return phase3_fault(s, va, is_write);
-}
-
-static struct stage_core *p3_core(struct stage *s)
-{
-    return &s->core;
 }
 
 unsigned phase3_age_threshold(struct stage *s)
@@ -315,11 +286,11 @@ const struct stage_ops phase3_ops = {
     .name = "phase3",
     .create = p3_create,
     .destroy = p3_destroy,
-    .fault = p3_fault,
+    .fault = phase3_fault,
     .trim = phase3_trim,
     .write_modified = phase3_write_modified,
     .start = phase3_start,
     .stop = phase3_stop,
     .audit = p3_audit,
-    .core = p3_core,
+    .core = stage_core_of,
 };

@@ -50,6 +50,7 @@
  * with no lock held.
  */
 #include "phase3_impl.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <string.h>
@@ -189,14 +190,14 @@ static int rescue(struct stage *s, uint64_t vpn, pte_t snap, bool is_write)
     phase3_pfn_lock(p);
     if (p->vpn != vpn || (p->state != PFN_MODIFIED &&
                           p->state != PFN_STANDBY))
-        phase3_die("rescue", "transition PTE names a frame it does not own");
+        panic("rescue", "transition PTE names a frame it does not own");
     if (is_write && wait_if_writing(s, vpn, p))
         return -EAGAIN;
     bool dirty = p->flags & PFN_FLAG_WRITING ? take_from_writer(s, p)
                                              : unhook(s, p, is_write);
     phase3_pfn_unlock(p);
     if (publish(s, vpn, frame, dirty) < 0)
-        phase3_die("rescue", "cannot remap a frame that was mapped before");
+        panic("rescue", "cannot remap a frame that was mapped before");
     phase3_region_unlock(s, vpn);
     stats_inc(s->core.stats, STAT_FAULT_TRANSITION);
     return 0;

@@ -27,6 +27,7 @@
  * a list lock and trylocks frames; it takes the cache lock last.
  */
 #include "phase3_impl.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <string.h>
@@ -239,7 +240,7 @@ static bool repurpose(struct stage *s, struct p3_thread *t, struct pfn *p,
         pte_t old = pte_load(cell);
         if (pte_format(old) != PTE_TRANSITION ||
             pte_frame(old) != pfn_number(&s->core.pfns, p))
-            phase3_die("repurpose", "standby frame's PTE does not name it");
+            panic("repurpose", "standby frame's PTE does not name it");
         pte_store(cell, pte_make_disk(p->slot));
         p->vpn = PFN_NO_VPN;
         p->slot = PAGEFILE_NO_SLOT;

@@ -148,6 +148,7 @@ struct stage {
 
     struct p3_thread threads[P3_MAX_THREADS];
 };
+STAGE_CORE_FIRST(struct stage);
 
 /* lock.c-like layer: phase3_lock.c */
 void phase3_lock_init(struct p3_lock *l, const struct lockorder_class *cls,
@@ -172,7 +173,6 @@ void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid);
 void phase3_region_lock(struct stage *s, uint64_t vpn);
 void phase3_region_unlock(struct stage *s, uint64_t vpn);
 bool phase3_opt(const struct stage *s, enum stage_option o);
-void phase3_die(const char *func, const char *reason);
 
 /* Frames (phase3_frames.c). */
 struct p3_thread *phase3_thread(struct stage *s);

@@ -18,6 +18,7 @@
  * Lock order: see phase3_impl.h.  This file only implements the locks.
  */
 #include "phase3_impl.h"
+#include "panic.h"
 
 #include <sched.h>
 
@@ -73,7 +74,7 @@ static void spin_drop(_Atomic uint32_t *w, const char *func)
 {
 #ifdef PAGELAB_DEBUG
     if (atomic_exchange_explicit(w, 0, memory_order_release) != 1)
-        phase3_die(func, "released a lock that was not held");
+        panic(func, "released a lock that was not held");
 #else
     (void)func;
     atomic_store_explicit(w, 0, memory_order_release);

@@ -37,6 +37,7 @@
  * Lock order: trim_lock -> regions (increasing) -> pfn -> list.
  */
 #include "phase3_impl.h"
+#include "panic.h"
 
 #include <errno.h>
 #include <string.h>
@@ -93,7 +94,7 @@ static unsigned settle(struct stage *s, struct trim_batch *b,
         struct pfn *p = pfn_get(&s->core.pfns, b->frames[i]);
         phase3_pfn_lock(p);
         if (p->flags != 0 || p->state != PFN_ACTIVE || p->vpn != b->vpns[i])
-            phase3_die("settle", "trimmed frame is not an unflagged active "
+            panic("settle", "trimmed frame is not an unflagged active "
                                  "frame of its page");
         dirty[i] = b->dirty[i] || p->slot == PAGEFILE_NO_SLOT;
         phase3_pfn_unlock(p);

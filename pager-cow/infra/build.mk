@@ -33,7 +33,7 @@ $(LIBVMAPP): $(call app_objs,$(VMAPP_SRCS))
 
 ifneq ($(PAGER_SRCS),)
 PROGRAMS += $(PAGER_BIN)
-$(PAGER_BIN): $(call objs,$(INFRA_SRCS)) $(O)/common/list.o $(LIBPAGER)
+$(PAGER_BIN): $(call objs,$(INFRA_SRCS)) $(LIBPAGER)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBPAGER) $(LDLIBS)
 endif

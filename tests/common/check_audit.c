@@ -43,7 +43,8 @@ static void scene_build(struct scene *sc)
     cfg.pagefile_slots = 16;
     cfg.mmu = MACHINE_MMU_SOFT;
     char err[256] = "";
-    ck_assert_msg(stage_core_init(&sc->core, &cfg, err, sizeof err) == 0, "%s",
+    ck_assert_msg(stage_core_init(&sc->core, &cfg, NULL, NULL, err,
+                                  sizeof err) == 0, "%s",
                   err);
     ck_assert_int_eq(pagefile_alloc(sc->core.pagefile, &sc->slot_standby), 0);
     ck_assert_int_eq(pagefile_alloc(sc->core.pagefile, &sc->slot_disk), 0);
@@ -67,7 +68,8 @@ START_TEST(test_fresh_core_passes)
     stage_config_defaults(&cfg);
     cfg.mmu = MACHINE_MMU_SOFT;
     char msg[256] = "stale";
-    ck_assert_int_eq(stage_core_init(&sc.core, &cfg, msg, sizeof msg), 0);
+    ck_assert_int_eq(
+        stage_core_init(&sc.core, &cfg, NULL, NULL, msg, sizeof msg), 0);
     ck_assert_int_eq(audit_core(&sc.core, msg, sizeof msg), 0);
     ck_assert_str_eq(msg, "");
     stage_core_destroy(&sc.core);
@@ -334,6 +336,89 @@ START_TEST(test_short_message_buffer_is_truncated_not_overrun)
 }
 END_TEST
 
+/* ---- the dirty rule (audit_dirty) ---------------------------------------- */
+
+/* The scene keeps both dirty rules: page 0 is writable and dirty with no
+ * slot, the modified frame owns none, the standby frame's page is clean. */
+START_TEST(test_scene_keeps_both_dirty_rules)
+{
+    struct scene sc;
+    scene_build(&sc);
+    char msg[256] = "";
+    ck_assert_msg(audit_dirty(&sc.core, AUDIT_DIRTY_MEANS_NO_SLOT, msg,
+                              sizeof msg) == 0, "%s", msg);
+    ck_assert_msg(audit_dirty(&sc.core, AUDIT_DIRTY_MEANS_WRITABLE, msg,
+                              sizeof msg) == 0, "%s", msg);
+    /* a clean read-only page with its slot keeps both too */
+    pfn_get(&sc.core.pfns, 0)->slot = sc.slot_standby;
+    pfn_get(&sc.core.pfns, 2)->slot = PAGEFILE_NO_SLOT;
+    own(&sc, 2, 2, PFN_MODIFIED);
+    pte_store(&sc.core.ptes[0], pte_make_valid(0, false, true, false));
+    ck_assert_msg(audit_core(&sc.core, msg, sizeof msg) == 0, "%s", msg);
+    ck_assert_msg(audit_dirty(&sc.core, AUDIT_DIRTY_MEANS_NO_SLOT, msg,
+                              sizeof msg) == 0, "%s", msg);
+    ck_assert_msg(audit_dirty(&sc.core, AUDIT_DIRTY_MEANS_WRITABLE, msg,
+                              sizeof msg) == 0, "%s", msg);
+    stage_core_destroy(&sc.core);
+}
+END_TEST
+
+/* One way of breaking a dirty rule: the rule, the sentence, and whether
+ * the other rule accepts the same state. */
+struct dirty_break {
+    enum audit_dirty_rule rule;
+    uint64_t valid_bits; /* page 0's PTE: writable, dirty */
+    bool active_slot;    /* frame 0 (page 0's) owns a slot */
+    bool modified_slot;  /* frame 1 (modified) owns a slot */
+    const char *want;
+    bool other_rule_passes;
+};
+
+static const struct dirty_break dirty_breaks[] = {
+    { AUDIT_DIRTY_MEANS_NO_SLOT, 2, false, false,
+      "page 0 (frame 0) is writable but clean", false },
+    { AUDIT_DIRTY_MEANS_WRITABLE, 2, false, false,
+      "page 0 (frame 0) is writable but clean", false },
+    { AUDIT_DIRTY_MEANS_NO_SLOT, 3, true, false,
+      "page 0 (frame 0) is dirty but its frame still owns a (stale) slot",
+      true },
+    { AUDIT_DIRTY_MEANS_NO_SLOT, 0, false, false,
+      "page 0 (frame 0) is clean but its frame owns no slot", true },
+    { AUDIT_DIRTY_MEANS_NO_SLOT, 3, false, true,
+      "frame 1 is modified but owns slot 2", true },
+    { AUDIT_DIRTY_MEANS_WRITABLE, 1, true, false,
+      "page 0 (frame 0) is dirty but read-only", false },
+};
+#define NDIRTY_BREAKS (int)(sizeof dirty_breaks / sizeof dirty_breaks[0])
+
+START_TEST(test_dirty_rule_break_is_named)
+{
+    const struct dirty_break *b = &dirty_breaks[_i];
+    struct scene sc;
+    scene_build(&sc);
+    bool writable = b->valid_bits & 2, dirty = b->valid_bits & 1;
+    pte_store(&sc.core.ptes[0], pte_make_valid(0, writable, true, dirty));
+    uint64_t slot;
+    ck_assert_int_eq(pagefile_alloc(sc.core.pagefile, &slot), 0);
+    ck_assert_uint_eq(slot, 2);
+    pfn_get(&sc.core.pfns, b->active_slot ? 0 : 1)->slot = slot;
+    if (!b->active_slot && !b->modified_slot) {
+        pfn_get(&sc.core.pfns, 1)->slot = PAGEFILE_NO_SLOT;
+        pagefile_free(sc.core.pagefile, slot);
+    }
+    char msg[256] = "";
+    ck_assert_msg(audit_core(&sc.core, msg, sizeof msg) == 0, "%s", msg);
+    ck_assert_int_eq(audit_dirty(&sc.core, b->rule, msg, sizeof msg), -1);
+    ck_assert_str_eq(msg, b->want);
+    enum audit_dirty_rule other = b->rule == AUDIT_DIRTY_MEANS_NO_SLOT
+                                      ? AUDIT_DIRTY_MEANS_WRITABLE
+                                      : AUDIT_DIRTY_MEANS_NO_SLOT;
+    ck_assert_int_eq(audit_dirty(&sc.core, other, NULL, 0),
+                     b->other_rule_passes ? 0 : -1);
+    stage_core_destroy(&sc.core);
+}
+END_TEST
+
 static Suite *make_audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -342,6 +427,7 @@ static Suite *make_audit_suite(void)
     tcase_add_test(core, test_every_frame_state_passes);
     tcase_add_test(core, test_in_flight_and_cached_frames_pass_off_list);
     tcase_add_test(core, test_unlisted_active_frames_pass_off_list);
+    tcase_add_test(core, test_scene_keeps_both_dirty_rules);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_loop_test(limits, test_list_corruption_is_named, 0,
                         NCORRUPT_LISTS);
@@ -350,6 +436,8 @@ static Suite *make_audit_suite(void)
     tcase_add_loop_test(limits, test_slot_ownership_error_is_named, 0,
                         NCORRUPT_SLOTS);
     tcase_add_test(limits, test_short_message_buffer_is_truncated_not_overrun);
+    tcase_add_loop_test(limits, test_dirty_rule_break_is_named, 0,
+                        NDIRTY_BREAKS);
     return s;
 }
 

@@ -39,10 +39,9 @@ struct stage {
 
 /* Give the page at va a zeroed frame of its own and map it (broken mode:
  * map frame 0 for every page, as a stage that loses writes would). */
-static int tiny_fault(void *ctx, uint64_t va, bool is_write)
+static int tiny_fault(struct stage *s, uint64_t va, bool is_write)
 {
     (void)is_write;
-    struct stage *s = ctx;
     struct stage_core *c = &s->core;
     pthread_mutex_lock(&s->mutex);
     uint64_t vpn = machine_vpn(c->machine, va);
@@ -68,19 +67,20 @@ static int tiny_fault(void *ctx, uint64_t va, bool is_write)
     return rc;
 }
 
+static const struct stage_ops tiny_ops;
+
 static int tiny_create(const struct stage_config *cfg, struct stage **out,
                        char *err, size_t errlen)
 {
     struct stage *s = stage_alloc(_Alignof(struct stage), sizeof *s);
     if (s == NULL)
         return -ENOMEM;
-    int rc = stage_core_init(&s->core, cfg, err, errlen);
+    int rc = stage_core_init(&s->core, cfg, &tiny_ops, s, err, errlen);
     if (rc != 0) {
         free(s);
         return rc;
     }
     pthread_mutex_init(&s->mutex, NULL);
-    machine_set_fault_handler(s->core.machine, tiny_fault, s);
     *out = s;
     return 0;
 }
@@ -92,16 +92,12 @@ static void tiny_destroy(struct stage *s)
     free(s);
 }
 
-static struct stage_core *tiny_core(struct stage *s)
-{
-    return &s->core;
-}
-
 static const struct stage_ops tiny_ops = {
     .name = "tiny",
     .create = tiny_create,
     .destroy = tiny_destroy,
-    .core = tiny_core,
+    .fault = tiny_fault,
+    .core = stage_core_of,
 };
 
 /* ---- core -------------------------------------------------------------- */
@@ -147,7 +143,8 @@ START_TEST(test_core_init_builds_empty_structures)
     struct stage_config cfg = small_config(64, 8, mmu);
     struct stage_core core;
     char err[256] = "";
-    ck_assert_msg(stage_core_init(&core, &cfg, err, sizeof err) == 0, "%s",
+    ck_assert_msg(stage_core_init(&core, &cfg, NULL, NULL, err,
+                                  sizeof err) == 0, "%s",
                   err);
     ck_assert_uint_eq(core.config.virtual_pages, 64);
     ck_assert_uint_eq(machine_nframes(core.machine), 8);
@@ -169,12 +166,60 @@ START_TEST(test_core_init_builds_empty_structures)
 }
 END_TEST
 
+/* The fault trampoline: a core built with ops hands the machine's faults
+ * to ops->fault(owner); stage_core_of finds the core again. */
+START_TEST(test_core_init_routes_faults_to_the_owner)
+{
+    struct stage_config cfg = small_config(16, 4, MACHINE_MMU_SOFT);
+    struct stage *s;
+    char err[256] = "";
+    ck_assert_msg(tiny_ops.create(&cfg, &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_ptr_eq(stage_core_of(s), &s->core);
+    ck_assert_ptr_eq(s->core.ops, &tiny_ops);
+    ck_assert_ptr_eq(s->core.owner, s);
+    struct machine *m = s->core.machine;
+    ck_assert_int_eq(machine_thread_attach(m), 0);
+    ck_assert_int_eq(machine_write64(m, machine_va_base(m) + 8, 42), 0);
+    ck_assert_uint_eq(pte_format(pte_load(&s->core.ptes[0])), PTE_VALID);
+    ck_assert_uint_eq(pfn_count(&s->core.pfns, PFN_ACTIVE), 1);
+    struct machine_counters counts;
+    machine_counters(m, &counts);
+    ck_assert_uint_eq(counts.faults, 1);
+    machine_thread_detach(m);
+    tiny_ops.destroy(s);
+}
+END_TEST
+
+/* stage_drop_stale_slot releases a frame's slot once; a frame with none
+ * is left as it is. */
+START_TEST(test_drop_stale_slot_releases_the_slot_once)
+{
+    struct stage_config cfg = small_config(16, 4, MACHINE_MMU_SOFT);
+    struct stage_core core;
+    char err[256];
+    ck_assert_int_eq(
+        stage_core_init(&core, &cfg, NULL, NULL, err, sizeof err), 0);
+    struct pfn *f = pfn_get(&core.pfns, 0);
+    ck_assert_int_eq(pagefile_alloc(core.pagefile, &f->slot), 0);
+    ck_assert_uint_eq(pagefile_in_use(core.pagefile), 1);
+    stage_drop_stale_slot(&core, f);
+    ck_assert_uint_eq(f->slot, PAGEFILE_NO_SLOT);
+    ck_assert_uint_eq(pagefile_in_use(core.pagefile), 0);
+    stage_drop_stale_slot(&core, f);
+    ck_assert_uint_eq(f->slot, PAGEFILE_NO_SLOT);
+    ck_assert_uint_eq(pagefile_in_use(core.pagefile), 0);
+    ck_assert_msg(audit_core(&core, err, sizeof err) == 0, "%s", err);
+    stage_core_destroy(&core);
+}
+END_TEST
+
 START_TEST(test_core_pte_finds_the_page_of_an_address)
 {
     struct stage_config cfg = small_config(16, 4, MACHINE_MMU_SOFT);
     struct stage_core core;
     char err[256];
-    ck_assert_int_eq(stage_core_init(&core, &cfg, err, sizeof err), 0);
+    ck_assert_int_eq(
+        stage_core_init(&core, &cfg, NULL, NULL, err, sizeof err), 0);
     uint64_t base = machine_va_base(core.machine);
     ck_assert_ptr_eq(stage_core_pte(&core, base), &core.ptes[0]);
     ck_assert_ptr_eq(stage_core_pte(&core, base + 5 * MACHINE_PAGE_SIZE + 8),
@@ -298,7 +343,8 @@ START_TEST(test_config_check_refuses_with_a_sentence)
     struct stage_core core;
     memset(&core, 0x5a, sizeof core);
     err[0] = '\0';
-    ck_assert_int_eq(stage_core_init(&core, &cfg, err, sizeof err), -EINVAL);
+    ck_assert_int_eq(
+        stage_core_init(&core, &cfg, NULL, NULL, err, sizeof err), -EINVAL);
     ck_assert_str_eq(err, refusals[_i].sentence);
     ck_assert_ptr_null(core.machine);
     ck_assert_ptr_null(core.ptes);
@@ -331,7 +377,8 @@ START_TEST(test_core_init_undoes_work_when_the_page_file_fails)
     cfg.pagefile_path = "/nonexistent-pagelab/pf";
     struct stage_core core;
     char err[256] = "";
-    ck_assert_int_eq(stage_core_init(&core, &cfg, err, sizeof err), -ENOENT);
+    ck_assert_int_eq(
+        stage_core_init(&core, &cfg, NULL, NULL, err, sizeof err), -ENOENT);
     ck_assert_str_eq(err, "pagefile: cannot create the page file "
                           "/nonexistent-pagelab/pf: No such file or directory");
     ck_assert_ptr_null(core.machine);
@@ -340,7 +387,8 @@ START_TEST(test_core_init_undoes_work_when_the_page_file_fails)
     ck_assert_ptr_null(core.pagefile);
     /* the machine it built was torn down: a new hw machine still works */
     cfg.pagefile_path = NULL;
-    ck_assert_msg(stage_core_init(&core, &cfg, err, sizeof err) == 0, "%s",
+    ck_assert_msg(stage_core_init(&core, &cfg, NULL, NULL, err,
+                                  sizeof err) == 0, "%s",
                   err);
     stage_core_destroy(&core);
 }
@@ -360,7 +408,7 @@ START_TEST(test_core_init_passes_on_a_machine_refusal)
     cfg.pagefile_slots = 1;
     struct stage_core core;
     char err[256] = "";
-    int rc = stage_core_init(&core, &cfg, err, sizeof err);
+    int rc = stage_core_init(&core, &cfg, NULL, NULL, err, sizeof err);
     ck_assert_int_eq(rc, -E2BIG);
     ck_assert_msg(strstr(err, "vm.max_map_count") != NULL, "%s", err);
     ck_assert_ptr_null(core.machine);
@@ -404,11 +452,11 @@ START_TEST(test_core_init_without_an_error_buffer)
 {
     struct stage_config cfg = small_config(16, 4, MACHINE_MMU_SOFT);
     struct stage_core core;
-    ck_assert_int_eq(stage_core_init(&core, &cfg, NULL, 256), 0);
+    ck_assert_int_eq(stage_core_init(&core, &cfg, NULL, NULL, NULL, 256), 0);
     ck_assert_uint_eq(pfn_count(&core.pfns, PFN_FREE), 4);
     stage_core_destroy(&core);
     cfg.physical_frames = 17; /* refused: only the verdict comes back */
-    ck_assert_int_eq(stage_core_init(&core, &cfg, NULL, 256), -EINVAL);
+    ck_assert_int_eq(stage_core_init(&core, &cfg, NULL, NULL, NULL, 256), -EINVAL);
     ck_assert_ptr_null(core.machine);
 }
 END_TEST
@@ -463,7 +511,8 @@ START_TEST(test_core_pte_outside_the_range_aborts)
     struct stage_config cfg = small_config(16, 4, MACHINE_MMU_SOFT);
     struct stage_core core;
     char err[256];
-    ck_assert_int_eq(stage_core_init(&core, &cfg, err, sizeof err), 0);
+    ck_assert_int_eq(
+        stage_core_init(&core, &cfg, NULL, NULL, err, sizeof err), 0);
     bool aborted = catch_abort(pte_past_end, &core);
     stage_core_destroy(&core);
     ck_assert(aborted);
@@ -478,6 +527,8 @@ static Suite *make_stage_core_suite(void)
     tcase_add_test(core, test_stage_alloc_is_zeroed_and_aligned);
     tcase_add_loop_test(core, test_core_init_builds_empty_structures, 0, 2);
     tcase_add_test(core, test_core_pte_finds_the_page_of_an_address);
+    tcase_add_test(core, test_core_init_routes_faults_to_the_owner);
+    tcase_add_test(core, test_drop_stale_slot_releases_the_slot_once);
     tcase_add_loop_test(core, test_run_workload_merges_every_thread, 0, 2);
     tcase_add_test(core, test_run_workload_reports_lost_writes);
     TCase *limits = check_util_tcase(s, "limits", "public", 120);
