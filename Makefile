@@ -6,6 +6,7 @@
 #   make coverage   lcov HTML with branch coverage under build/coverage/
 #   make asan|tsan  sanitizer builds (build/asan, build/tsan) running the suites
 #   make bench      release build, benchmarks into build/bench/
+#   make skeleton   which file of each phase calls which (build/skeleton/)
 #
 # Each directory adds its own targets in a build.mk fragment included below.
 
@@ -49,7 +50,8 @@ PROGRAMS :=
 TEST_BINS :=
 CLEAN_EXTRA :=
 
-.PHONY: all deps test grade coverage coverage-run asan tsan bench bench-run clean
+.PHONY: all deps test grade coverage coverage-run asan tsan bench bench-run \
+        skeleton clean
 all: $(BUILD)/.built
 
 # Keep intermediate objects (app objects, per-stage test objects) so a
@@ -148,6 +150,11 @@ bench:
 
 bench-run:: $(BUILD)/.built
 	@mkdir -p build/bench
+
+# The phases' file-to-file calls, read from their objects, drawn side by
+# side in the skeleton's order (tests/skeleton_graph.sh).
+skeleton: $(BUILD)/.built
+	BUILD=$(BUILD) tests/skeleton_graph.sh
 
 clean:
 	rm -rf build $(CLEAN_EXTRA)
