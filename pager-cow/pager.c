@@ -58,6 +58,7 @@
 
 #ifdef SOLUTION
 #include "list.h"
+#include "panic.h"
 
 #define NO_BLOCK UINT32_MAX
 #define MAX_FRAMES (1u << 20) /* ppage is a 20-bit field */
@@ -110,13 +111,6 @@ static struct {
     struct list file_pages;
     struct process *current;     /* NULL before vm_switch / after exit */
 } pager;
-
-/* Abort with "function: reason": an internal invariant was violated. */
-static void pager_die(const char *func, const char *reason)
-{
-    fprintf(stderr, "%s: %s\n", func, reason);
-    abort();
-}
 
 /* Kernel address of frame f in physical memory. */
 static char *frame_addr(unsigned f)
@@ -210,7 +204,7 @@ static struct page *page_new(enum page_kind kind, enum page_state state,
 static void page_free(struct page *p)
 {
     if (p->state == PAGE_RESIDENT || !list_empty(&p->mappers))
-        pager_die("page_free", "page still resident or mapped");
+        panic("page_free", "page still resident or mapped");
     if (p->kind == PAGE_FILE)
         list_remove(&pager.file_pages, &p->file_link);
     else if (p->block != NO_BLOCK)
@@ -286,7 +280,7 @@ static int page_write_back(struct page *p)
         while (b < pager.swap_blocks && pager.swap_used[b])
             b++;
         if (b == pager.swap_blocks)
-            pager_die("page_write_back", "no swap block despite reservation");
+            panic("page_write_back", "no swap block despite reservation");
         pager.swap_used[b] = true;
         p->block = b;
     }
@@ -339,7 +333,7 @@ static int frame_alloc(unsigned *out)
             return 0;
         }
     }
-    pager_die("frame_alloc", "free count disagrees with the frame table");
+    panic("frame_alloc", "free count disagrees with the frame table");
     return -1;
 }
 
@@ -585,7 +579,7 @@ static void pager_reset(void)
 static void check(bool ok, const char *reason)
 {
     if (!ok)
-        pager_die("pager_check", reason);
+        panic("pager_check", reason);
 }
 
 /* Invariants 1 and 2. */
