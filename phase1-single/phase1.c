@@ -1,8 +1,17 @@
 /*
  * phase1.c - phase1-single's life cycle and its operations table: create
  * (the shared core plus the fault handler), audit (the shared invariants
- * plus phase1's own), destroy.  The state machine itself is in fault.c
- * (faults) and trim.c (trimming, write-back, finding frames).
+ * plus phase1's own), destroy.  The state machine itself is in the files
+ * every stage has (phase2 and phase3 keep the same names):
+ *   fault.c   the fault: dispatch on the PTE format, one function per
+ *             fault transition (zero, rescue, page in, upgrade)
+ *   frames.c  getting a frame: free list, else standby (repurpose), else
+ *             make room; putting one back
+ *   trim.c    trimming: ACTIVE -> MODIFIED / STANDBY (the clock)
+ *   write.c   write-back: MODIFIED -> STANDBY
+ * Calls go one way, with no cycle: phase1.c -> fault.c -> frames.c ->
+ * trim.c and write.c (frames.c makes room by calling them); phase1.c's ops
+ * also call trim.c and write.c directly.
  *
  * Invariants phase1 adds to audit.h's (checked by phase1_audit):
  *   1. A writable VALID page is dirty.

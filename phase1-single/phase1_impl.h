@@ -28,27 +28,31 @@ struct stage {
 };
 STAGE_CORE_FIRST(struct stage);
 
-/* The functions a student writes (contracts above their definitions).
- * fault.c: the four kinds of fault and the mapping step they share. */
+/* The transitions, one function each, with the same names in every stage
+ * (phase2_..., phase3_...).  Contracts above their definitions; every one
+ * is written by the student except phase1_frame_put (given).
+ *
+ * fault.c: the dispatch, the mapping step every fault ends in, and one
+ * function per fault transition. */
 int phase1_fault(struct stage *s, uint64_t va, bool is_write);
-int phase1_fault_zero(struct stage *s, uint64_t vpn, bool is_write);
-int phase1_fault_transition(struct stage *s, uint64_t vpn, pte_t pte,
-                            bool is_write);
-int phase1_fault_disk(struct stage *s, uint64_t vpn, pte_t pte,
-                      bool is_write);
-int phase1_fault_valid(struct stage *s, uint64_t vpn, pte_t pte,
-                       bool is_write);
 int phase1_map_page(struct stage *s, uint64_t vpn, struct pfn *frame,
                     bool writable, bool dirty);
-/* trim.c: trimming, write-back, and finding a frame for a fault. */
-int phase1_trim(struct stage *s, unsigned max_pages);
-int phase1_write_modified(struct stage *s, unsigned max_pages);
-int phase1_obtain_frame(struct stage *s, struct pfn **out);
+int phase1_fault_zero(struct stage *s, uint64_t vpn, bool is_write);
+int phase1_rescue(struct stage *s, uint64_t vpn, pte_t pte, bool is_write);
+int phase1_page_in(struct stage *s, uint64_t vpn, pte_t pte, bool is_write);
+int phase1_upgrade(struct stage *s, uint64_t vpn, pte_t pte, bool is_write);
+
+/* frames.c: getting a frame for a fault (free, else standby repurposed,
+ * else trim and write back) and putting one back when the fault failed
+ * (phase1_frame_put is given). */
 void phase1_repurpose(struct stage *s, struct pfn *frame);
+int phase1_frame_get(struct stage *s, struct pfn **out);
+void phase1_frame_put(struct stage *s, struct pfn *frame);
 
-/* Given (trim.c): put a frame taken by phase1_obtain_frame back on the
- * free list (the fault that took it failed). */
-void phase1_release_frame(struct stage *s, struct pfn *frame);
+/* trim.c: ACTIVE -> MODIFIED / STANDBY (the clock). */
+int phase1_trim(struct stage *s, unsigned max_pages);
 
+/* write.c: MODIFIED -> STANDBY (write-back to the page file). */
+int phase1_write_modified(struct stage *s, unsigned max_pages);
 
 #endif

@@ -54,8 +54,10 @@ ok() {
 
 # The submissions: the reference's manifest files, and a broken fault.c.
 mkdir -p "$R/ref" "$R/broken"
-cp "$KIT"/phase1-single/fault.c "$KIT"/phase1-single/trim.c "$R/ref/"
-cp "$KIT"/phase1-single/trim.c "$R/broken/"
+cp "$KIT"/phase1-single/fault.c "$KIT"/phase1-single/frames.c \
+   "$KIT"/phase1-single/trim.c "$KIT"/phase1-single/write.c "$R/ref/"
+cp "$KIT"/phase1-single/frames.c "$KIT"/phase1-single/trim.c \
+   "$KIT"/phase1-single/write.c "$R/broken/"
 printf '#include "phase1.h"\nint this does not compile;\n' > "$R/broken/fault.c"
 # The reference graded once for real; REPLAY: a kit whose grade.sh
 # replays it (the rubrics and engines are the kit's own).
