@@ -30,6 +30,11 @@
  *      so two threads never write the same line.
  *   4. Live threads hold distinct blocks, so stats_thread_index never
  *      gives two live threads the same index.
+ *   5. Blocks at or past 'used' were never claimed and hold zeros, so a
+ *      sum reads only blocks 0..used-1.  Claims take the lowest free
+ *      block, so 'used' is the most threads that ever counted into the
+ *      set at once: a sum reads a few lines, not STATS_MAX_THREADS (the
+ *      page file's in-use count is read on every write-back).
  *
  * Locking: none.  Claiming is a compare-exchange on the block's 'claimed'
  * flag.  stats_destroy must not race with threads still counting (they
@@ -62,6 +67,10 @@ struct stats {
     unsigned ncounters;
     size_t stride;        /* bytes from a block to the next: whole lines */
     unsigned char *blocks; /* STATS_MAX_THREADS blocks after the header */
+
+    /* Raised (never lowered) by stats_claim: 1 + the highest block index
+     * ever claimed (invariant 5). */
+    _Atomic unsigned used;
 };
 
 _Static_assert(sizeof(struct stats) <= STATS_LINE,
@@ -96,6 +105,7 @@ struct stats *stats_create_set(unsigned n)
     s->ncounters = n;
     s->stride = stride;
     s->blocks = (unsigned char *)s + STATS_LINE;
+    atomic_init(&s->used, 0);
     for (unsigned i = 0; i < STATS_MAX_THREADS; i++) {
         struct stats_block *b = stats_block(s, i);
         atomic_init(&b->claimed, false);
@@ -126,6 +136,23 @@ void stats_destroy(struct stats *s)
     free(s);
 }
 
+/* Raise s->used to at least n (invariant 5).  Release: a sum that reads
+ * the new value also sees the block's claim. */
+static void stats_raise_used(struct stats *s, unsigned n)
+{
+    unsigned u = atomic_load_explicit(&s->used, memory_order_relaxed);
+    while (u < n && !atomic_compare_exchange_weak_explicit(
+                        &s->used, &u, n, memory_order_release,
+                        memory_order_relaxed))
+        ;
+}
+
+/* Blocks a sum must read (invariant 5). */
+static unsigned stats_used(const struct stats *s)
+{
+    return atomic_load_explicit(&s->used, memory_order_acquire);
+}
+
 /* Claim a free block for the calling thread and remember it under s->key.
  * Aborts (as func) when all STATS_MAX_THREADS blocks are claimed.  Kept
  * out of line so the counting fast path stays small. */
@@ -140,6 +167,7 @@ static struct stats_block *stats_claim(struct stats *s, const char *func)
                 memory_order_relaxed)) {
             if (pthread_setspecific(s->key, b) != 0)
                 panic(func, "cannot record the thread's block");
+            stats_raise_used(s, i + 1);
             return b;
         }
     }
@@ -174,12 +202,13 @@ void stats_add(struct stats *s, unsigned id, uint64_t n)
     atomic_store_explicit(&b->counter[id], v + n, memory_order_relaxed);
 }
 
-/* Sum of counter id over every block.  Aborts on an id out of range. */
+/* Sum of counter id over the blocks ever claimed.  Aborts on an id out
+ * of range. */
 uint64_t stats_get(const struct stats *s, unsigned id)
 {
     stats_require_id(s, "stats_get", id);
     uint64_t sum = 0;
-    for (unsigned i = 0; i < STATS_MAX_THREADS; i++)
+    for (unsigned i = 0, n = stats_used(s); i < n; i++)
         sum += atomic_load_explicit(&stats_block(s, i)->counter[id],
                                     memory_order_relaxed);
     return sum;
@@ -189,7 +218,7 @@ uint64_t stats_get(const struct stats *s, unsigned id)
 void stats_sum(const struct stats *s, uint64_t *out)
 {
     memset(out, 0, s->ncounters * sizeof *out);
-    for (unsigned i = 0; i < STATS_MAX_THREADS; i++) {
+    for (unsigned i = 0, n = stats_used(s); i < n; i++) {
         const struct stats_block *b = stats_block(s, i);
         for (unsigned c = 0; c < s->ncounters; c++)
             out[c] += atomic_load_explicit(&b->counter[c],
