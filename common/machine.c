@@ -18,8 +18,9 @@
  *      creation, so a stage that hands out a frame without zeroing it reads
  *      0xA5 bytes instead of a lucky zero.
  *
- * Locking: none here.  Counters and slots are atomics; configuration set
- * with the setters must be set before threads access the machine.
+ * Locking: none here.  Counters are per-thread blocks (stats.h) and
+ * slots atomics; configuration set with the setters must be set before
+ * threads access the machine.
  */
 #include "machine_impl.h"
 #include "panic.h"
@@ -176,7 +177,11 @@ int machine_create(const struct machine_config *cfg, struct machine **out,
         return -ENOMEM;
     }
     memset(m, 0, size);
-    counters_init(&m->counts);
+    if ((m->counts = stats_create_set(MACHINE_COUNTS)) == NULL) {
+        free(m);
+        snprintf(err, errlen, "machine_create: out of memory");
+        return -ENOMEM;
+    }
     m->mmu = cfg->mmu;
     m->id = atomic_fetch_add(&machine_next_id, 1);
     m->nframes = cfg->nframes;
@@ -198,6 +203,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out,
     *out = m;
     return 0;
 fail:
+    stats_destroy(m->counts);
     free(m);
     return rc;
 }
@@ -213,6 +219,7 @@ void machine_destroy(struct machine *m)
     munmap(m->base, m->range_len);
     munmap(m->window, m->window_len);
     close(m->memfd);
+    stats_destroy(m->counts);
     free(m);
 }
 
@@ -293,7 +300,7 @@ int machine_map(struct machine *m, uint64_t vpn, uint64_t frame,
 {
     if (vpn >= m->virtual_pages || frame >= m->nframes)
         return -EINVAL;
-    counters_add(&m->counts, MACHINE_COUNT_MAPS, 1);
+    stats_add(m->counts, MACHINE_COUNT_MAPS, 1);
     if (m->mmu == MACHINE_MMU_HW)
         return machine_hw_map(m, vpn, frame, writable);
     return 0; /* soft: the stage's PTE is the mapping */
@@ -324,7 +331,7 @@ void machine_unmap_batch(struct machine *m, uint64_t *vpns, size_t n)
         if (vpns[i] >= m->virtual_pages)
             panic("machine_unmap_batch", "vpn out of range");
     if (m->mmu == MACHINE_MMU_SOFT) {
-        counters_add(&m->counts, MACHINE_COUNT_UNMAP_PAGES, n);
+        stats_add(m->counts, MACHINE_COUNT_UNMAP_PAGES, n);
         machine_soft_shootdown(m);
         return;
     }
@@ -424,7 +431,7 @@ struct machine_slot *machine_thread_slot(struct machine *m, const char *func)
  * or -EFAULT when no handler is set. */
 int machine_call_fault(struct machine *m, uint64_t va, bool is_write)
 {
-    counters_add(&m->counts, MACHINE_COUNT_FAULTS, 1);
+    stats_add(m->counts, MACHINE_COUNT_FAULTS, 1);
     if (m->fault_fn == NULL)
         return -EFAULT;
     return m->fault_fn(m->fault_ctx, va, is_write);
@@ -462,8 +469,10 @@ int machine_write64(struct machine *m, uint64_t va, uint64_t value)
 /* Snapshot of m's counters (each read atomically, not all at once). */
 void machine_counters(const struct machine *m, struct machine_counters *out)
 {
-    out->maps = counters_get(&m->counts, MACHINE_COUNT_MAPS);
-    out->unmap_pages = counters_get(&m->counts, MACHINE_COUNT_UNMAP_PAGES);
-    out->unmap_calls = counters_get(&m->counts, MACHINE_COUNT_UNMAP_CALLS);
-    out->faults = counters_get(&m->counts, MACHINE_COUNT_FAULTS);
+    uint64_t c[MACHINE_COUNTS];
+    stats_sum(m->counts, c);
+    out->maps = c[MACHINE_COUNT_MAPS];
+    out->unmap_pages = c[MACHINE_COUNT_UNMAP_PAGES];
+    out->unmap_calls = c[MACHINE_COUNT_UNMAP_CALLS];
+    out->faults = c[MACHINE_COUNT_FAULTS];
 }

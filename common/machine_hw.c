@@ -275,8 +275,8 @@ void machine_hw_unmap_run(struct machine *m, uint64_t vpn, uint64_t npages)
                                   MAP_NORESERVE, -1, 0);
     if (p != va)
         panic("machine_hw_unmap_run", "PROT_NONE overlay failed");
-    counters_add(&m->counts, MACHINE_COUNT_UNMAP_PAGES, npages);
-    counters_add(&m->counts, MACHINE_COUNT_UNMAP_CALLS, 1);
+    stats_add(m->counts, MACHINE_COUNT_UNMAP_PAGES, npages);
+    stats_add(m->counts, MACHINE_COUNT_UNMAP_CALLS, 1);
 }
 
 /* Map frame at vpn.  Returns 0 or the negative errno of mmap, after laying

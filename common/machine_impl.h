@@ -11,17 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "counters.h"
 #include "machine.h"
+#include "stats.h"
 
 #define MACHINE_CACHE_LINE 64
 
-/* The machine's counters (struct machine.counts). */
+/* The machine's counters: ids in its counter set (struct machine.counts). */
 enum machine_count {
     MACHINE_COUNT_MAPS,
     MACHINE_COUNT_UNMAP_PAGES,
     MACHINE_COUNT_UNMAP_CALLS,
     MACHINE_COUNT_FAULTS,
+    MACHINE_COUNTS            /* how many */
 };
 
 /* One attachable thread slot (soft MMU epochs live here). */
@@ -51,9 +52,10 @@ struct machine {
     machine_access_hook_fn access_hook; /* soft: test hook, usually NULL */
     void *access_hook_ctx;
 
-    /* Statistics counted by any thread (MACHINE_COUNT_*), sharded per
-     * thread so counting never bounces a line between cores. */
-    struct counters counts;
+    /* Statistics counted by any thread (MACHINE_COUNT_*), a block per
+     * thread (stats.h) so counting never bounces a line between cores;
+     * the pointer is set by machine_create, read-only afterwards. */
+    struct stats *counts;
     _Alignas(MACHINE_CACHE_LINE)
     _Atomic unsigned attached;        /* slots in use */
     _Atomic unsigned slots_high;      /* slots ever claimed: 1 + top index */

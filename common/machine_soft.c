@@ -57,7 +57,7 @@ void machine_soft_shootdown(struct machine *m)
         while (atomic_load(&m->slots[i].epoch) == snap[i])
             sched_yield();
     }
-    counters_add(&m->counts, MACHINE_COUNT_UNMAP_CALLS, 1);
+    stats_add(m->counts, MACHINE_COUNT_UNMAP_CALLS, 1);
 }
 
 /* Inside the window (epoch odd): translate va for the access.  Returns

@@ -1,6 +1,7 @@
 /*
- * pagefile.c - the backing store: a real file of page-sized slots, a slot
- * bitmap, and page I/O with pread/pwrite/preadv/pwritev.
+ * pagefile.c - the backing store: a real file of page-sized slots, its
+ * slot allocation (a slotmap), and page I/O with pread/pwrite/preadv/
+ * pwritev through a descriptor per thread.
  *
  * The file.  With no path it is an unlinked temporary file in $TMPDIR (or
  * /tmp when unset or empty): O_TMPFILE first, falling back to mkstemp +
@@ -14,24 +15,20 @@
  * with ENOSPC, which comes back as -ENOSPC.  Reading a slot never written
  * returns zeros.
  *
- * Allocation policy (next fit).  A rotating hint names the slot after the
- * last one handed out.  pagefile_alloc takes the first free slot at or after
- * the hint, wrapping at the end; the scan looks at a 64-bit word at a time
- * (find-first-zero with __builtin_ctzll on the inverted word).
- * pagefile_alloc_run takes the first free slot found the same way and
- * extends the run over the free slots that directly follow it, up to 'want'
- * and never past the end of the file; it does not look elsewhere for a
- * longer run (a short run still makes one vectored write, and a search
- * would cost a full scan on a fragmented bitmap).  Frees do not move the
- * hint.
+ * Slots.  Which slots are allocated is a slotmap (slotmap.h): lock-free
+ * claims by next fit, runs of consecutive slots for batched writes, and an
+ * in-use count.  pagefile_alloc, _alloc_run, _free, _slot_in_use and
+ * _in_use are that map's calls under the page file's names.
  *
  * Invariants:
- *   1. For s < slots, bit s of the bitmap is set iff slot s is allocated.
- *      The padding bits past 'slots' in the last word are always set, so
- *      scans never hand them out.
- *   2. When no call is in progress, the in-use count equals the number of
- *      allocated slots (set bits below slots).
- *   3. hint < slots.
+ *   1. Slot s is allocated iff the slotmap has s in use; pagefile_in_use
+ *      is exact when no call is in progress (slotmap.c, invariants 1-3).
+ *   2. thread_fd[i] is written at most once after create (from UNOPENED
+ *      to a descriptor or SHARED), by the live thread whose index in 'io'
+ *      is i (stats_thread_index); each descriptor there is closed once,
+ *      by destroy.
+ *   3. The I/O counters count only calls that reached the system: an
+ *      injected failure or a refused argument is not counted.
  *
  * I/O retries EINTR and short transfers; a transfer that makes no
  * progress is -EIO; any other failure is the negative errno.  An out of
@@ -42,22 +39,14 @@
  * in the I/O counters.
  *
  * Locking: none; the page file takes no lock, so a stage may call in
- * holding any of its own.  The bitmap is lock-free: a slot is claimed by a
- * compare-and-swap that sets its bit in the word (a run: the bits of one
- * word in one swap, then the next word's leading free bits in another) and
- * released by an atomic and that clears it.  A claim that loses a race for
- * the slot it found scans again.  The in-use count is a sharded counter
- * (counters.h), the hint a relaxed atomic (only a place to start looking).
- * Why not a mutex: every hard fault frees a slot and every write-back
- * claims some, so with two threads faulting a mutex here was taken by both
- * cores hundreds of thousands of times a second, and a contended pthread
- * mutex sleeps in the kernel.  I/O takes no lock either; the I/O counters
- * and the error hook are atomics.
+ * holding any of its own.  Slots are claimed and freed lock-free by the
+ * slotmap; I/O takes no lock either; the I/O counters are per-thread
+ * counters (stats.h) and the error hook atomics.
  */
 #include "pagefile.h"
 #include "panic.h"
-
-#include "counters.h"
+#include "slotmap.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,12 +59,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define PAGEFILE_WORD_BITS 64
 #define PAGEFILE_OPS 2
-/* The counter set: I/O calls of op at index op, pages moved at
- * PAGEFILE_OPS + op, and the slots in use. */
-#define PAGEFILE_IN_USE (2 * PAGEFILE_OPS)
-_Static_assert(PAGEFILE_IN_USE < COUNTERS_MAX, "the counters fit a set");
+/* The counter set 'io': I/O calls of op at index op, pages moved at
+ * PAGEFILE_OPS + op. */
+#define PAGEFILE_COUNTS (2 * PAGEFILE_OPS)
 
 /* A thread_fd entry: not opened yet, or reopening failed (use pf->fd). */
 #define PAGEFILE_FD_UNOPENED (-1)
@@ -86,27 +73,18 @@ struct pagefile {
     int fd;
     uint64_t slots;
     size_t page_size;
-    uint64_t nwords;
     char *created_path; /* a path we created and delete on destroy, or NULL */
+    struct slotmap *map; /* the allocated slots (lock-free, slotmap.h) */
+    struct stats *io;    /* PAGEFILE_COUNTS counters, a block per thread */
 
     /* Atomics, no lock, almost never written (tests arm them). */
     _Atomic uint64_t inject_countdown[PAGEFILE_OPS]; /* 0: disarmed */
     _Atomic int inject_error[PAGEFILE_OPS];
 
-    /* Lock-free (see Locking).  The bitmap's words are changed only by
-     * atomic read-modify-writes; the hint is on a line of its own, so
-     * claims do not take the fields every I/O reads away from other
-     * cores. */
-    _Atomic uint64_t *bitmap;
-    _Alignas(64) _Atomic uint64_t hint;
-
-    /* Each thread's own descriptor of the file, by its counters shard
-     * (see "Per-thread descriptors"); each entry is written once. */
-    _Alignas(64) _Atomic int thread_fd[COUNTERS_SHARDS];
-
-    /* I/O counters and the in-use count (PAGEFILE_IN_USE), sharded per
-     * thread (counters.h). */
-    struct counters io;
+    /* Each thread's own descriptor of the file, by the thread's index
+     * in 'io' (stats_thread_index; see "Per-thread descriptors"); each
+     * entry is written once (invariant 2). */
+    _Alignas(64) _Atomic int thread_fd[STATS_MAX_THREADS];
 };
 
 /* Abort (as func) unless op is a real operation. */
@@ -224,21 +202,15 @@ static int pagefile_open(struct pagefile *pf, const struct pagefile_config *cfg,
     return 0;
 }
 
-/* Make an empty bitmap for pf->slots slots, padding bits set (invariant
- * 1).  Returns 0 or -ENOMEM. */
-static int pagefile_bitmap_init(struct pagefile *pf)
+/* Free what pagefile_create allocated besides the file (NULLs allowed). */
+static void pagefile_free_parts(struct pagefile *pf)
 {
-    pf->nwords = (pf->slots + PAGEFILE_WORD_BITS - 1) / PAGEFILE_WORD_BITS;
-    pf->bitmap = calloc(pf->nwords, sizeof(pf->bitmap[0]));
-    if (pf->bitmap == NULL)
-        return -ENOMEM;
-    unsigned used = (unsigned)(pf->slots % PAGEFILE_WORD_BITS);
-    if (used != 0)
-        atomic_init(&pf->bitmap[pf->nwords - 1], ~0ull << used);
-    return 0;
+    slotmap_destroy(pf->map);
+    stats_destroy(pf->io);
+    free(pf);
 }
 
-/* Create the page file and an empty bitmap (see the design comment for
+/* Create the page file and an empty slot map (see the design comment for
  * the file chosen).  Returns 0 with *out, or a negative errno (-EINVAL for
  * a bad cfg, -ENOMEM, or the errno of open/ftruncate) with one sentence in
  * err; nothing is left behind on failure. */
@@ -257,21 +229,20 @@ int pagefile_create(const struct pagefile_config *cfg, struct pagefile **out,
         return -ENOMEM;
     }
     memset(pf, 0, sizeof *pf);
-    counters_init(&pf->io);
-    for (unsigned i = 0; i < COUNTERS_SHARDS; i++)
+    for (unsigned i = 0; i < STATS_MAX_THREADS; i++)
         atomic_init(&pf->thread_fd[i], PAGEFILE_FD_UNOPENED);
     pf->slots = cfg->slots;
     pf->page_size = cfg->page_size;
-    if (pagefile_bitmap_init(pf) != 0) {
-        free(pf);
+    if (slotmap_create(cfg->slots, &pf->map) != 0 ||
+        (pf->io = stats_create_set(PAGEFILE_COUNTS)) == NULL) {
+        pagefile_free_parts(pf);
         snprintf(err, errlen, "pagefile: out of memory for a bitmap of "
                  "%llu slots", (unsigned long long)cfg->slots);
         return -ENOMEM;
     }
     rc = pagefile_open(pf, cfg, err, errlen);
     if (rc != 0) {
-        free(pf->bitmap);
-        free(pf);
+        pagefile_free_parts(pf);
         return rc;
     }
     *out = pf;
@@ -283,7 +254,7 @@ void pagefile_destroy(struct pagefile *pf)
 {
     if (pf == NULL)
         return;
-    for (unsigned i = 0; i < COUNTERS_SHARDS; i++) {
+    for (unsigned i = 0; i < STATS_MAX_THREADS; i++) {
         int fd = atomic_load(&pf->thread_fd[i]);
         if (fd >= 0)
             close(fd);
@@ -292,107 +263,15 @@ void pagefile_destroy(struct pagefile *pf)
     if (pf->created_path != NULL)
         unlink(pf->created_path);
     free(pf->created_path);
-    free(pf->bitmap);
-    free(pf);
+    pagefile_free_parts(pf);
 }
 
-/* ---- the bitmap -------------------------------------------------------- */
-
-/* Word w of the bitmap as it is now (a relaxed load: the bitmap orders no
- * other data; a claim's compare-and-swap checks the word again). */
-static uint64_t pagefile_word(const struct pagefile *pf, uint64_t w)
-{
-    return atomic_load_explicit(&pf->bitmap[w], memory_order_relaxed);
-}
-
-/* First free slot at or after 'from', wrapping; PAGEFILE_NO_SLOT when every
- * slot looked taken.  Looks at nwords + 1 words at most (the first one
- * again, unmasked, at the end).  With other threads claiming and freeing,
- * a slot it returns may be gone by the time it is claimed. */
-static uint64_t pagefile_find_free(const struct pagefile *pf, uint64_t from)
-{
-    uint64_t w = from / PAGEFILE_WORD_BITS;
-    uint64_t mask = ~0ull << (from % PAGEFILE_WORD_BITS);
-    for (uint64_t i = 0; i <= pf->nwords; i++) {
-        uint64_t free_bits = ~pagefile_word(pf, w) & mask;
-        if (free_bits != 0)
-            return w * PAGEFILE_WORD_BITS +
-                   (uint64_t)__builtin_ctzll(free_bits);
-        mask = ~0ull;
-        w = w + 1 == pf->nwords ? 0 : w + 1;
-    }
-    return PAGEFILE_NO_SLOT;
-}
-
-/* Claim the free slots of one word that start at slot s, at most want:
- * one compare-and-swap, retried while the word changes and slot s is
- * still free.  Returns the slots claimed (0 when slot s is taken). */
-static size_t pagefile_claim_in_word(struct pagefile *pf, uint64_t s,
-                                     size_t want)
-{
-    unsigned bit = (unsigned)(s % PAGEFILE_WORD_BITS);
-    _Atomic uint64_t *word = &pf->bitmap[s / PAGEFILE_WORD_BITS];
-    uint64_t old = atomic_load_explicit(word, memory_order_relaxed);
-    for (;;) {
-        uint64_t taken = old >> bit;
-        size_t avail = taken != 0 ? (size_t)__builtin_ctzll(taken)
-                                  : PAGEFILE_WORD_BITS - bit;
-        if (avail == 0)
-            return 0;
-        size_t n = avail < want ? avail : want;
-        uint64_t mask = (n == PAGEFILE_WORD_BITS ? ~0ull : (1ull << n) - 1)
-                        << bit;
-        if (atomic_compare_exchange_weak_explicit(word, &old, old | mask,
-                                                  memory_order_acq_rel,
-                                                  memory_order_relaxed))
-            return n;
-    }
-}
-
-/* Claim up to want contiguous slots from 'first' on, word by word, until
- * the run meets a taken slot, the end of the file, or want.  Returns the
- * slots claimed (0 when 'first' was taken meanwhile). */
-static size_t pagefile_claim_run(struct pagefile *pf, uint64_t first,
-                                 size_t want)
-{
-    size_t got = 0;
-    while (got < want && first + got < pf->slots) {
-        uint64_t s = first + got;
-        size_t n = pagefile_claim_in_word(pf, s, want - got);
-        got += n;
-        if (n == 0 || (s + n) % PAGEFILE_WORD_BITS != 0)
-            break; /* the run ended inside this word */
-    }
-    return got;
-}
-
-/* Claim up to want contiguous slots by the next-fit policy.  Returns 0
- * with *first and *got, or -ENOSPC when no slot is free.  Lock-free. */
-static int pagefile_claim(struct pagefile *pf, size_t want, uint64_t *first,
-                          size_t *got)
-{
-    for (;;) {
-        uint64_t hint = atomic_load_explicit(&pf->hint, memory_order_relaxed);
-        uint64_t start = pagefile_find_free(pf, hint);
-        if (start == PAGEFILE_NO_SLOT)
-            return -ENOSPC;
-        size_t n = pagefile_claim_run(pf, start, want);
-        if (n == 0)
-            continue; /* another thread took it first: look again */
-        counters_add(&pf->io, PAGEFILE_IN_USE, n);
-        atomic_store_explicit(&pf->hint, start + n == pf->slots ? 0 : start + n,
-                              memory_order_relaxed);
-        *first = start;
-        *got = n;
-        return 0;
-    }
-}
+/* ---- slots (the slotmap's calls) ---------------------------------------- */
 
 /* Claim one free slot.  0 with *slot, or -ENOSPC.  Lock-free. */
 int pagefile_alloc(struct pagefile *pf, uint64_t *slot)
 {
-    size_t got;
-    return pagefile_claim(pf, 1, slot, &got);
+    return slotmap_claim(pf->map, slot);
 }
 
 /* Claim up to want (>= 1, else -EINVAL) contiguous free slots.  0 with
@@ -400,46 +279,26 @@ int pagefile_alloc(struct pagefile *pf, uint64_t *slot)
 int pagefile_alloc_run(struct pagefile *pf, size_t want, uint64_t *first,
                        size_t *got)
 {
-    if (want == 0)
-        return -EINVAL;
-    return pagefile_claim(pf, want, first, got);
+    return slotmap_claim_run(pf->map, want, first, got);
 }
 
-/* Abort (as func) when slot is beyond the capacity. */
-static void pagefile_require_slot(const char *func, const struct pagefile *pf,
-                                  uint64_t slot)
-{
-    if (slot >= pf->slots)
-        panic(func, "slot beyond the capacity of the page file");
-}
-
-/* Release an allocated slot: one atomic and on its word.  Aborts on a
- * slot out of range or not allocated (the and then changed nothing). */
+/* Release an allocated slot.  Aborts (in slotmap_free) on a slot out of
+ * range or not allocated. */
 void pagefile_free(struct pagefile *pf, uint64_t slot)
 {
-    pagefile_require_slot("pagefile_free", pf, slot);
-    uint64_t bit = 1ull << (slot % PAGEFILE_WORD_BITS);
-    uint64_t old = atomic_fetch_and_explicit(
-        &pf->bitmap[slot / PAGEFILE_WORD_BITS], ~bit, memory_order_acq_rel);
-    if ((old & bit) == 0)
-        panic("pagefile_free", "slot is not allocated");
-    counters_add(&pf->io, PAGEFILE_IN_USE, UINT64_MAX); /* minus one */
+    slotmap_free(pf->map, slot);
 }
 
 /* True when slot (< capacity, else abort) is allocated. */
 bool pagefile_slot_in_use(struct pagefile *pf, uint64_t slot)
 {
-    pagefile_require_slot("pagefile_slot_in_use", pf, slot);
-    return (pagefile_word(pf, slot / PAGEFILE_WORD_BITS) >>
-            (slot % PAGEFILE_WORD_BITS)) & 1;
+    return slotmap_in_use(pf->map, slot);
 }
 
-/* Number of allocated slots (exact when no call is in progress).  The
- * shards' sum wraps modulo 2^64, so the frees counted as adds of
- * UINT64_MAX subtract. */
+/* Number of allocated slots (exact when no call is in progress). */
 uint64_t pagefile_in_use(struct pagefile *pf)
 {
-    return counters_get(&pf->io, PAGEFILE_IN_USE);
+    return slotmap_count(pf->map);
 }
 
 /* Number of slots. */
@@ -469,15 +328,17 @@ static int pagefile_injected(struct pagefile *pf, enum pagefile_op op)
  * then moves between the cores twice per call.  So each thread does its
  * I/O through its own descriptor, a second opening of the same file
  * through /proc/self/fd (which works for unlinked files too), kept in
- * thread_fd under the thread's counters shard.  Where that cannot be
+ * thread_fd under the thread's index in the I/O counter set (its block
+ * there, stats_thread_index: distinct for live threads, reused by a later
+ * thread after one exits, which then shares nothing with a live one).  Where that cannot be
  * opened (no /proc, out of descriptors) the thread uses the shared one:
  * slower, equally correct. */
 
 /* The descriptor the calling thread does its I/O through (see above).
- * Opens it on the thread's first call; lock-free. */
+ * Opens it on the thread's first call; lock-free, no read-modify-write. */
 static int pagefile_fd_of_caller(struct pagefile *pf)
 {
-    _Atomic int *slot = &pf->thread_fd[counters_shard_of_caller()];
+    _Atomic int *slot = &pf->thread_fd[stats_thread_index(pf->io)];
     int fd = atomic_load_explicit(slot, memory_order_acquire);
     if (fd >= 0)
         return fd;
@@ -486,14 +347,12 @@ static int pagefile_fd_of_caller(struct pagefile *pf)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", pf->fd);
     int mine = open(path, O_RDWR | O_CLOEXEC);
-    int want = mine >= 0 ? mine : PAGEFILE_FD_SHARED;
-    int expected = PAGEFILE_FD_UNOPENED;
-    if (!atomic_compare_exchange_strong(slot, &expected, want)) {
-        if (mine >= 0)
-            close(mine); /* a thread sharing the shard opened one first */
-        want = expected;
-    }
-    return want >= 0 ? want : pf->fd;
+    /* Only this thread writes its entry (invariant 2); a later thread
+     * given the same index after this one exits reads it (the index's
+     * hand-over orders the store before that read). */
+    atomic_store_explicit(slot, mine >= 0 ? mine : PAGEFILE_FD_SHARED,
+                          memory_order_release);
+    return mine >= 0 ? mine : pf->fd;
 }
 
 /* One system call moving iov[0..cnt-1] at off through fd; its result or
@@ -517,7 +376,7 @@ static int pagefile_transfer(struct pagefile *pf, enum pagefile_op op,
 {
     int fd = pagefile_fd_of_caller(pf);
     while (cnt > 0) {
-        counters_add(&pf->io, op, 1);
+        stats_add(pf->io, op, 1);
         ssize_t r = pagefile_syscall(fd, op, iov, cnt, off);
         if (r < 0 && errno == EINTR)
             continue;
@@ -564,7 +423,7 @@ static int pagefile_io(struct pagefile *pf, const char *func,
     rc = pagefile_transfer(pf, op, iov, (int)n,
                            (off_t)(first * pf->page_size));
     if (rc == 0)
-        counters_add(&pf->io, PAGEFILE_OPS + op, n);
+        stats_add(pf->io, PAGEFILE_OPS + op, n);
     return rc;
 }
 
@@ -602,14 +461,14 @@ int pagefile_writev(struct pagefile *pf, uint64_t first,
 uint64_t pagefile_io_calls(struct pagefile *pf, enum pagefile_op op)
 {
     pagefile_require_op("pagefile_io_calls", op);
-    return counters_get(&pf->io, op);
+    return stats_get(pf->io, op);
 }
 
 /* Pages op has moved successfully so far. */
 uint64_t pagefile_pages_moved(struct pagefile *pf, enum pagefile_op op)
 {
     pagefile_require_op("pagefile_pages_moved", op);
-    return counters_get(&pf->io, PAGEFILE_OPS + op);
+    return stats_get(pf->io, PAGEFILE_OPS + op);
 }
 
 /* Arm (nth >= 1) or disarm (nth == 0) a failure of the nth call of op from

@@ -2,15 +2,18 @@
  * pagefile.h - the backing store: a real file of page-sized slots.
  *
  * By default the file is an unlinked temporary file under $TMPDIR (or /tmp);
- * a path may be given instead.  Slots are allocated from a bitmap scanned a
- * 64-bit word at a time, starting at a hint, and can be claimed as
- * contiguous runs for batched writes.  Pages move with pread/pwrite/pwritev
- * straight from and to the machine's kernel window, each thread through its
- * own descriptor of the file (so threads do not share its reference count).
+ * a path may be given instead.  Slots are allocated from a lock-free slot
+ * bitmap (slotmap.h: next fit, a 64-bit word at a time) and can be claimed
+ * as contiguous runs for batched writes.  Pages move with pread/pwrite/
+ * pwritev straight from and to the machine's kernel window, each thread
+ * through its own descriptor of the file (so threads do not share its
+ * reference count).
  *
  * Invariants:
- *   1. Bit s of the bitmap is set iff slot s is allocated.
- *   2. in_use equals the number of set bits.
+ *   1. A slot is allocated iff it was handed out by pagefile_alloc(_run)
+ *      and not freed since; no slot is handed out twice at once.
+ *   2. pagefile_in_use equals the number of allocated slots when no call
+ *      is in progress.
  *
  * Errors come back as negative errno values, never as silent corruption:
  * -ENOSPC when no slot is free (or the file system is full), -EIO (or the
@@ -19,8 +22,7 @@
  *
  * Locking: none is taken, so a stage may call in holding any of its locks.
  * Slots are claimed and released with atomic operations on the bitmap's
- * words (lock-free); I/O needs no lock.  pagefile_in_use is exact when no
- * call is in progress.
+ * words (lock-free); I/O needs no lock.
  */
 #ifndef PAGELAB_PAGEFILE_H
 #define PAGELAB_PAGEFILE_H

@@ -1,15 +1,21 @@
 /*
- * stats.c - event counters kept per thread, each thread's block on its own
- * cache lines, summed on demand.
+ * stats.c - per-thread counters: each thread's block of a set on cache
+ * lines of its own, summed on demand (see stats.h).
  *
- * A stats object holds STATS_MAX_THREADS blocks.  A thread claims a free
- * block the first time it counts into the object and remembers it in a
- * thread-specific value under the object's own pthread key, so one thread
- * may count into several stats objects, and a block is found again in
- * O(1).  When the thread exits, the key's destructor hands the block back
- * (its counts stay and keep adding to the sums); a later thread may claim
- * it and go on counting into it.  So the limit is STATS_MAX_THREADS threads
- * counting into one object at the same time.
+ * A set holds STATS_MAX_THREADS blocks of n counters.  A thread claims a
+ * free block the first time it counts into the set and remembers it in a
+ * thread-specific value under the set's own pthread key, so one thread
+ * may count into several sets, and a block is found again in O(1).  When
+ * the thread exits, the key's destructor hands the block back (its counts
+ * stay and keep adding to the sums); a later thread may claim it and go on
+ * counting into it.  So the limit is STATS_MAX_THREADS threads counting
+ * into one set at the same time.  A block's position in the set is the
+ * thread's index there (stats_thread_index).
+ *
+ * Why a block per thread and not shards picked by a thread hash: a shard
+ * two threads may share needs a locked add (an atomic read-modify-write)
+ * for every count; a block only its owner writes needs a plain load and
+ * store.  stats_add runs several times on every fault.
  *
  * Invariants:
  *   1. A claimed block is written only by the thread that claimed it, so
@@ -17,10 +23,18 @@
  *      a concurrent stats_get is race-free and sees a recent value.  A
  *      block handed on at thread exit is ordered by the release store and
  *      acquire claim of its 'claimed' flag.
- *   2. A block's counters never decrease; the sum over all blocks is the
- *      count since stats_create.
+ *   2. The sum of a counter over all blocks, modulo 2^64, is what was
+ *      added to it since the set was created (adds of UINT64_MAX
+ *      subtract); it is exact when no thread is counting.
  *   3. Each block starts on a 64-byte boundary and spans whole cache lines,
  *      so two threads never write the same line.
+ *   4. Live threads hold distinct blocks, so stats_thread_index never
+ *      gives two live threads the same index.
+ *   5. Blocks at or past 'used' were never claimed and hold zeros, so a
+ *      sum reads only blocks 0..used-1.  Claims take the lowest free
+ *      block, so 'used' is the most threads that ever counted into the
+ *      set at once: a sum reads a few lines, not STATS_MAX_THREADS (the
+ *      page file's in-use count is read on every write-back).
  *
  * Locking: none.  Claiming is a compare-exchange on the block's 'claimed'
  * flag.  stats_destroy must not race with threads still counting (they
@@ -32,24 +46,41 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STATS_LINE 64
 
+/* One thread's block; the set's blocks are 'stride' bytes apart. */
 struct stats_block {
-    _Alignas(STATS_LINE) _Atomic bool claimed; /* owned by a live thread */
-    _Atomic uint64_t counters[STAT_COUNT];     /* written by the owner only */
+    _Atomic bool claimed;       /* owned by a live thread */
+    unsigned index;             /* place in the set, set by create */
+    _Atomic uint64_t counter[]; /* the set's n, written by the owner only */
 };
 
-_Static_assert(sizeof(struct stats_block) % STATS_LINE == 0,
-               "a stats block must span whole cache lines");
-
+/* The set's header fills its first cache line; the blocks follow. */
 struct stats {
-    pthread_key_t key; /* this thread's block in this object, or NULL */
-    struct stats_block blocks[STATS_MAX_THREADS];
+    /* Set by stats_create_set, read-only afterwards. */
+    pthread_key_t key;    /* this thread's block in this set, or NULL */
+    unsigned ncounters;
+    size_t stride;        /* bytes from a block to the next: whole lines */
+    unsigned char *blocks; /* STATS_MAX_THREADS blocks after the header */
+
+    /* Raised (never lowered) by stats_claim: 1 + the highest block index
+     * ever claimed (invariant 5). */
+    _Atomic unsigned used;
 };
+
+_Static_assert(sizeof(struct stats) <= STATS_LINE,
+               "the header fits the set's first line");
+
+/* Block i of s. */
+static struct stats_block *stats_block(const struct stats *s, unsigned i)
+{
+    return (struct stats_block *)(s->blocks + (size_t)i * s->stride);
+}
 
 /* Key destructor: the thread exits, its block becomes free to claim. */
 static void stats_release_block(void *value)
@@ -58,24 +89,41 @@ static void stats_release_block(void *value)
     atomic_store_explicit(&b->claimed, false, memory_order_release);
 }
 
-/* A stats object with every counter 0.  Returns NULL when out of memory
- * (or out of pthread keys). */
-struct stats *stats_create(void)
+/* A set of n counters, every counter 0.  Returns NULL for n outside
+ * 1..STATS_MAX_COUNTERS, or when out of memory (or pthread keys). */
+struct stats *stats_create_set(unsigned n)
 {
-    struct stats *s = aligned_alloc(STATS_LINE, sizeof *s);
+    if (n == 0 || n > STATS_MAX_COUNTERS)
+        return NULL;
+    size_t block = sizeof(struct stats_block) + n * sizeof(uint64_t);
+    size_t stride = (block + STATS_LINE - 1) / STATS_LINE * STATS_LINE;
+    size_t size = STATS_LINE + STATS_MAX_THREADS * stride;
+    struct stats *s = aligned_alloc(STATS_LINE, size);
     if (s == NULL)
         return NULL;
-    memset(s, 0, sizeof *s);
-    for (int i = 0; i < STATS_MAX_THREADS; i++) {
-        atomic_init(&s->blocks[i].claimed, false);
-        for (int c = 0; c < STAT_COUNT; c++)
-            atomic_init(&s->blocks[i].counters[c], 0);
+    memset(s, 0, size);
+    s->ncounters = n;
+    s->stride = stride;
+    s->blocks = (unsigned char *)s + STATS_LINE;
+    atomic_init(&s->used, 0);
+    for (unsigned i = 0; i < STATS_MAX_THREADS; i++) {
+        struct stats_block *b = stats_block(s, i);
+        atomic_init(&b->claimed, false);
+        b->index = i;
+        for (unsigned c = 0; c < n; c++)
+            atomic_init(&b->counter[c], 0);
     }
     if (pthread_key_create(&s->key, stats_release_block) != 0) {
         free(s);
         return NULL;
     }
     return s;
+}
+
+/* The stage's set: STAT_COUNT counters.  NULL when out of memory/keys. */
+struct stats *stats_create(void)
+{
+    return stats_create_set(STAT_COUNT);
 }
 
 /* Free s.  No thread may count into s any more; threads still alive keep
@@ -88,65 +136,104 @@ void stats_destroy(struct stats *s)
     free(s);
 }
 
-/* Claim a free block for the calling thread and remember it under s->key.
- * Aborts when all STATS_MAX_THREADS blocks are claimed.  Kept out of line
- * so the counting fast path stays small. */
-__attribute__((noinline))
-static struct stats_block *stats_claim(struct stats *s)
+/* Raise s->used to at least n (invariant 5).  Release: a sum that reads
+ * the new value also sees the block's claim. */
+static void stats_raise_used(struct stats *s, unsigned n)
 {
-    for (int i = 0; i < STATS_MAX_THREADS; i++) {
-        struct stats_block *b = &s->blocks[i];
+    unsigned u = atomic_load_explicit(&s->used, memory_order_relaxed);
+    while (u < n && !atomic_compare_exchange_weak_explicit(
+                        &s->used, &u, n, memory_order_release,
+                        memory_order_relaxed))
+        ;
+}
+
+/* Blocks a sum must read (invariant 5). */
+static unsigned stats_used(const struct stats *s)
+{
+    return atomic_load_explicit(&s->used, memory_order_acquire);
+}
+
+/* Claim a free block for the calling thread and remember it under s->key.
+ * Aborts (as func) when all STATS_MAX_THREADS blocks are claimed.  Kept
+ * out of line so the counting fast path stays small. */
+__attribute__((noinline))
+static struct stats_block *stats_claim(struct stats *s, const char *func)
+{
+    for (unsigned i = 0; i < STATS_MAX_THREADS; i++) {
+        struct stats_block *b = stats_block(s, i);
         bool expected = false;
         if (atomic_compare_exchange_strong_explicit(
                 &b->claimed, &expected, true, memory_order_acquire,
                 memory_order_relaxed)) {
             if (pthread_setspecific(s->key, b) != 0)
-                panic("stats_add", "cannot record the thread's block");
+                panic(func, "cannot record the thread's block");
+            stats_raise_used(s, i + 1);
             return b;
         }
     }
-    panic("stats_add", "more than STATS_MAX_THREADS threads are counting");
-    return NULL;
+    panic(func, "more than STATS_MAX_THREADS threads are counting");
+}
+
+/* The calling thread's block in s, claimed (as func) on first use. */
+static inline struct stats_block *stats_mine(struct stats *s,
+                                             const char *func)
+{
+    struct stats_block *b = pthread_getspecific(s->key);
+    return b != NULL ? b : stats_claim(s, func);
+}
+
+/* Abort (as func) unless id names a counter of s. */
+static inline void stats_require_id(const struct stats *s, const char *func,
+                                    unsigned id)
+{
+    if (id >= s->ncounters)
+        panic(func, "counter id out of range");
 }
 
 /* Add n to counter id in the calling thread's block (claimed on first
  * use).  Aborts on an id out of range. */
-void stats_add(struct stats *s, enum stat_id id, uint64_t n)
+void stats_add(struct stats *s, unsigned id, uint64_t n)
 {
-    if ((unsigned)id >= STAT_COUNT)
-        panic("stats_add", "counter id out of range");
-    struct stats_block *b = pthread_getspecific(s->key);
-    if (b == NULL)
-        b = stats_claim(s);
+    stats_require_id(s, "stats_add", id);
+    struct stats_block *b = stats_mine(s, "stats_add");
     /* Single writer (invariant 1): a relaxed load and store suffice and
      * spare the locked read-modify-write. */
-    uint64_t v = atomic_load_explicit(&b->counters[id], memory_order_relaxed);
-    atomic_store_explicit(&b->counters[id], v + n, memory_order_relaxed);
+    uint64_t v = atomic_load_explicit(&b->counter[id], memory_order_relaxed);
+    atomic_store_explicit(&b->counter[id], v + n, memory_order_relaxed);
 }
 
-/* Sum of counter id over every block.  Aborts on an id out of range. */
-uint64_t stats_get(const struct stats *s, enum stat_id id)
+/* Sum of counter id over the blocks ever claimed.  Aborts on an id out
+ * of range. */
+uint64_t stats_get(const struct stats *s, unsigned id)
 {
-    if ((unsigned)id >= STAT_COUNT)
-        panic("stats_get", "counter id out of range");
+    stats_require_id(s, "stats_get", id);
     uint64_t sum = 0;
-    for (int i = 0; i < STATS_MAX_THREADS; i++)
-        sum += atomic_load_explicit(&s->blocks[i].counters[id],
+    for (unsigned i = 0, n = stats_used(s); i < n; i++)
+        sum += atomic_load_explicit(&stats_block(s, i)->counter[id],
                                     memory_order_relaxed);
     return sum;
 }
 
-/* out[c] = stats_get(s, c) for every counter, in one pass. */
+/* out[c] = stats_get(s, c) for every counter of s, in one pass. */
 void stats_sum(const struct stats *s, uint64_t *out)
 {
-    memset(out, 0, STAT_COUNT * sizeof *out);
-    for (int i = 0; i < STATS_MAX_THREADS; i++)
-        for (int c = 0; c < STAT_COUNT; c++)
-            out[c] += atomic_load_explicit(&s->blocks[i].counters[c],
+    memset(out, 0, s->ncounters * sizeof *out);
+    for (unsigned i = 0, n = stats_used(s); i < n; i++) {
+        const struct stats_block *b = stats_block(s, i);
+        for (unsigned c = 0; c < s->ncounters; c++)
+            out[c] += atomic_load_explicit(&b->counter[c],
                                            memory_order_relaxed);
+    }
 }
 
-/* Short snake_case name of a counter; "?" outside the enum. */
+/* The calling thread's block index in s (invariant 4), claimed on first
+ * use; aborts past STATS_MAX_THREADS threads. */
+unsigned stats_thread_index(struct stats *s)
+{
+    return stats_mine(s, "stats_thread_index")->index;
+}
+
+/* Short snake_case name of a stage counter; "?" outside the enum. */
 const char *stats_name(enum stat_id id)
 {
     static const char *const names[STAT_COUNT] = {

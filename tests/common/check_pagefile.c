@@ -1,8 +1,9 @@
 /*
  * check_pagefile.c - the page file: real I/O round trips (single and
- * vectored), the slot bitmap (next fit, runs, full file), error injection,
- * files at a given path, each thread's own descriptor of the file (and the
- * shared one when no other can be opened), and bad configurations.
+ * vectored), its slot calls reaching the slot map (the bitmap itself is
+ * check_slotmap's), error injection, files at a given path, each thread's
+ * own descriptor of the file (and the shared one when no other can be
+ * opened), and bad configurations.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,6 @@
 
 #include "catch_abort.h"
 #include "check_util.h"
-#include "lock.h"
 #include "pagefile.h"
 
 #define PAGE 4096
@@ -142,84 +141,25 @@ START_TEST(test_unwritten_slot_reads_zeros)
 }
 END_TEST
 
-START_TEST(test_alloc_is_next_fit_and_wraps)
+START_TEST(test_slots_come_from_the_slot_map)
 {
-    struct pagefile *pf = make_pagefile(4, NULL);
-    uint64_t s[4];
-    for (int i = 0; i < 4; i++) {
-        ck_assert_int_eq(pagefile_alloc(pf, &s[i]), 0);
-        ck_assert_uint_eq(s[i], (uint64_t)i);
-        ck_assert(pagefile_slot_in_use(pf, s[i]));
-    }
-    pagefile_free(pf, 1);
-    ck_assert(!pagefile_slot_in_use(pf, 1));
-    uint64_t again;
-    ck_assert_int_eq(pagefile_alloc(pf, &again), 0);
-    ck_assert_uint_eq(again, 1);
-    pagefile_free(pf, 0);
-    pagefile_free(pf, 3);
-    /* the hint is past slot 1, so slot 3 comes before slot 0 */
-    ck_assert_int_eq(pagefile_alloc(pf, &again), 0);
-    ck_assert_uint_eq(again, 3);
-    ck_assert_int_eq(pagefile_alloc(pf, &again), 0);
-    ck_assert_uint_eq(again, 0);
-    ck_assert_uint_eq(pagefile_in_use(pf), 4);
-    free_all(pf, 4);
-    pagefile_destroy(pf);
-}
-END_TEST
-
-START_TEST(test_full_bitmap_gives_enospc)
-{
-    /* 130 slots: two full words and a padded third one */
-    struct pagefile *pf = make_pagefile(130, NULL);
+    /* the bitmap itself is check_slotmap's; here: the page file's calls
+     * reach it, and a full file is -ENOSPC */
+    struct pagefile *pf = make_pagefile(70, NULL);
     uint64_t slot;
-    for (uint64_t i = 0; i < 130; i++) {
-        ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
-        ck_assert_uint_eq(slot, i);
-    }
-    ck_assert_uint_eq(pagefile_in_use(pf), 130);
+    ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
+    ck_assert_uint_eq(slot, 0);
+    ck_assert(pagefile_slot_in_use(pf, 0));
+    expect_run(pf, 100, 1, 69);
+    ck_assert_uint_eq(pagefile_in_use(pf), 70);
     ck_assert_int_eq(pagefile_alloc(pf, &slot), -ENOSPC);
     uint64_t first;
     size_t got;
-    ck_assert_int_eq(pagefile_alloc_run(pf, 4, &first, &got), -ENOSPC);
-    pagefile_free(pf, 77);
-    expect_run(pf, 4, 77, 1);
-    free_all(pf, 130);
-    pagefile_destroy(pf);
-}
-END_TEST
-
-START_TEST(test_run_allocation_in_a_fragmented_bitmap)
-{
-    struct pagefile *pf = make_pagefile(200, NULL);
-    expect_run(pf, 200, 0, 200);
-    /* free slots 60..69 (inside a word) and 120..139 (across slot 128) */
-    for (uint64_t s = 60; s < 70; s++)
-        pagefile_free(pf, s);
-    for (uint64_t s = 120; s < 140; s++)
-        pagefile_free(pf, s);
-    expect_run(pf, 16, 60, 10);
-    expect_run(pf, 16, 120, 16);
-    expect_run(pf, 16, 136, 4);
-    ck_assert_uint_eq(pagefile_in_use(pf), 200);
-    for (uint64_t s = 0; s < 200; s++)
-        ck_assert(pagefile_slot_in_use(pf, s));
-    free_all(pf, 200);
-    pagefile_destroy(pf);
-}
-END_TEST
-
-START_TEST(test_run_stops_at_end_of_file)
-{
-    struct pagefile *pf = make_pagefile(128, NULL);
-    expect_run(pf, 120, 0, 120);
-    expect_run(pf, 64, 120, 8);
-    /* wrapped: the next run starts over at a freed slot 0 */
-    pagefile_free(pf, 0);
-    pagefile_free(pf, 1);
-    expect_run(pf, 64, 0, 2);
-    free_all(pf, 128);
+    ck_assert_int_eq(pagefile_alloc_run(pf, 2, &first, &got), -ENOSPC);
+    pagefile_free(pf, 33);
+    ck_assert(!pagefile_slot_in_use(pf, 33));
+    expect_run(pf, 2, 33, 1);
+    free_all(pf, 70);
     pagefile_destroy(pf);
 }
 END_TEST
@@ -484,29 +424,6 @@ START_TEST(test_failing_write_returns_the_errno_and_keeps_data)
 }
 END_TEST
 
-START_TEST(test_bitmap_calls_take_no_lock)
-{
-    /* a stage may call in holding any of its locks: the bitmap is
-     * lock-free, so no lock is taken (or left held) by these calls */
-    static const struct lockorder_class stage_sys = {"test sys", 99, false};
-    struct lock sys;
-    lock_init(&sys, &stage_sys);
-    struct pagefile *pf = make_pagefile(8, NULL);
-    lock_acquire(&sys);
-    uint64_t slot;
-    ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
-    ck_assert(pagefile_slot_in_use(pf, slot));
-    ck_assert_uint_eq(lockorder_held(), 1);
-    pagefile_free(pf, slot);
-    ck_assert_uint_eq(pagefile_in_use(pf), 0);
-    ck_assert_uint_eq(lockorder_held(), 1);
-    lock_release(&sys);
-    ck_assert_uint_eq(lockorder_held(), 0);
-    pagefile_destroy(pf);
-    lock_destroy(&sys);
-}
-END_TEST
-
 START_TEST(test_bad_config_is_refused)
 {
     struct pagefile_config cfgs[] = {
@@ -557,146 +474,6 @@ START_TEST(test_bad_batches_are_refused)
     ck_assert_uint_eq(pagefile_io_calls(pf, PAGEFILE_OP_WRITE), 0);
     pagefile_destroy(pf);
     pagefile_destroy(NULL);
-}
-END_TEST
-
-#define ALLOC_THREADS 2
-#define ALLOC_SLOTS 1000
-
-struct alloc_arg {
-    struct pagefile *pf;
-    uint64_t slots[ALLOC_SLOTS / ALLOC_THREADS];
-    int failures;
-};
-
-/* Claim this thread's share of the slots, one at a time. */
-static void *alloc_worker(void *p)
-{
-    struct alloc_arg *a = p;
-    for (int i = 0; i < ALLOC_SLOTS / ALLOC_THREADS; i++)
-        if (pagefile_alloc(a->pf, &a->slots[i]) != 0)
-            a->failures++;
-    return NULL;
-}
-
-START_TEST(test_concurrent_allocs_hand_out_distinct_slots)
-{
-    struct pagefile *pf = make_pagefile(ALLOC_SLOTS, NULL);
-    static struct alloc_arg args[ALLOC_THREADS];
-    pthread_t t[ALLOC_THREADS];
-    for (int i = 0; i < ALLOC_THREADS; i++) {
-        args[i].pf = pf;
-        args[i].failures = 0;
-        ck_assert_int_eq(
-            pthread_create(&t[i], NULL, alloc_worker, &args[i]), 0);
-    }
-    for (int i = 0; i < ALLOC_THREADS; i++)
-        pthread_join(t[i], NULL);
-    static bool seen[ALLOC_SLOTS];
-    memset(seen, 0, sizeof seen);
-    for (int i = 0; i < ALLOC_THREADS; i++) {
-        ck_assert_int_eq(args[i].failures, 0);
-        for (int j = 0; j < ALLOC_SLOTS / ALLOC_THREADS; j++) {
-            ck_assert(!seen[args[i].slots[j]]);
-            seen[args[i].slots[j]] = true;
-        }
-    }
-    ck_assert_uint_eq(pagefile_in_use(pf), ALLOC_SLOTS);
-    uint64_t slot;
-    ck_assert_int_eq(pagefile_alloc(pf, &slot), -ENOSPC);
-    free_all(pf, ALLOC_SLOTS);
-    pagefile_destroy(pf);
-}
-END_TEST
-
-/* Churn: threads claim runs of 1..9 slots and free them again, holding
- * up to CHURN_HELD slots each, on a page file whose words the runs cross
- * (130 slots: two words and two slots).  Every claimed slot is recorded
- * in owner[] with an atomic exchange, so a slot handed to two threads at
- * once is caught; afterwards nothing may be left allocated and every slot
- * must be claimable again. */
-#define CHURN_THREADS 4
-#define CHURN_SLOTS 130
-#define CHURN_HELD 24
-#define CHURN_ROUNDS 20000
-
-struct churn_arg {
-    struct pagefile *pf;
-    _Atomic unsigned *owner;
-    unsigned id;          /* 1.. */
-    unsigned doubles;     /* slots found owned by another thread */
-    unsigned short_runs;  /* runs that came back shorter than asked */
-};
-
-/* Release the slots of held[0..n-1]: owner cleared first, then the bit. */
-static void churn_release(struct churn_arg *a, uint64_t *held, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        atomic_store(&a->owner[held[i]], 0);
-        pagefile_free(a->pf, held[i]);
-    }
-}
-
-static void *churn_worker(void *p)
-{
-    struct churn_arg *a = p;
-    uint64_t held[CHURN_HELD + 9];
-    unsigned n = 0, seed = a->id * 2654435761u;
-    for (unsigned r = 0; r < CHURN_ROUNDS; r++) {
-        seed = seed * 1103515245u + 12345u;
-        size_t want = 1 + (seed >> 16) % 9, got;
-        uint64_t first;
-        if (pagefile_alloc_run(a->pf, want, &first, &got) == 0) {
-            a->short_runs += got < want;
-            for (size_t i = 0; i < got; i++) {
-                if (atomic_exchange(&a->owner[first + i], a->id) != 0)
-                    a->doubles++;
-                held[n++] = first + i;
-            }
-        }
-        if (n >= CHURN_HELD) {
-            churn_release(a, held, n);
-            n = 0;
-        }
-    }
-    churn_release(a, held, n);
-    return NULL;
-}
-
-START_TEST(test_concurrent_runs_and_frees_never_share_a_slot)
-{
-    struct pagefile *pf = make_pagefile(CHURN_SLOTS, NULL);
-    static _Atomic unsigned owner[CHURN_SLOTS];
-    static struct churn_arg args[CHURN_THREADS];
-    pthread_t t[CHURN_THREADS];
-    for (unsigned i = 0; i < CHURN_SLOTS; i++)
-        atomic_init(&owner[i], 0);
-    for (unsigned i = 0; i < CHURN_THREADS; i++) {
-        args[i] = (struct churn_arg){.pf = pf, .owner = owner, .id = i + 1};
-        ck_assert_int_eq(pthread_create(&t[i], NULL, churn_worker, &args[i]),
-                         0);
-    }
-    unsigned short_runs = 0;
-    for (unsigned i = 0; i < CHURN_THREADS; i++) {
-        pthread_join(t[i], NULL);
-        ck_assert_msg(args[i].doubles == 0,
-                      "thread %u was handed %u slots another thread held",
-                      i + 1, args[i].doubles);
-        short_runs += args[i].short_runs;
-    }
-    ck_assert_uint_gt(short_runs, 0); /* the bitmap really was fragmented */
-    ck_assert_uint_eq(pagefile_in_use(pf), 0);
-    for (uint64_t s = 0; s < CHURN_SLOTS; s++)
-        ck_assert_msg(!pagefile_slot_in_use(pf, s), "slot %llu leaked",
-                      (unsigned long long)s);
-    for (uint64_t s = 0; s < CHURN_SLOTS; s++) { /* all free again */
-        uint64_t slot;
-        ck_assert_int_eq(pagefile_alloc(pf, &slot), 0);
-    }
-    uint64_t slot;
-    ck_assert_int_eq(pagefile_alloc(pf, &slot), -ENOSPC);
-    free_all(pf, CHURN_SLOTS);
-    pagefile_destroy(pf);
 }
 END_TEST
 
@@ -767,14 +544,59 @@ static int open_descriptors(void)
 
 #define RELAY_THREADS 3
 
+/* A thread that writes one slot, then stays alive until released. */
+struct holder_arg {
+    struct pagefile *pf;
+    pthread_barrier_t *barrier; /* "all have written", "you may go" */
+    uint64_t slot;
+    int rc;
+};
+
+static void *holder_worker(void *p)
+{
+    struct holder_arg *a = p;
+    static _Thread_local unsigned char page[PAGE];
+    fill_page(page, (unsigned)a->slot);
+    a->rc = pagefile_write(a->pf, a->slot, page);
+    pthread_barrier_wait(a->barrier);
+    pthread_barrier_wait(a->barrier);
+    return NULL;
+}
+
 START_TEST(test_each_thread_does_io_through_its_own_descriptor)
 {
     int before = open_descriptors();
     struct pagefile *pf = make_pagefile(2 * RELAY_THREADS + 2, NULL);
     ck_assert_int_eq(open_descriptors(), before + 1);
+    /* one after the other, each thread takes over the index (and so the
+     * descriptor) of the one that exited before it; the main thread too */
     run_relay(pf, RELAY_THREADS);
-    /* one more for each thread, and the main thread's own */
-    ck_assert_int_eq(open_descriptors(), before + 1 + RELAY_THREADS + 1);
+    ck_assert_int_eq(open_descriptors(), before + 1 + 1);
+    /* threads alive at once each open their own */
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, RELAY_THREADS + 1);
+    struct holder_arg h[RELAY_THREADS];
+    pthread_t t[RELAY_THREADS];
+    for (unsigned i = 0; i < RELAY_THREADS; i++) {
+        h[i] = (struct holder_arg){.pf = pf, .barrier = &barrier,
+                                   .slot = 2 * i};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, holder_worker, &h[i]),
+                         0);
+    }
+    pthread_barrier_wait(&barrier);
+    int during = open_descriptors();
+    pthread_barrier_wait(&barrier);
+    for (unsigned i = 0; i < RELAY_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(h[i].rc, 0);
+    }
+    pthread_barrier_destroy(&barrier);
+    ck_assert_int_eq(during, before + 1 + 1 + RELAY_THREADS);
+    unsigned char page[PAGE];
+    for (unsigned i = 0; i < RELAY_THREADS; i++) {
+        ck_assert_int_eq(pagefile_read(pf, 2 * i, page), 0);
+        ck_assert(page_matches(page, 2 * i));
+    }
     pagefile_destroy(pf);
     ck_assert_int_eq(open_descriptors(), before); /* all closed */
 }
@@ -804,7 +626,6 @@ END_TEST
 
 /* Misuses of a 4-slot page file pf, each of which must abort. */
 static void free_free_slot(void *pf) { pagefile_free(pf, 2); }
-static void free_past_end(void *pf) { pagefile_free(pf, 4); }
 static void in_use_past_end(void *pf) { pagefile_slot_in_use(pf, 100); }
 static void read_past_end(void *pf)
 {
@@ -831,7 +652,7 @@ static void inject_bad_op(void *pf)
 }
 
 static void (*const misuses[])(void *) = {
-    free_free_slot, free_past_end, in_use_past_end, read_past_end,
+    free_free_slot, in_use_past_end, read_past_end,
     readv_across_end, calls_of_bad_op, moved_of_bad_op, inject_bad_op,
 };
 #define NMISUSES ((int)(sizeof misuses / sizeof misuses[0]))
@@ -853,17 +674,11 @@ static Suite *make_pagefile_suite(void)
     tcase_add_test(core, test_write_then_read_round_trips);
     tcase_add_test(core, test_vectored_io_moves_a_batch_in_one_call);
     tcase_add_test(core, test_unwritten_slot_reads_zeros);
-    tcase_add_test(core, test_alloc_is_next_fit_and_wraps);
-    tcase_add_test(core, test_run_allocation_in_a_fragmented_bitmap);
-    tcase_add_test(core, test_run_stops_at_end_of_file);
+    tcase_add_test(core, test_slots_come_from_the_slot_map);
     tcase_add_test(core, test_file_at_given_path_is_created_and_removed);
     tcase_add_test(core, test_existing_file_is_truncated_and_kept);
-    tcase_add_test(core, test_concurrent_allocs_hand_out_distinct_slots);
-    tcase_add_test(core, test_bitmap_calls_take_no_lock);
-    tcase_add_test(core, test_concurrent_runs_and_frees_never_share_a_slot);
     tcase_add_test(core, test_each_thread_does_io_through_its_own_descriptor);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
-    tcase_add_test(limits, test_full_bitmap_gives_enospc);
     tcase_add_test(limits, test_injected_read_error_leaves_page_untouched);
     tcase_add_test(limits, test_injected_write_error_changes_no_data);
     tcase_add_test(limits, test_truncated_file_read_is_eio);

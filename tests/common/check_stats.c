@@ -1,6 +1,8 @@
 /*
- * check_stats.c - per-thread counters: sums across threads, several stats
- * objects in one thread, block reuse after threads exit, names, limits.
+ * check_stats.c - per-thread counters, the one way pagelab counts: the
+ * stage's set and sets of any size, sums across threads, subtraction by
+ * wrapping adds, several sets in one thread, block reuse after threads
+ * exit, each live thread's own index, names, limits.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -119,6 +121,115 @@ START_TEST(test_exited_threads_hand_their_blocks_on)
 }
 END_TEST
 
+START_TEST(test_sets_of_any_size_count_per_id)
+{
+    static const unsigned sizes[] = {1, 5, STAT_COUNT + 1, STATS_MAX_COUNTERS};
+    for (int k = 0; k < 4; k++) {
+        unsigned n = sizes[k];
+        struct stats *s = stats_create_set(n);
+        ck_assert_ptr_nonnull(s);
+        for (unsigned id = 0; id < n; id++)
+            ck_assert_uint_eq(stats_get(s, id), 0);
+        for (unsigned id = 0; id < n; id++)
+            stats_add(s, id, id + 1);
+        stats_add(s, n - 1, 40);
+        uint64_t all[STATS_MAX_COUNTERS + 1];
+        all[n] = 12345; /* stats_sum writes n entries, no more */
+        stats_sum(s, all);
+        for (unsigned id = 0; id < n; id++) {
+            uint64_t want = id + 1 + (id == n - 1 ? 40 : 0);
+            ck_assert_uint_eq(stats_get(s, id), want);
+            ck_assert_uint_eq(all[id], want);
+        }
+        ck_assert_uint_eq(all[n], 12345);
+        stats_destroy(s);
+    }
+}
+END_TEST
+
+/* Add 5 to counter 0 of the set. */
+static void *add_five(void *s)
+{
+    stats_add(s, 0, 5);
+    return NULL;
+}
+
+START_TEST(test_adding_uint64_max_subtracts_across_threads)
+{
+    /* a count that goes up in one thread and down in another (the slot
+     * map's in-use count) is exact once they stop */
+    struct stats *s = stats_create_set(1);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, add_five, s), 0);
+    pthread_join(t, NULL);
+    for (int i = 0; i < 3; i++)
+        stats_add(s, 0, UINT64_MAX);
+    ck_assert_uint_eq(stats_get(s, 0), 2);
+    for (int i = 0; i < 2; i++)
+        stats_add(s, 0, UINT64_MAX);
+    ck_assert_uint_eq(stats_get(s, 0), 0);
+    stats_destroy(s);
+}
+END_TEST
+
+/* INDEX_THREADS threads hold their index at once. */
+#define INDEX_THREADS 8
+
+struct index_arg {
+    struct stats *s;
+    pthread_barrier_t *all_in; /* every thread has its index */
+    unsigned index, again;
+};
+
+static void *take_index(void *p)
+{
+    struct index_arg *a = p;
+    a->index = stats_thread_index(a->s);
+    stats_inc(a->s, 0);
+    pthread_barrier_wait(a->all_in);
+    a->again = stats_thread_index(a->s);
+    return NULL;
+}
+
+START_TEST(test_live_threads_have_distinct_indexes)
+{
+    struct stats *s = stats_create_set(2);
+    unsigned mine = stats_thread_index(s);
+    ck_assert_uint_lt(mine, STATS_MAX_THREADS);
+    pthread_barrier_t all_in;
+    pthread_barrier_init(&all_in, NULL, INDEX_THREADS);
+    struct index_arg a[INDEX_THREADS];
+    pthread_t t[INDEX_THREADS];
+    for (int i = 0; i < INDEX_THREADS; i++) {
+        a[i] = (struct index_arg){.s = s, .all_in = &all_in};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, take_index, &a[i]), 0);
+    }
+    for (int i = 0; i < INDEX_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&all_in);
+    bool seen[STATS_MAX_THREADS] = {false};
+    seen[mine] = true;
+    for (int i = 0; i < INDEX_THREADS; i++) {
+        ck_assert_uint_lt(a[i].index, STATS_MAX_THREADS);
+        ck_assert_uint_eq(a[i].again, a[i].index);
+        ck_assert_msg(!seen[a[i].index], "index %u given twice", a[i].index);
+        seen[a[i].index] = true;
+    }
+    ck_assert_uint_eq(stats_thread_index(s), mine);
+    ck_assert_uint_eq(stats_get(s, 0), INDEX_THREADS);
+    /* the threads have gone: a new one gets one of the freed indexes */
+    pthread_barrier_init(&all_in, NULL, 1);
+    struct index_arg late = {.s = s, .all_in = &all_in};
+    ck_assert_int_eq(pthread_create(&t[0], NULL, take_index, &late), 0);
+    pthread_join(t[0], NULL);
+    pthread_barrier_destroy(&all_in);
+    ck_assert_uint_ne(late.index, mine);
+    ck_assert(seen[late.index]);
+    ck_assert_uint_eq(stats_get(s, 0), INDEX_THREADS + 1);
+    stats_destroy(s);
+}
+END_TEST
+
 START_TEST(test_names_are_snake_case)
 {
     ck_assert_str_eq(stats_name(STAT_ACCESSES), "accesses");
@@ -227,6 +338,7 @@ static void *crowd_member(void *p)
 }
 
 static void count_one(void *s) { stats_inc(s, STAT_TRIM); }
+static void index_one(void *s) { stats_thread_index(s); }
 
 START_TEST(test_one_thread_too_many_aborts)
 {
@@ -238,11 +350,13 @@ START_TEST(test_one_thread_too_many_aborts)
         ck_assert_int_eq(pthread_create(&t[i], NULL, crowd_member, &c), 0);
     pthread_barrier_wait(&c.barrier); /* every block is held */
     bool aborted = catch_abort(count_one, c.s);
+    bool index_aborted = catch_abort(index_one, c.s);
     pthread_barrier_wait(&c.barrier);
     for (int i = 0; i < STATS_MAX_THREADS; i++)
         pthread_join(t[i], NULL);
     pthread_barrier_destroy(&c.barrier);
     ck_assert(aborted);
+    ck_assert(index_aborted);
     ck_assert_uint_eq(stats_get(c.s, STAT_TRIM), STATS_MAX_THREADS);
     /* the crowd has gone: its blocks are free again */
     count_one(c.s);
@@ -252,19 +366,33 @@ START_TEST(test_one_thread_too_many_aborts)
 END_TEST
 
 static void add_bad_id(void *s) { stats_add(s, STAT_COUNT, 1); }
-static void get_bad_id(void *s)
-{
-    stats_get(s, (enum stat_id)(STAT_COUNT + 5));
-}
+static void get_bad_id(void *s) { stats_get(s, STAT_COUNT + 5); }
+static void add_past_set(void *s) { stats_add(s, 3, 1); }
+static void get_past_set(void *s) { stats_get(s, 3); }
 
 START_TEST(test_bad_counter_id_aborts)
 {
     struct stats *s = stats_create();
+    struct stats *three = stats_create_set(3);
     bool add_aborted = catch_abort(add_bad_id, s);
     bool get_aborted = catch_abort(get_bad_id, s);
+    bool add_set_aborted = catch_abort(add_past_set, three);
+    bool get_set_aborted = catch_abort(get_past_set, three);
+    for (unsigned id = 0; id < 3; id++)
+        ck_assert_uint_eq(stats_get(three, id), 0);
     stats_destroy(s);
+    stats_destroy(three);
     ck_assert(add_aborted);
     ck_assert(get_aborted);
+    ck_assert(add_set_aborted);
+    ck_assert(get_set_aborted);
+}
+END_TEST
+
+START_TEST(test_set_sizes_out_of_range_are_refused)
+{
+    ck_assert_ptr_null(stats_create_set(0));
+    ck_assert_ptr_null(stats_create_set(STATS_MAX_COUNTERS + 1));
 }
 END_TEST
 
@@ -306,11 +434,15 @@ static Suite *make_stats_suite(void)
     tcase_add_test(core, test_one_thread_counts_into_several_objects);
     tcase_add_test(core, test_threads_sum_without_losing_counts);
     tcase_add_test(core, test_exited_threads_hand_their_blocks_on);
+    tcase_add_test(core, test_sets_of_any_size_count_per_id);
+    tcase_add_test(core, test_adding_uint64_max_subtracts_across_threads);
+    tcase_add_test(core, test_live_threads_have_distinct_indexes);
     tcase_add_test(core, test_names_are_snake_case);
     tcase_add_test(core, test_sums_only_grow_while_every_block_counts);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
     tcase_add_test(limits, test_one_thread_too_many_aborts);
     tcase_add_test(limits, test_bad_counter_id_aborts);
+    tcase_add_test(limits, test_set_sizes_out_of_range_are_refused);
     tcase_add_test(limits, test_create_past_the_key_limit_returns_null);
     return s;
 }
