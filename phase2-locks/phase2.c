@@ -1,34 +1,40 @@
 /*
- * phase2.c - phase2-locks' frame: create and destroy the stage, its locks
- * and lists, the quiesce gate, the audit, the test hooks, and the
- * operations table.  The state machine itself is in fault.c (faults),
- * trim.c (trim and write-back) and threads.c (the system threads).
+ * phase2.c - phase2-locks' top file: create and destroy the stage (its
+ * locks, lists and thresholds), the audit, the test hooks' setters, and
+ * the operations table.  The state machine is in the transition files,
+ * as in phase1 (one name per transition, declared in phase2_impl.h):
  *
- * THE LOCK HIERARCHY.  A thread takes locks only downward along this tree
- * (lockorder enforces the ranks in test builds):
+ *   fault.c    phase2_fault (dispatch), phase2_map_page, phase2_fault_zero,
+ *              phase2_rescue, phase2_page_in, phase2_upgrade
+ *   frames.c   phase2_repurpose, phase2_frame_get, phase2_frame_put
+ *   trim.c     phase2_trim
+ *   write.c    phase2_write_modified, phase2_reclaim_slots
+ *   threads.c  the trimmer and writer threads, phase2_start / _stop,
+ *              phase2_wait_for_frame (and the reclaim round)
+ *   sync.c     the bottom: locks, locked list ops and snapshot-then-verify,
+ *              the quiesce gate, wait / wake-up primitives
+ * The lock order is written once, in phase2_impl.h.
  *
- *   PTE-region lock (rank 20, one per 64 PTEs; at most one held)
- *    +-- frame lock (rank 30, one per physical frame; at most one held)
- *         +-- list lock (rank 40: free, active, modified, standby;
- *         |             at most one held)
- *         (the page-file bitmap takes no lock: common/pagefile is
- *          lock-free, so it may be called holding any of these)
- *   sys lock (rank 90: thread control, wake-ups, the quiesce gate; a
- *             leaf: it may be taken under any lock above, and no lock is
- *             ever taken while it is held)
+ * The calls between the files (every .c includes only phase2_impl.h and
+ * common/ headers, so there is no include cycle):
  *
- * Where the order must be broken.  A list hands out a frame before we know
- * (or hold) its owner's PTE region; a frame found on a list is locked
- * before its list (list -> frame would invert the order).  phase2 never
- * inverts: it takes a SNAPSHOT of the list head (frame number and owner
- * vpn) under the list lock, drops it, takes the locks in hierarchy order
- * (owner's region, then the frame), and VERIFIES that the frame is still
- * what the snapshot said (state, no flags, same owner, PTE still pointing
- * at it).  A failed check just retries with a fresh snapshot.  We chose
- * snapshot-then-verify over trylock-and-retry because the verify is needed
- * anyway (a trylock that succeeds still finds a frame that may have moved)
- * and because it never spins on a lock held by a thread that is itself
- * waiting: a blocking acquire in order cannot deadlock.
+ *   phase2.c (ops) --> fault.c --> frames.c ------------------> sync.c
+ *                  |      |                                      ^
+ *                  |      +--> threads.c --> trim.c, write.c ----+
+ *                  +--> threads.c (start/stop), trim.c, write.c
+ *
+ * DIRECT RECLAIM is the one place the design needs a loop, and phase2
+ * keeps it out of the call graph.  In phase1, frames.c makes room by
+ * calling trim and write-back, which hand frames back to frames.c
+ * (frames.c -> trim.c / write.c -> frames.c).  In phase2 a fault that
+ * finds no frame returns PHASE2_NO_FRAME out of the gate, holding nothing,
+ * and fault.c asks threads.c (phase2_wait_for_frame): it waits for the
+ * workers or runs a reclaim round of trim + write itself, then the fault
+ * starts over.  trim.c and write.c never call fault.c, frames.c or
+ * threads.c, and sync.c calls nothing above it: a frame gained wakes
+ * waiters and kicks workers through condition variables, not calls.  So
+ * the loop fault -> reclaim -> fault is a retry loop in phase2_fault, not
+ * a cycle between files.
  *
  * Invariants (besides common/pfn.h's, which audit checks when quiescent):
  *   1. A frame's state, flags, vpn, slot and 'claimed' change only under
@@ -65,172 +71,6 @@ static const struct lockorder_class phase2_list_class[PFN_STATE_COUNT] = {
 static const struct lockorder_class phase2_sys_class = {"phase2 sys", 90,
                                                         false};
 
-/* ---- locks and lists ---------------------------------------------------- */
-
-/* The lock of the PTE region holding vpn (vpn < virtual pages). */
-struct lock *phase2_region_lock(struct stage *s, uint64_t vpn)
-{
-    return &s->regions[vpn / PHASE2_PTES_PER_LOCK];
-}
-
-/* The lock of frame (frame < nframes). */
-struct lock *phase2_frame_lock(struct stage *s, uint64_t frame)
-{
-    return &s->frames[frame].lock;
-}
-
-/* Link f (on no list, frame lock held) onto list 'state' and set its
- * state; then wake who can use it (phase2_list_gained). */
-void phase2_list_add(struct stage *s, struct pfn *f, enum pfn_state state)
-{
-    struct phase2_list *l = &s->lists[state];
-    lock_acquire(&l->lock);
-    pfn_link(&s->core.pfns, f, state);
-    atomic_store(&l->count, pfn_count(&s->core.pfns, state));
-    lock_release(&l->lock);
-    phase2_list_gained(s, state);
-}
-
-/* Unlink f (frame lock held) from the list of its state. */
-void phase2_list_del(struct stage *s, struct pfn *f)
-{
-    struct phase2_list *l = &s->lists[f->state];
-    lock_acquire(&l->lock);
-    pfn_unlink(&s->core.pfns, f);
-    atomic_store(&l->count, pfn_count(&s->core.pfns, f->state));
-    lock_release(&l->lock);
-}
-
-/* Snapshot up to max frames of list 'state', after skipping the first
- * 'skip': their numbers and owners.  No lock held on entry or exit.  Returns how many (0 when
- * the list is empty).  (A frame's vpn does not change while it is on a
- * list, so reading it under the list lock is sound; everything else about
- * the frame must be verified under its own lock.) */
-size_t phase2_list_snapshot(struct stage *s, enum pfn_state state,
-                            uint64_t skip, uint64_t *frames, uint64_t *vpns,
-                            size_t max)
-{
-    struct phase2_list *l = &s->lists[state];
-    struct list *list = &s->core.pfns.lists[state];
-    size_t n = 0;
-    lock_acquire(&l->lock);
-    for (struct list_node *node = list_head(list); node != NULL && n < max;
-         node = list_next(list, node)) {
-        if (skip > 0) {
-            skip--;
-            continue;
-        }
-        struct pfn *f = list_entry(node, struct pfn, link);
-        frames[n] = pfn_number(&s->core.pfns, f);
-        vpns[n++] = f->vpn;
-    }
-    lock_release(&l->lock);
-    return n;
-}
-
-/* Snapshot the head of list 'state' (see phase2_list_snapshot).  false
- * when the list is empty. */
-bool phase2_list_peek(struct stage *s, enum pfn_state state, uint64_t *frame,
-                      uint64_t *vpn)
-{
-    return phase2_list_snapshot(s, state, 0, frame, vpn, 1) == 1;
-}
-
-/* Lock the owner's region, then the frame, and VERIFY a snapshot (frame,
- * vpn) taken from list 'state': the frame is still in that state with no
- * flags, owned by vpn, and vpn's PTE (VALID for ACTIVE, TRANSITION for
- * MODIFIED / STANDBY) names it.  No lock held on entry.  true: both locks
- * held and *pte is the PTE; false: no lock held (the snapshot was stale). */
-bool phase2_lock_owner(struct stage *s, uint64_t frame, uint64_t vpn,
-                       enum pfn_state state, pte_t *pte)
-{
-    struct pfn *f = pfn_get(&s->core.pfns, frame);
-    enum pte_format want = state == PFN_ACTIVE ? PTE_VALID : PTE_TRANSITION;
-    lock_acquire(phase2_region_lock(s, vpn));
-    lock_acquire(phase2_frame_lock(s, frame));
-    *pte = pte_load(&s->core.ptes[vpn]);
-    if (f->state == state && f->flags == 0 && f->vpn == vpn &&
-        pte_format(*pte) == want && pte_frame(*pte) == frame)
-        return true;
-    phase2_unlock_owner(s, frame, vpn);
-    return false;
-}
-
-/* Release what a successful phase2_lock_owner took. */
-void phase2_unlock_owner(struct stage *s, uint64_t frame, uint64_t vpn)
-{
-    lock_release(phase2_frame_lock(s, frame));
-    lock_release(phase2_region_lock(s, vpn));
-}
-
-/* Last published count of list 'state'. */
-uint64_t phase2_count(struct stage *s, enum pfn_state state)
-{
-    return atomic_load(&s->lists[state].count);
-}
-
-/* ---- the quiesce gate -----------------------------------------------------
- * Faults and system passes enter the gate (in_flight++); a quiescer closes
- * it (quiescing) and waits for in_flight to reach 0.  The fast path is two
- * sequentially consistent atomics: an entrant increments then checks
- * quiescing, the quiescer sets quiescing then checks in_flight, so one of
- * them always sees the other. */
-
-/* Back out of the gate and wait (sys lock) until it opens.  No lock held. */
-static void phase2_gate_wait(struct stage *s)
-{
-    lock_acquire(&s->sys);
-    if (atomic_fetch_sub(&s->in_flight, 1) == 1)
-        pthread_cond_broadcast(&s->gate_cv);
-    while (atomic_load(&s->quiescing))
-        lock_wait(&s->sys, &s->gate_cv);
-    lock_release(&s->sys);
-}
-
-/* Enter the gate, waiting while a quiescer holds it closed.  No lock held. */
-void phase2_gate_enter(struct stage *s)
-{
-    atomic_fetch_add(&s->gate_entries, 1);
-    for (;;) {
-        atomic_fetch_add(&s->in_flight, 1);
-        if (!atomic_load(&s->quiescing))
-            return;
-        phase2_gate_wait(s);
-    }
-}
-
-/* Leave the gate; the last one out wakes a waiting quiescer. */
-void phase2_gate_exit(struct stage *s)
-{
-    if (atomic_fetch_sub(&s->in_flight, 1) == 1 &&
-        atomic_load(&s->quiescing)) {
-        lock_acquire(&s->sys);
-        pthread_cond_broadcast(&s->gate_cv);
-        lock_release(&s->sys);
-    }
-}
-
-/* Close the gate and wait until nothing is inside.  No lock held. */
-void phase2_quiesce(struct stage *s)
-{
-    lock_acquire(&s->sys);
-    if (atomic_load(&s->quiescing))
-        panic("phase2_quiesce", "already quiescing");
-    atomic_store(&s->quiescing, true);
-    while (atomic_load(&s->in_flight) > 0)
-        lock_wait(&s->sys, &s->gate_cv);
-    lock_release(&s->sys);
-}
-
-/* Open the gate again. */
-void phase2_resume(struct stage *s)
-{
-    lock_acquire(&s->sys);
-    atomic_store(&s->quiescing, false);
-    pthread_cond_broadcast(&s->gate_cv);
-    lock_release(&s->sys);
-}
-
 /* ---- test hooks ------------------------------------------------------- */
 
 /* Install fn/arg at point (test-only; see phase2.h). */
@@ -241,14 +81,6 @@ void phase2_set_test_hook(struct stage *s, enum phase2_hook_point point,
         panic("phase2_set_test_hook", "no such hook point");
     atomic_store(&s->hooks[point].arg, arg);
     atomic_store(&s->hooks[point].fn, fn);
-}
-
-/* Call the hook at point with vpn, if one is installed. */
-void phase2_hook(struct stage *s, enum phase2_hook_point point, uint64_t vpn)
-{
-    phase2_hook_fn fn = atomic_load(&s->hooks[point].fn);
-    if (fn != NULL)
-        fn(atomic_load(&s->hooks[point].arg), point, vpn);
 }
 
 /* Take frame 0's lock, then region 0's: against the hierarchy. */

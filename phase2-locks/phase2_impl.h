@@ -1,6 +1,7 @@
 /*
  * phase2_impl.h - what the files of phase2-locks share (users of the stage
- * see phase2.h only).  The lock hierarchy is drawn in phase2.c.
+ * see phase2.h only): struct stage, the transition functions (one name per
+ * transition, as in phase1 and phase3) and sync.c's primitives.
  *
  * The stage's meaning of a VALID PTE's bits (as in phase1):
  *   writable  mapped read-write (only after a write fault);
@@ -10,7 +11,34 @@
  *   accessed  set when mapped (and by the soft MMU on every access); the
  *             trimmer's clock clears it and gives the page a second chance.
  * Slot rule: a frame's slot is PAGEFILE_NO_SLOT exactly when the page is
- * dirty; making a page writable frees its now-stale slot.
+ * dirty; making a page writable frees its now-stale slot
+ * (stage_drop_stale_slot).
+ *
+ * THE LOCK ORDER.  A thread takes locks only downward along this tree
+ * (lockorder enforces the ranks in test builds):
+ *
+ *   PTE-region lock (rank 20, one per 64 PTEs; at most one held)
+ *    +-- frame lock (rank 30, one per physical frame; at most one held)
+ *         +-- list lock (rank 40: free, active, modified, standby;
+ *         |             at most one held)
+ *         (the page-file bitmap takes no lock: common/pagefile is
+ *          lock-free, so it may be called holding any of these)
+ *   sys lock (rank 90: thread control, wake-ups, the quiesce gate; a
+ *             leaf: it may be taken under any lock above, and no lock is
+ *             ever taken while it is held)
+ *
+ * Where the order must be broken.  A list hands out a frame before we know
+ * (or hold) its owner's PTE region; a frame found on a list is locked
+ * before its list (list -> frame would invert the order).  phase2 never
+ * inverts: it takes a SNAPSHOT of the list head (frame number and owner
+ * vpn) under the list lock, drops it, takes the locks in order (owner's
+ * region, then the frame: phase2_lock_owner), and VERIFIES that the frame
+ * is still what the snapshot said (state, no flags, same owner, PTE still
+ * pointing at it).  A failed check just retries with a fresh snapshot.  We
+ * chose snapshot-then-verify over trylock-and-retry because the verify is
+ * needed anyway (a trylock that succeeds still finds a frame that may have
+ * moved) and because it never spins on a lock held by a thread that is
+ * itself waiting: a blocking acquire in order cannot deadlock.
  */
 #ifndef PAGELAB_PHASE2_IMPL_H
 #define PAGELAB_PHASE2_IMPL_H
@@ -43,6 +71,12 @@ struct phase2_list {
     /* -- written under 'lock', read anywhere (sequentially consistent) -- */
     _Atomic uint64_t count; /* mirror of core.pfns.lists[state].count */
 };
+
+/* The gate word: the low PHASE2_GATE_BITS count who is inside the gate,
+ * the bits above count entries (one atomic add does both, see sync.c). */
+#define PHASE2_GATE_BITS 24
+#define PHASE2_GATE_INSIDE ((UINT64_C(1) << PHASE2_GATE_BITS) - 1)
+#define PHASE2_GATE_ENTRY (UINT64_C(1) << PHASE2_GATE_BITS)
 
 /* The system threads. */
 enum phase2_worker { PHASE2_TRIMMER, PHASE2_WRITER, PHASE2_WORKERS };
@@ -84,23 +118,69 @@ struct stage {
     atomic_uint inline_waiters;   /* ... for a frame held by another fault */
     atomic_uint write_waiters;    /* faults waiting for a write to end */
     atomic_bool idle[PHASE2_WORKERS]; /* worker is (about to be) waiting */
-    atomic_uint in_flight;        /* faults and passes inside the gate */
-    atomic_uint_fast64_t gate_entries; /* bumped by every gate entry */
+    _Atomic uint64_t gate;        /* the gate word (sync.c): entries made
+                                     (high bits) and faults and passes
+                                     inside (low PHASE2_GATE_BITS bits),
+                                     changed together by one atomic op */
     atomic_bool quiescing;        /* the gate is closed */
     struct phase2_hook hooks[PHASE2_HOOK_COUNT]; /* test-only */
 };
 STAGE_CORE_FIRST(struct stage);
 
-/* phase2.c: run the test hook at point, if one is set. */
-void phase2_hook(struct stage *s, enum phase2_hook_point point, uint64_t vpn);
+/* ---- fault.c: the fault, one function per transition ------------------- */
 
-/* phase2.c: locks by what they protect. */
+/* ops->fault: resolve a fault at va (0, -EFAULT, -ENOSPC, -EIO). */
+int phase2_fault(struct stage *s, uint64_t va, bool is_write);
+/* Publish frame f as the page at vpn: PTE VALID, then the active list. */
+void phase2_map_page(struct stage *s, uint64_t vpn, struct pfn *f,
+                     bool writable, bool dirty);
+/* ZERO -> VALID and DISK -> VALID with a claimed frame. */
+int phase2_fault_zero(struct stage *s, uint64_t vpn, uint64_t frame,
+                      bool is_write);
+int phase2_page_in(struct stage *s, uint64_t vpn, pte_t pte, uint64_t frame,
+                   bool is_write);
+/* TRANSITION -> VALID, and VALID read-only -> writable; PHASE2_BUSY with
+ * *gen set when the page's write must end first. */
+int phase2_rescue(struct stage *s, uint64_t vpn, pte_t pte, bool is_write,
+                  uint64_t *gen);
+int phase2_upgrade(struct stage *s, uint64_t vpn, pte_t pte, bool is_write,
+                   uint64_t *gen);
+
+/* ---- frames.c: getting a frame and putting one back -------------------- */
+
+/* STANDBY -> claimed (the owner's PTE -> DISK); true when claimed. */
+bool phase2_repurpose(struct stage *s, uint64_t frame, uint64_t vpn);
+/* FREE / STANDBY -> claimed: 0 and *frame, or PHASE2_NO_FRAME. */
+int phase2_frame_get(struct stage *s, uint64_t *frame);
+/* claimed -> FREE (the fault did not use it). */
+void phase2_frame_put(struct stage *s, uint64_t frame);
+
+/* ---- trim.c and write.c: the system's work (stage_ops.trim / write) ----- */
+
+int phase2_trim(struct stage *s, unsigned max_pages);
+int phase2_write_modified(struct stage *s, unsigned max_pages);
+/* The page file is full: take back clean active pages' slots; how many. */
+unsigned phase2_reclaim_slots(struct stage *s);
+
+/* ---- threads.c ---------------------------------------------------------- */
+
+int phase2_start(struct stage *s);
+void phase2_stop(struct stage *s);
+/* A fault found no frame: get the system to make one (wait for the
+ * threads, or trim and write inline when they are not running).  0: retry
+ * the fault; or a negative errno to return from it. */
+int phase2_wait_for_frame(struct stage *s);
+
+/* ---- sync.c: the bottom (calls nothing above it) ------------------------ */
+
+/* Locks by what they protect. */
 struct lock *phase2_region_lock(struct stage *s, uint64_t vpn);
 struct lock *phase2_frame_lock(struct stage *s, uint64_t frame);
 
-/* phase2.c: list operations; the frame's lock is held on entry and exit,
- * the list lock is taken inside.  add links f as 'state' (f on no list);
- * del unlinks f from the list of its state.  add calls phase2_list_gained. */
+/* List operations; the frame's lock is held on entry and exit, the list
+ * lock is taken inside.  add links f as 'state' (f on no list) and wakes
+ * who can use it (phase2_list_gained); del unlinks f from the list of its
+ * state. */
 void phase2_list_add(struct stage *s, struct pfn *f, enum pfn_state state);
 void phase2_list_del(struct stage *s, struct pfn *f);
 /* Snapshot up to max frames of list 'state' after skipping 'skip' (frame
@@ -119,31 +199,33 @@ bool phase2_list_peek(struct stage *s, enum pfn_state state, uint64_t *frame,
 bool phase2_lock_owner(struct stage *s, uint64_t frame, uint64_t vpn,
                        enum pfn_state state, pte_t *pte);
 void phase2_unlock_owner(struct stage *s, uint64_t frame, uint64_t vpn);
-/* Current count of list 'state' (may be stale by the time it is used). */
+/* Current count of list 'state' (may be stale by the time it is used);
+ * available: free + standby, the frames a fault could take now. */
 uint64_t phase2_count(struct stage *s, enum pfn_state state);
+uint64_t phase2_available(struct stage *s);
 
-/* phase2.c: the quiesce gate around every fault and system pass. */
-void phase2_gate_enter(struct stage *s);
+/* The quiesce gate around every fault and system pass.  enter returns the
+ * gate word as this entry left it; phase2_gate_alone(s, word), called
+ * before the matching exit, is true when nobody else was inside the gate
+ * at any moment since that entry. */
+uint64_t phase2_gate_enter(struct stage *s);
+bool phase2_gate_alone(struct stage *s, uint64_t word);
 void phase2_gate_exit(struct stage *s);
 
-/* fault.c: ops->fault, and one attempt at it inside the gate (0, -errno,
- * or PHASE2_NO_FRAME with nothing changed). */
-int phase2_fault(struct stage *s, uint64_t va, bool is_write);
-int phase2_fault_page(struct stage *s, uint64_t vpn, bool is_write);
+/* Run the test hook at point, if one is set. */
+void phase2_hook(struct stage *s, enum phase2_hook_point point, uint64_t vpn);
 
-/* trim.c: the system's work (see stage_ops.trim / write_modified). */
-int phase2_trim(struct stage *s, unsigned max_pages);
-int phase2_write_modified(struct stage *s, unsigned max_pages);
-
-/* threads.c */
-int phase2_start(struct stage *s);
-void phase2_stop(struct stage *s);
-/* Wake the trimmer / writer if their thresholds say there is work. */
+/* Does worker w's threshold say there is work ('busy': the worker's last
+ * pass moved pages)?  A lock-free hint. */
+bool phase2_work_needed(struct stage *s, enum phase2_worker w, bool busy);
+/* Wake a worker whose threshold says there is work and that may be
+ * sleeping (no lock held); kick_locked: wake both, sys held. */
 void phase2_kick(struct stage *s);
-/* A fault found no frame: get the system to make one (wait for the
- * threads, or trim and write inline when they are not running).  0: retry
- * the fault; or a negative errno to return from it. */
-int phase2_wait_for_frame(struct stage *s);
+void phase2_kick_locked(struct stage *s);
+/* List 'state' gained a frame: wake the user threads that can use it
+ * (waiters for a frame when it is FREE or STANDBY; inline waiters always)
+ * and kick a worker whose threshold now says there is work. */
+void phase2_list_gained(struct stage *s, enum pfn_state state);
 /* A fault must wait for the write of a WRITING frame (whose lock it holds):
  * begin registers it and returns the generation to wait past; end waits
  * (no lock held).  The writer calls finished, frame lock held, after
@@ -151,9 +233,5 @@ int phase2_wait_for_frame(struct stage *s);
 uint64_t phase2_write_wait_begin(struct stage *s);
 void phase2_write_wait_end(struct stage *s, uint64_t gen);
 void phase2_write_finished(struct stage *s);
-/* List 'state' gained a frame: wake the user threads that can use it
- * (waiters for a frame when it is FREE or STANDBY; inline waiters always)
- * and kick a worker whose threshold now says there is work. */
-void phase2_list_gained(struct stage *s, enum pfn_state state);
 
 #endif

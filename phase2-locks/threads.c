@@ -1,20 +1,12 @@
 /*
- * threads.c - the system threads (trimmer, modified-page writer) and how
- * user threads wait for frames.
+ * threads.c - the system threads (trimmer, modified-page writer), their
+ * start and stop, and how a fault that found no frame gets one
+ * (phase2_wait_for_frame, with the reclaim round it may run itself).
  *
- * Thresholds (phase2.c sets them from the frame count), with hysteresis
- * (phase2_work_needed):
- *   the trimmer wakes when free + standby + modified < high_water / 2 and
- *     works until it reaches high_water (or the active list is empty);
- *   the writer wakes when the modified list is long (>= write_threshold),
- *     or free + standby < low_water, or a user thread waits for a frame,
- *     and works until the modified list is empty.
  * A worker sleeps on its condition variable until its threshold says
- * there is work.  Who wakes it:
- *   - a fault that claimed a frame (phase2_kick), checked against the
- *     worker's 'idle' flag with sequentially consistent atomics: the worker
- *     sets idle then reads the counts, the fault changes a count then reads
- *     idle, so one of them always sees the other (no lost wake-up);
+ * there is work (phase2_work_needed, sync.c, which also draws the
+ * thresholds).  Who wakes it (all through sync.c):
+ *   - a fault that claimed a frame (phase2_kick);
  *   - a user thread that found no frame (it kicks both, then waits);
  *   - a frame becoming ACTIVE or MODIFIED (phase2_list_gained kicks).
  * A pass that achieved nothing marks the worker stalled at the current
@@ -23,14 +15,14 @@
  * threads.  A worker's failure is a snapshot that may already be stale (a
  * slot freed since, a page read in whose slot can be taken back), so each
  * waiter then does one round of trimming and writing itself
- * (phase2_reclaim_round) and its fault returns the error only when that
+ * (threads_reclaim_round) and its fault returns the error only when that
  * round failed too while no other thread was at work (nothing is lost
  * either way).
  *
  * While the workers are not running (start not called, or after stop) a
  * fault that finds no frame trims and writes itself, as phase1 does.
  * When its write failed but not finally (other faults were at work
- * meanwhile), it waits for a list to gain a frame, PHASE2_WATCHDOG_MS at
+ * meanwhile), it waits for a list to gain a frame, THREADS_WATCHDOG_MS at
  * most, and retries.
  *
  * Invariants:
@@ -40,7 +32,8 @@
  *      counting it.
  *   3. No lock is held while waiting, except sys (released by the wait).
  *
- * Locking: only 'sys', a leaf (phase2.c); passes run with no lock held.
+ * Locking: only 'sys', a leaf (phase2_impl.h); passes run with no lock
+ * held.
  */
 #include "phase2_impl.h"
 
@@ -50,54 +43,15 @@
 /* The longest a fault waits for a frame in another thread's hands before
  * it looks again (a watchdog, not the synchronization: a list gaining a
  * frame wakes it first). */
-#define PHASE2_WATCHDOG_MS 10
+#define THREADS_WATCHDOG_MS 10
 
 #ifdef SOLUTION
-/* Frames a fault could take right now. */
-static uint64_t phase2_available(struct stage *s)
-{
-    return phase2_count(s, PFN_FREE) + phase2_count(s, PFN_STANDBY);
-}
-
-/* Does worker w's threshold say there is work?  Lock-free (a hint).
- * Hysteresis: an idle worker starts at the 'wake' threshold and, once
- * busy, keeps going until the 'continue' one is met, so it sleeps and
- * wakes once per several pages instead of once per page:
- *   trimmer  wake: free + standby + modified < high_water / 2
- *            continue: ... < high_water (and the active list not empty);
- *   writer   wake: modified >= write_threshold, or modified and
- *            (free + standby < low_water or a user thread waits)
- *            continue: modified not empty. */
-static bool phase2_work_needed(struct stage *s, enum phase2_worker w,
-                               bool busy)
-{
-    uint64_t avail = phase2_available(s);
-    uint64_t modified = phase2_count(s, PFN_MODIFIED);
-    if (w == PHASE2_TRIMMER) {
-        uint64_t mark = busy ? s->high_water : (s->high_water + 1) / 2;
-        return phase2_count(s, PFN_ACTIVE) > 0 && avail + modified < mark;
-    }
-    if (busy)
-        return modified > 0;
-    return modified > 0 &&
-           (modified >= s->write_threshold || avail < s->low_water ||
-            atomic_load(&s->waiters) > 0);
-}
-
-/* Bump the kick generation and wake both workers.  sys held. */
-static void phase2_kick_locked(struct stage *s)
-{
-    s->kick_gen++;
-    for (int w = 0; w < PHASE2_WORKERS; w++)
-        pthread_cond_signal(&s->work_cv[w]);
-}
-
 /* Sleep until worker w has work (true) or must exit (false); 'busy': the
  * last pass moved pages, so the 'continue' threshold applies until the
  * worker first waits.  No lock held on entry or exit; *gen gets the kick
  * generation the pass starts at. */
-static bool phase2_worker_sleep(struct stage *s, enum phase2_worker w,
-                                bool busy, uint64_t *gen)
+static bool threads_worker_sleep(struct stage *s, enum phase2_worker w,
+                                 bool busy, uint64_t *gen)
 {
     lock_acquire(&s->sys);
     atomic_store(&s->idle[w], true);
@@ -115,7 +69,7 @@ static bool phase2_worker_sleep(struct stage *s, enum phase2_worker w,
 }
 
 /* One pass of worker w inside the gate.  Pages moved or -errno. */
-static int phase2_worker_pass(struct stage *s, enum phase2_worker w)
+static int threads_worker_pass(struct stage *s, enum phase2_worker w)
 {
     phase2_gate_enter(s);
     int n = w == PHASE2_TRIMMER
@@ -128,8 +82,8 @@ static int phase2_worker_pass(struct stage *s, enum phase2_worker w)
 /* Record the outcome n of a pass started at kick generation gen: a pass
  * that moved nothing stalls the worker until the next kick; a failure is
  * reported to the user threads waiting for a frame.  No lock held. */
-static void phase2_worker_after(struct stage *s, enum phase2_worker w,
-                                int n, uint64_t gen)
+static void threads_worker_after(struct stage *s, enum phase2_worker w,
+                                 int n, uint64_t gen)
 {
     if (n > 0) {
         phase2_kick(s);
@@ -147,26 +101,26 @@ static void phase2_worker_after(struct stage *s, enum phase2_worker w,
 }
 
 /* The body of worker w's thread. */
-static void phase2_worker_loop(struct stage *s, enum phase2_worker w)
+static void threads_worker_loop(struct stage *s, enum phase2_worker w)
 {
     uint64_t gen;
     int n = 0;
-    while (phase2_worker_sleep(s, w, n > 0, &gen)) {
-        n = phase2_worker_pass(s, w);
-        phase2_worker_after(s, w, n, gen);
+    while (threads_worker_sleep(s, w, n > 0, &gen)) {
+        n = threads_worker_pass(s, w);
+        threads_worker_after(s, w, n, gen);
     }
 }
 
 /* pthread entry points of the two workers; arg is the stage. */
-static void *phase2_trimmer_main(void *arg)
+static void *threads_trimmer_main(void *arg)
 {
-    phase2_worker_loop(arg, PHASE2_TRIMMER);
+    threads_worker_loop(arg, PHASE2_TRIMMER);
     return NULL;
 }
 
-static void *phase2_writer_main(void *arg)
+static void *threads_writer_main(void *arg)
 {
-    phase2_worker_loop(arg, PHASE2_WRITER);
+    threads_worker_loop(arg, PHASE2_WRITER);
     return NULL;
 }
 
@@ -175,33 +129,34 @@ static void *phase2_writer_main(void *arg)
  * available or pages moved (retry the fault); the write's error when that
  * failure is final; else 0 (nothing to do now).
  *
- * A failure is final only if the stage was still around our round:
- * nobody inside the gate when we began and nobody but us entering it
- * until we have looked at the lists again (everything that moves a frame
- * or a slot happens inside the gate).  Then what failed is the stage as
- * it is, not a moment of another thread's work (a slot just freed, a page
- * read in whose slot can be taken back).  No lock held. */
-static int phase2_reclaim_round(struct stage *s)
+ * A failure is final only if this thread was alone in the gate from its
+ * entry until it had looked at the lists again (phase2_gate_alone:
+ * nobody inside when it entered, nobody entering since; everything that
+ * moves a frame or a slot happens inside the gate).  Then what failed is
+ * the stage as it is, not a moment of another thread's work (a slot held
+ * by a write in flight, a frame claimed by a fault, a page read in whose
+ * slot can be taken back).  No lock held. */
+static int threads_reclaim_round(struct stage *s)
 {
-    uint64_t entries = atomic_load(&s->gate_entries);
-    bool still = atomic_load(&s->in_flight) == 0;
-    phase2_gate_enter(s);
+    uint64_t entry = phase2_gate_enter(s);
     int trimmed = phase2_trim(s, s->core.config.trim_batch);
     int written = phase2_write_modified(s, s->core.config.write_batch);
+    bool moved = trimmed > 0 || written > 0 || phase2_available(s) > 0;
+    bool alone = phase2_gate_alone(s, entry);
     phase2_gate_exit(s);
-    if (trimmed > 0 || written > 0 || phase2_available(s) > 0)
+    if (moved)
         return 1;
-    if (written < 0 && still && atomic_load(&s->gate_entries) == entries + 1)
+    if (written < 0 && alone)
         return written;
     return 0;
 }
 
-/* Sleep until a list gains a frame or PHASE2_WATCHDOG_MS pass, whichever
+/* Sleep until a list gains a frame or THREADS_WATCHDOG_MS pass, whichever
  * is first (a frame in another thread's hands will come back to a list).
  * No lock held. */
-static void phase2_wait_for_any_frame(struct stage *s)
+static void threads_wait_for_any_frame(struct stage *s)
 {
-    struct timespec deadline = lock_deadline_in_ms(PHASE2_WATCHDOG_MS);
+    struct timespec deadline = lock_deadline_in_ms(THREADS_WATCHDOG_MS);
     lock_acquire(&s->sys);
     atomic_fetch_add(&s->inline_waiters, 1);
     if (phase2_available(s) == 0)
@@ -212,11 +167,11 @@ static void phase2_wait_for_any_frame(struct stage *s)
 
 /* Workers running: kick them and wait until a frame is available, the
  * workers report an error, or they stop.  After an error, confirm it with
- * a round of our own (phase2_reclaim_round): its error is the fault's;
+ * a round of our own (threads_reclaim_round): its error is the fault's;
  * when that round freed nothing but failed not finally, wait for a list
- * to gain a frame (PHASE2_WATCHDOG_MS at most).  No lock held.  0 (retry
+ * to gain a frame (THREADS_WATCHDOG_MS at most).  No lock held.  0 (retry
  * the fault) or the error. */
-static int phase2_wait_for_workers(struct stage *s)
+static int threads_wait_for_workers(struct stage *s)
 {
     lock_acquire(&s->sys);
     atomic_fetch_add(&s->waiters, 1);
@@ -231,28 +186,28 @@ static int phase2_wait_for_workers(struct stage *s)
     lock_release(&s->sys);
     if (!failed)
         return 0;
-    int rc = phase2_reclaim_round(s);
+    int rc = threads_reclaim_round(s);
     if (rc < 0)
         return rc;
     if (rc == 0)
-        phase2_wait_for_any_frame(s);
+        threads_wait_for_any_frame(s);
     return 0;
 }
 
 /* Workers not running: trim and write in this thread (inside the gate).
  * If modified pages remain but the round freed nothing (its write failed,
  * not finally: other faults were at work), wait for a list to gain a
- * frame (PHASE2_WATCHDOG_MS at most); if there was nothing to do
+ * frame (THREADS_WATCHDOG_MS at most); if there was nothing to do
  * (every frame is held by other faults), wait until some list gains a
  * frame.  No lock held.  0 (retry the fault) or the write's error. */
-static int phase2_work_inline(struct stage *s)
+static int threads_work_inline(struct stage *s)
 {
-    int rc = phase2_reclaim_round(s);
+    int rc = threads_reclaim_round(s);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if (phase2_count(s, PFN_MODIFIED) > 0) {
         /* the write failed, but not finally */
-        phase2_wait_for_any_frame(s);
+        threads_wait_for_any_frame(s);
         return 0;
     }
     lock_acquire(&s->sys);
@@ -275,87 +230,10 @@ int phase2_wait_for_frame(struct stage *s)
     lock_acquire(&s->sys);
     bool running = s->running;
     lock_release(&s->sys);
-    return running ? phase2_wait_for_workers(s) : phase2_work_inline(s);
+    return running ? threads_wait_for_workers(s) : threads_work_inline(s);
 #else
     (void)s;
     return -ENOSYS; /* TODO: wait for the workers, or trim/write inline */
-#endif
-}
-
-/* Wake a worker whose threshold says there is work and that may be
- * sleeping.  No lock held. */
-void phase2_kick(struct stage *s)
-{
-#ifdef SOLUTION
-    for (int w = 0; w < PHASE2_WORKERS; w++) {
-        if (atomic_load(&s->idle[w]) && phase2_work_needed(s, w, false)) {
-            lock_acquire(&s->sys);
-            phase2_kick_locked(s);
-            lock_release(&s->sys);
-            return;
-        }
-    }
-#else
-    (void)s; /* TODO: wake an idle worker that has work */
-#endif
-}
-
-/* Register a fault that must wait for the write of a frame whose lock it
- * holds (the frame is WRITING).  Returns the generation to wait past. */
-uint64_t phase2_write_wait_begin(struct stage *s)
-{
-    lock_acquire(&s->sys);
-    atomic_fetch_add(&s->write_waiters, 1);
-    uint64_t gen = s->writes_done;
-    lock_release(&s->sys);
-    return gen;
-}
-
-/* Wait until a write finished after phase2_write_wait_begin returned gen.
- * No lock held.  (Any finished write ends the wait; the fault re-checks.) */
-void phase2_write_wait_end(struct stage *s, uint64_t gen)
-{
-    lock_acquire(&s->sys);
-    while (s->writes_done == gen)
-        lock_wait(&s->sys, &s->write_done_cv);
-    atomic_fetch_sub(&s->write_waiters, 1);
-    lock_release(&s->sys);
-}
-
-/* The writer cleared WRITING on a frame (its lock held): wake the faults
- * waiting for a write.  The waiter registered under the same frame lock
- * before, so it cannot be missed. */
-void phase2_write_finished(struct stage *s)
-{
-    if (atomic_load(&s->write_waiters) == 0)
-        return;
-    lock_acquire(&s->sys);
-    s->writes_done++;
-    pthread_cond_broadcast(&s->write_done_cv);
-    lock_release(&s->sys);
-}
-
-/* List 'state' gained a frame.  Waiters for the workers can only use a
- * FREE or STANDBY frame; inline waiters wait for any list to gain one.  A
- * frame becoming ACTIVE or MODIFIED may give a worker work.  Any lock but
- * sys may be held.  (Lost wake-ups: a waiter counts itself, then reads the
- * list counts; this runs after the count changed, then reads the waiter
- * counts; both sequentially consistent, so one sees the other.) */
-void phase2_list_gained(struct stage *s, enum pfn_state state)
-{
-#ifdef SOLUTION
-    bool usable = state == PFN_FREE || state == PFN_STANDBY;
-    if ((usable && atomic_load(&s->waiters) > 0) ||
-        atomic_load(&s->inline_waiters) > 0) {
-        lock_acquire(&s->sys);
-        pthread_cond_broadcast(&s->frame_cv);
-        lock_release(&s->sys);
-    }
-    if (!usable)
-        phase2_kick(s);
-#else
-    (void)s;
-    (void)state; /* TODO: wake the threads that can use the frame */
 #endif
 }
 
@@ -371,10 +249,10 @@ int phase2_start(struct stage *s)
     if (running)
         return 0;
     int err = pthread_create(&s->threads[PHASE2_TRIMMER], NULL,
-                             phase2_trimmer_main, s);
+                             threads_trimmer_main, s);
     if (err == 0) {
         err = pthread_create(&s->threads[PHASE2_WRITER], NULL,
-                             phase2_writer_main, s);
+                             threads_writer_main, s);
         if (err != 0) {
             lock_acquire(&s->sys);
             s->stopping = true;
