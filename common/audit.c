@@ -10,7 +10,7 @@
  *      empty.
  *   2. frames: every state and flag is known; an unflagged frame is on a
  *      list unless its state is unlisted, an off-list-flagged one (READING,
- *      WRITING, CACHED) or one in an unlisted state is not; the list
+ *      WRITING, HELD) or one in an unlisted state is not; the list
  *      counts plus the off-list frames add up to nframes.
  *   3. frames -> PTEs: an ACTIVE frame's vpn names a VALID PTE of this
  *      frame, a MODIFIED/STANDBY frame's a TRANSITION PTE of this frame; a
@@ -103,7 +103,7 @@ static int audit_list(struct audit *a, enum pfn_state s)
                               pfn_state_name(s), pfn_state_name(p->state));
         if (p->flags & PFN_OFF_LIST_FLAGS)
             return audit_fail(a, "frame %llu is on the %s list but is flagged "
-                              "in flight or cached (flags 0x%x)",
+                              "in flight or held (flags 0x%x)",
                               (unsigned long long)f, pfn_state_name(s),
                               p->flags);
     }
@@ -133,7 +133,7 @@ static int audit_frame_census(struct audit *a)
             return audit_fail(a, "frame %llu is linked into a list, but it is "
                               "%s%s", fr, pfn_state_name(p->state),
                               pfn_listed(db, p->state)
-                                  ? " and flagged in flight or cached"
+                                  ? " and flagged in flight or held"
                                   : ", a state kept on no list");
         off_list += off;
     }
@@ -141,7 +141,7 @@ static int audit_frame_census(struct audit *a)
         on_lists += db->lists[s].count;
     if (on_lists + off_list != db->nframes)
         return audit_fail(a, "the lists hold %llu frames and %llu are off "
-                          "them (in flight, cached or unlisted), but there "
+                          "them (in flight, held or unlisted), but there "
                           "are %llu frames",
                           (unsigned long long)on_lists,
                           (unsigned long long)off_list,

@@ -3,7 +3,7 @@
  * reports the first violation in one readable sentence:
  *
  *   1. every frame is on exactly the list its state names (or, flagged
- *      in flight/cached, on none); list rings and counts are sound;
+ *      in flight/held, on none); list rings and counts are sound;
  *   2. list counts plus flagged frames add up to the frame count;
  *   3. VALID and TRANSITION PTEs and their frames point at each other,
  *      with VALID <-> ACTIVE and TRANSITION <-> MODIFIED/STANDBY;

@@ -73,7 +73,7 @@ int pfn_db_init(struct pfn_db *db, uint64_t nframes)
         list_node_init(&p->link);
         p->vpn = PFN_NO_VPN;
         p->slot = PAGEFILE_NO_SLOT;
-        atomic_init(&p->lock, 0);
+        atomic_init(&p->stage_word, 0);
         pfn_link(db, p, PFN_FREE);
     }
     return 0;

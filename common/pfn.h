@@ -13,8 +13,8 @@
  *                                         holds the same bytes
  *
  * Flags mark a frame that is temporarily on no list because I/O is in
- * flight (READING, WRITING) or because it sits in a thread's private cache
- * (CACHED, phase3).
+ * flight (READING, WRITING) or because the stage holds it off every list
+ * (HELD; phase3: in a thread's private frame cache).
  *
  * A stage may keep the frames of one state on no list at all
  * (pfn_db_unlist).  Phase3 does so for ACTIVE: its clock finds active
@@ -35,7 +35,7 @@
  *
  * Locking: none here.  Phase1 is single threaded; phase2/3 protect each
  * list with its own lock and each record with a per-frame lock (the
- * 'lock' word is free for a stage to use as a lock bit).
+ * 'stage_word' is the stage's own: phase3 keeps its frame lock bit there).
  */
 #ifndef PAGELAB_PFN_H
 #define PAGELAB_PFN_H
@@ -59,7 +59,9 @@ enum pfn_state {
 enum pfn_flag {
     PFN_FLAG_READING = 1u << 0, /* page-file read into this frame in flight */
     PFN_FLAG_WRITING = 1u << 1, /* page-file write from this frame in flight */
-    PFN_FLAG_CACHED = 1u << 2,  /* in a thread's private frame cache */
+    PFN_FLAG_HELD = 1u << 2,    /* held by the stage off every list
+                                   (phase3: in a thread's private frame
+                                   cache) */
     PFN_FLAG_REWRITE = 1u << 3, /* rescued/dirtied during a write: the
                                    finished write is stale (phase2/3) */
 };
@@ -67,7 +69,7 @@ enum pfn_flag {
 /* The flags that take a frame off its list (REWRITE only qualifies a
  * write in flight). */
 #define PFN_OFF_LIST_FLAGS \
-    (PFN_FLAG_READING | PFN_FLAG_WRITING | PFN_FLAG_CACHED)
+    (PFN_FLAG_READING | PFN_FLAG_WRITING | PFN_FLAG_HELD)
 
 /* One record per cache line (aligned to 64 bytes, the database aligned
  * too): two cores working on neighbouring frames never fight over a
@@ -79,9 +81,10 @@ struct pfn {
     uint64_t slot;         /* page-file slot holding a copy, or PAGEFILE_NO_SLOT */
     uint8_t state;         /* enum pfn_state */
     uint8_t flags;         /* enum pfn_flag bits */
-    uint8_t age;           /* phase3 aging: higher = idle longer */
-    uint8_t spare;
-    _Atomic uint32_t lock; /* free for a stage's per-frame lock bit */
+    /* The stage's own per-frame word; common/ never reads it (phase3
+     * packs a lock bit, the tag of the cache holding the frame and the
+     * frame's age into it: see phase3-optimized/sync.c). */
+    _Atomic uint32_t stage_word;
 };
 
 struct pfn_db {

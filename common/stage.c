@@ -135,12 +135,6 @@ int stage_config_check(const struct stage_config *cfg, char *err,
         snprintf(err, errlen, "unknown MMU %d (use hw or soft)", (int)cfg->mmu);
         rc = -EINVAL;
     }
-    uint64_t unknown = cfg->options & ~(uint64_t)STAGE_OPT_ALL;
-    if (rc == 0 && unknown != 0) {
-        snprintf(err, errlen, "unknown option bits 0x%llx",
-                 (unsigned long long)unknown);
-        rc = -EINVAL;
-    }
     return rc;
 }
 

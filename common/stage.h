@@ -21,21 +21,6 @@
 #include "stats.h"
 #include "workload.h"
 
-/* phase3 optimizations, each switchable at run time. */
-enum stage_option {
-    STAGE_OPT_BATCH_TRIM = 1u << 0,
-    STAGE_OPT_BATCH_WRITE = 1u << 1,
-    STAGE_OPT_FRAME_CACHE = 1u << 2,
-    STAGE_OPT_SPIN_LOCKS = 1u << 3,
-    STAGE_OPT_LOCKFREE_FAST = 1u << 4,
-    STAGE_OPT_AGING = 1u << 5,
-    STAGE_OPT_READ_AHEAD = 1u << 6,
-    STAGE_OPT_MULTI_WRITER = 1u << 7,
-    STAGE_OPT_DIRECT_RECLAIM = 1u << 8,
-    STAGE_OPT_UNLISTED_ACTIVE = 1u << 9,
-    STAGE_OPT_ALL = 0x3ffu,
-};
-
 struct stage_config {
     uint64_t virtual_pages;   /* > 0 */
     uint64_t physical_frames; /* 1 .. virtual_pages */
@@ -45,7 +30,8 @@ struct stage_config {
     unsigned write_batch;     /* pages one write-back pass takes, >= 1 */
     unsigned user_threads;    /* most user threads that will run, >= 1 */
     const char *pagefile_path;/* NULL: unlinked temporary file */
-    uint64_t options;         /* enum stage_option bits (phase3) */
+    uint64_t options;         /* stage-specific option bits (phase3:
+                               * enum phase3_option); others ignore them */
 };
 
 /* The original projects' machine: 16 MiB virtual, 2% physical, page file

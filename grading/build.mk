@@ -62,7 +62,7 @@ define grading_perf
 PROGRAMS += $(BUILD)/grading/perf_$(1)
 $(O)/grading/perf-$(1)/perf_stage.o: grading/perf/perf_stage.c | deps
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS) -DSTAGE_OPS=$(1)_ops -c -o $$@ $$<
+	$$(CC) $$(CFLAGS) -DSTAGE_OPS=$(1)_ops $$(STAGE_OPTIONS_CFLAGS_$(1)) -c -o $$@ $$<
 $(BUILD)/grading/perf_$(1): $(O)/grading/perf-$(1)/perf_stage.o $(LIB_$(1)) $(LIBCOMMON)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$< $(LIB_$(1)) $(LIBCOMMON) $$(LDLIBS)

@@ -1,23 +1,33 @@
 /*
- * phase3.c - phase3-optimized: building and tearing down the stage, the
- * PTE regions, the audit, and the stage_ops table.
+ * phase3.c - phase3-optimized, the top file: building and tearing down
+ * the stage, the audit, and the stage_ops table.
  *
  * The stage is phase2's NT-style machine (VALID / TRANSITION / DISK / ZERO
  * PTEs; free, active, modified and standby lists (active frames on no
- * list with STAGE_OPT_UNLISTED_ACTIVE); a trimmer and a writer
+ * list with PHASE3_OPT_UNLISTED_ACTIVE); a trimmer and a writer
  * woken by condition variables) built for scalability:
- *   phase3_fault.c   lock-free snapshot, prepare outside the lock, verify
- *   phase3_frames.c  per-thread frame caches, lazy repurposing
- *   phase3_trim.c    clock with aging, batched trims and unmaps
- *   phase3_write.c   slot runs, vectored writes
- *   phase3_threads.c trimmer / writer threads and their wake-ups
- *   phase3_lock.c    spin locks with backoff, frame lock bits
- * Every optimization is switchable at run time through cfg.options.
+ *   fault.c    the fault: lock-free snapshot, prepare outside the lock,
+ *              verify; one function per transition; read-ahead
+ *   frames.c   per-thread frame caches, lazy repurposing
+ *   trim.c     clock with aging, batched trims and unmaps
+ *   write.c    slot runs, vectored writes, slot reclaim
+ *   threads.c  trimmer / writer threads, waiting for a frame, direct
+ *              reclaim
+ *   sync.c     the bottom: spin locks with backoff, region and frame
+ *              locks, locked list operations, generations and wake-ups
+ * Every optimization is switchable at run time through cfg.options (enum
+ * phase3_option).
+ *
+ * Calls go down, never up: phase3.c -> fault.c -> frames.c -> threads.c
+ * (waiting for a frame, direct reclaim) -> trim.c, write.c -> sync.c.
+ * No cycle between files: a faulting thread that reclaims directly calls
+ * down into trim.c and write.c, and they hand frames back through sync.c's
+ * generations, not by calling frames.c.
  *
  * Invariants (besides the shared ones that audit_core checks):
  *   1. Each PTE is changed only under its region's lock (the trimmer's and
  *      the soft MMU's accessed-bit updates are compare-exchanges).
- *   2. A CACHED frame is in the cache array its tag names (audit checks).
+ *   2. A HELD frame is in the cache array its tag names (audit checks).
  *   3. While quiescent, no frame lock bit is set.
  *   4. A VALID PTE is writable exactly when it is dirty.
  *   5. A region's valid mask has a bit set exactly for its VALID PTEs.
@@ -38,41 +48,8 @@ _Static_assert(sizeof(struct pfn) == 64, "a PFN record is one cache line");
 _Static_assert(sizeof(struct p3_region) == 64,
                "a region (lock, valid mask, disk sequence) is one cache line");
 
-bool phase3_opt(const struct stage *s, enum stage_option o)
-{
-    return (s->options & o) != 0;
-}
-
-struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn)
-{
-    return &s->regions[vpn / P3_REGION_PAGES];
-}
-
-/* Record in the region's mask whether vpn's PTE is VALID.  Holds: the
- * region's lock. */
-void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid)
-{
-    uint64_t bit = 1ull << (vpn % P3_REGION_PAGES);
-    struct p3_region *r = phase3_region_of(s, vpn);
-    uint64_t mask = atomic_load_explicit(&r->valid, memory_order_relaxed);
-    atomic_store_explicit(&r->valid, valid ? mask | bit : mask & ~bit,
-                          memory_order_relaxed);
-}
-
-/* Lock / unlock the region holding vpn.  Order: no pfn, list, cache or
- * events lock held; other regions only at lower addresses. */
-void phase3_region_lock(struct stage *s, uint64_t vpn)
-{
-    phase3_lock_acquire(&phase3_region_of(s, vpn)->lock);
-}
-
-void phase3_region_unlock(struct stage *s, uint64_t vpn)
-{
-    phase3_lock_release(&phase3_region_of(s, vpn)->lock);
-}
-
 /* min(a, b), and at least 1. */
-static uint64_t cap(uint64_t a, uint64_t b)
+static uint64_t phase3_cap(uint64_t a, uint64_t b)
 {
     uint64_t m = a < b ? a : b;
     return m > 0 ? m : 1;
@@ -83,29 +60,31 @@ static uint64_t cap(uint64_t a, uint64_t b)
  * standby, being written or clean with a slot at once: each of those
  * leaves one more page holding a slot, and write-back needs the rest.  So
  * the trimmer keeps at most an eighth of the slack (and a quarter of
- * memory) available (it may overshoot by a trim batch), all private caches together hold at most a quarter
- * of either, and all writers together (system threads and user threads
- * reclaiming directly) write at most a quarter of the slack (at least one
- * write batch) at once.  Clean pages keep their slots only while more than a write
- * batch of slots is free. */
-static void size_stage(struct stage *s, const struct stage_config *cfg)
+ * memory) available (it may overshoot by a trim batch), all private
+ * caches together hold at most a quarter of either, and all writers
+ * together (system threads and user threads reclaiming directly) write at
+ * most a quarter of the slack (at least one write batch) at once.  Clean
+ * pages keep their slots only while more than a write batch of slots is
+ * free. */
+static void phase3_size_stage(struct stage *s, const struct stage_config *cfg)
 {
     uint64_t frames = cfg->physical_frames;
     uint64_t slack = cfg->pagefile_slots -
                      (cfg->virtual_pages - cfg->physical_frames);
     uint64_t users = cfg->user_threads;
-    uint64_t per = cap(frames / (4 * users), slack / (4 * users));
-    if (!phase3_opt(s, STAGE_OPT_FRAME_CACHE))
+    uint64_t per = phase3_cap(frames / (4 * users), slack / (4 * users));
+    if (!phase3_opt(s, PHASE3_OPT_FRAME_CACHE))
         per = 1;
-    s->cache_max = (unsigned)cap(per, P3_CACHE_MAX);
-    s->high_water = (unsigned)cap(frames / 4, slack / 8 > 2 ? slack / 8 : 2);
-    s->write_budget = (unsigned)cap(slack / 4 > cfg->write_batch
+    s->cache_max = (unsigned)phase3_cap(per, P3_CACHE_MAX);
+    s->high_water = (unsigned)phase3_cap(frames / 4,
+                                         slack / 8 > 2 ? slack / 8 : 2);
+    s->write_budget = (unsigned)phase3_cap(slack / 4 > cfg->write_batch
                                         ? slack / 4 : cfg->write_batch,
                                     PAGEFILE_MAX_BATCH);
-    s->low_water = (unsigned)cap(frames / 8, s->high_water / 2);
-    s->slot_reserve = cap(cfg->write_batch, cfg->pagefile_slots / 2);
+    s->low_water = (unsigned)phase3_cap(frames / 8, s->high_water / 2);
+    s->slot_reserve = phase3_cap(cfg->write_batch, cfg->pagefile_slots / 2);
     s->nregions = (cfg->virtual_pages + P3_REGION_PAGES - 1) / P3_REGION_PAGES;
-    atomic_init(&s->age_threshold, phase3_opt(s, STAGE_OPT_AGING) ? 2 : 1);
+    atomic_init(&s->age_threshold, phase3_opt(s, PHASE3_OPT_AGING) ? 2 : 1);
     atomic_init(&s->keep_slots, cfg->pagefile_slots > s->slot_reserve);
     atomic_init(&s->writing, 0);
     atomic_init(&s->wakeups, 0);
@@ -113,9 +92,9 @@ static void size_stage(struct stage *s, const struct stage_config *cfg)
 
 /* Initialise the locks, condition variables, key and thread contexts.
  * Returns 0 or -ENOMEM / -EAGAIN with nothing left allocated. */
-static int init_sync(struct stage *s)
+static int phase3_init_sync(struct stage *s)
 {
-    bool spin = phase3_opt(s, STAGE_OPT_SPIN_LOCKS);
+    bool spin = phase3_opt(s, PHASE3_OPT_SPIN_LOCKS);
     s->regions = aligned_alloc(64, s->nregions * sizeof s->regions[0]);
     s->mutexes = spin ? NULL : calloc(s->nregions + PFN_STATE_COUNT,
                                       sizeof s->mutexes[0]);
@@ -151,8 +130,8 @@ static int init_sync(struct stage *s)
     return 0;
 }
 
-/* Undo init_sync. */
-static void destroy_sync(struct stage *s)
+/* Undo phase3_init_sync. */
+static void phase3_destroy_sync(struct stage *s)
 {
     pthread_key_delete(s->key);
     for (uint64_t r = 0; r < s->nregions; r++)
@@ -171,8 +150,8 @@ static void destroy_sync(struct stage *s)
 
 /* stage_ops.create: check cfg, build the shared core and phase3's own
  * structures; system threads not started.  0 or -errno with err set. */
-static int p3_create(const struct stage_config *cfg, struct stage **out,
-                     char *err, size_t errlen)
+static int phase3_create(const struct stage_config *cfg, struct stage **out,
+                         char *err, size_t errlen)
 {
     struct stage *s = stage_alloc(_Alignof(struct stage), sizeof *s);
     if (s == NULL) {
@@ -185,10 +164,17 @@ static int p3_create(const struct stage_config *cfg, struct stage **out,
         return r;
     }
     s->options = cfg->options;
-    if (phase3_opt(s, STAGE_OPT_UNLISTED_ACTIVE))
+    if (s->options & ~(uint64_t)PHASE3_OPT_ALL) {
+        snprintf(err, errlen, "phase3: unknown option bits 0x%llx",
+                 (unsigned long long)(s->options & ~(uint64_t)PHASE3_OPT_ALL));
+        stage_core_destroy(&s->core);
+        free(s);
+        return -EINVAL;
+    }
+    if (phase3_opt(s, PHASE3_OPT_UNLISTED_ACTIVE))
         pfn_db_unlist(&s->core.pfns, PFN_ACTIVE);
-    size_stage(s, cfg);
-    r = init_sync(s);
+    phase3_size_stage(s, cfg);
+    r = phase3_init_sync(s);
     if (r < 0) {
         snprintf(err, errlen, "phase3: cannot allocate locks for %" PRIu64
                  " regions", s->nregions);
@@ -201,18 +187,18 @@ static int p3_create(const struct stage_config *cfg, struct stage **out,
 }
 
 /* stage_ops.destroy: stop the threads and free everything. */
-static void p3_destroy(struct stage *s)
+static void phase3_destroy(struct stage *s)
 {
     if (s == NULL)
         return;
     phase3_stop(s);
-    destroy_sync(s);
+    phase3_destroy_sync(s);
     stage_core_destroy(&s->core);
     free(s);
 }
 
 /* Is frame f in the cache array of its tag?  (Audit helper.) */
-static bool in_cache(struct stage *s, uint64_t f, uint8_t tag)
+static bool phase3_in_cache(struct stage *s, uint64_t f, uint8_t tag)
 {
     if (tag == 0 || tag > P3_MAX_THREADS)
         return false;
@@ -226,7 +212,7 @@ static bool in_cache(struct stage *s, uint64_t f, uint8_t tag)
 /* Invariants 4 and 5: a VALID PTE is writable exactly when it is dirty (a
  * write to a clean page must fault, so the page is known to need a write),
  * and the region masks name the VALID PTEs. */
-static int audit_ptes(struct stage *s, char *msg, size_t msglen)
+static int phase3_audit_ptes(struct stage *s, char *msg, size_t msglen)
 {
     for (uint64_t v = 0; v < s->core.config.virtual_pages; v++) {
         pte_t p = pte_load(&s->core.ptes[v]);
@@ -243,22 +229,23 @@ static int audit_ptes(struct stage *s, char *msg, size_t msglen)
 }
 
 /* Phase3's own invariants 2 and 3 (quiescent). */
-static int audit_frames(struct stage *s, char *msg, size_t msglen)
+static int phase3_audit_frames(struct stage *s, char *msg, size_t msglen)
 {
     struct pfn_db *db = &s->core.pfns;
     for (uint64_t f = 0; f < db->nframes; f++) {
         struct pfn *p = &db->frames[f];
-        if (atomic_load(&p->lock) != 0) {
+        if (phase3_pfn_locked(p)) {
             snprintf(msg, msglen, "frame %" PRIu64 " is locked while the "
                      "stage is quiescent", f);
             return -1;
         }
-        if ((p->flags & PFN_FLAG_CACHED) && !in_cache(s, f, p->spare)) {
-            snprintf(msg, msglen, "frame %" PRIu64 " is marked cached but "
+        if ((p->flags & PFN_FLAG_HELD) &&
+            !phase3_in_cache(s, f, phase3_pfn_tag(p))) {
+            snprintf(msg, msglen, "frame %" PRIu64 " is held (cached) but "
                      "is in no thread's cache", f);
             return -1;
         }
-        if (p->flags & ~PFN_FLAG_CACHED) {
+        if (p->flags & ~PFN_FLAG_HELD) {
             snprintf(msg, msglen, "frame %" PRIu64 " has I/O in flight "
                      "while the stage is quiescent", f);
             return -1;
@@ -268,13 +255,13 @@ static int audit_frames(struct stage *s, char *msg, size_t msglen)
 }
 
 /* stage_ops.audit: the shared invariants, then phase3's.  Quiescent. */
-static int p3_audit(struct stage *s, char *msg, size_t msglen)
+static int phase3_audit(struct stage *s, char *msg, size_t msglen)
 {
     if (audit_core(&s->core, msg, msglen) != 0 ||
         audit_dirty(&s->core, AUDIT_DIRTY_MEANS_WRITABLE, msg, msglen) ||
-        audit_ptes(s, msg, msglen) != 0)
+        phase3_audit_ptes(s, msg, msglen) != 0)
         return -1;
-    return audit_frames(s, msg, msglen);
+    return phase3_audit_frames(s, msg, msglen);
 }
 
 unsigned phase3_age_threshold(struct stage *s)
@@ -284,13 +271,13 @@ unsigned phase3_age_threshold(struct stage *s)
 
 const struct stage_ops phase3_ops = {
     .name = "phase3",
-    .create = p3_create,
-    .destroy = p3_destroy,
+    .create = phase3_create,
+    .destroy = phase3_destroy,
     .fault = phase3_fault,
     .trim = phase3_trim,
     .write_modified = phase3_write_modified,
     .start = phase3_start,
     .stop = phase3_stop,
-    .audit = p3_audit,
+    .audit = phase3_audit,
     .core = stage_core_of,
 };

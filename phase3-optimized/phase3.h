@@ -1,7 +1,8 @@
 /*
  * phase3.h - phase3-optimized: the multithreaded NT-style memory manager of
  * phase2, built to scale.  Drivers and tests use it through phase3_ops (see
- * common/stage.h); cfg.options switches each optimization on or off.
+ * common/stage.h); cfg.options (enum phase3_option) switches each
+ * optimization on or off.
  *
  * The few functions below let tests and benches look inside: they are not
  * part of the stage interface and are safe only while the stage is
@@ -15,6 +16,22 @@
 #include "stage.h"
 
 extern const struct stage_ops phase3_ops;
+
+/* phase3's optimizations, each switchable at run time: the bits of
+ * cfg.options (struct stage_config).  create refuses any other bit. */
+enum phase3_option {
+    PHASE3_OPT_BATCH_TRIM = 1u << 0,
+    PHASE3_OPT_BATCH_WRITE = 1u << 1,
+    PHASE3_OPT_FRAME_CACHE = 1u << 2,
+    PHASE3_OPT_SPIN_LOCKS = 1u << 3,
+    PHASE3_OPT_LOCKFREE_FAST = 1u << 4,
+    PHASE3_OPT_AGING = 1u << 5,
+    PHASE3_OPT_READ_AHEAD = 1u << 6,
+    PHASE3_OPT_MULTI_WRITER = 1u << 7,
+    PHASE3_OPT_DIRECT_RECLAIM = 1u << 8,
+    PHASE3_OPT_UNLISTED_ACTIVE = 1u << 9,
+    PHASE3_OPT_ALL = 0x3ffu,
+};
 
 /* Frames in the calling thread's private cache (0 when it has none). */
 unsigned phase3_cached_frames(struct stage *s);

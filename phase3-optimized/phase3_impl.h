@@ -1,13 +1,18 @@
 /*
- * phase3_impl.h - private to phase3-optimized: the stage structure and the
- * functions the phase3 source files share.  Tests and drivers include
- * phase3.h only.
+ * phase3_impl.h - private to phase3-optimized: the stage structure, the
+ * transition functions (one name per transition, as in phase1 and phase2)
+ * and the functions the phase3 source files share.  Tests and drivers
+ * include phase3.h only.
+ *
+ * Files, top to bottom: phase3.c (create, destroy, audit, the ops table);
+ * fault.c; frames.c; trim.c; write.c; threads.c; sync.c (the bottom:
+ * locks, locked list operations, wait / wake; it calls nothing above it).
  *
  * Lock hierarchy (acquire in increasing rank; lockorder checks it):
  *
  *    5 "p3_trim"    one trim at a time (owns the clock hand)
  *   10 "p3_region"  PTE region locks, nestable in increasing address order
- *   20 "p3_pfn"     the lock bit in struct pfn (one frame at a time)
+ *   20 "p3_pfn"     the lock bit in a frame's stage word (one at a time)
  *   30 "p3_list"    one lock per PFN list; never two list locks at once
  *   40 "p3_cache"   a thread context's frame cache (a leaf)
  *   50 "p3_events"  the mutex behind the condition variables (a leaf)
@@ -39,7 +44,7 @@
 
 /* A lock that is either a test-and-set spin lock with bounded exponential
  * backoff or a pthread mutex (struct lock), chosen when the stage is built
- * (STAGE_OPT_SPIN_LOCKS).  Both report to lockorder.  The spin lock is a
+ * (PHASE3_OPT_SPIN_LOCKS).  Both report to lockorder.  The spin lock is a
  * word in the struct; the mutex, used only with the option off, lives
  * elsewhere (phase3_lock_init), so a lock takes 24 bytes and a region's
  * lock, valid mask and disk sequence share one cache line. */
@@ -77,14 +82,14 @@ struct p3_thread {
     /* Owner thread only. */
     uint64_t last_hard_vpn;  /* vpn of the last hard fault, for read-ahead */
     /* Set at claim, read-only while claimed. */
-    uint8_t tag;             /* pfn->spare of the frames it caches (1..) */
+    uint8_t tag;             /* phase3_pfn_tag of the frames it caches (1..) */
     struct stage *stage;
 };
 
 struct stage {
     struct stage_core core;
     /* Read-only after create. */
-    uint64_t options;          /* enum stage_option bits */
+    uint64_t options;          /* enum phase3_option bits */
     unsigned cache_max;        /* frames a private cache holds (<= MAX) */
     unsigned low_water;        /* free+standby below this: trimmer wakes */
     unsigned high_water;       /* trimmer stops above this */
@@ -92,7 +97,7 @@ struct stage {
     unsigned write_budget;     /* most frames being written at once */
     uint64_t nregions;
     struct p3_region *regions;
-    /* Without STAGE_OPT_SPIN_LOCKS: the mutexes of the region locks, then
+    /* Without PHASE3_OPT_SPIN_LOCKS: the mutexes of the region locks, then
      * of the list locks; NULL with it. */
     struct lock *mutexes;
     pthread_key_t key;         /* -> the calling thread's p3_thread */
@@ -100,7 +105,7 @@ struct stage {
     void *write_hook_arg;
     /* The list locks, each on a cache line of its own: every fault takes
      * the active list's (unless active frames are kept on no list,
-     * STAGE_OPT_UNLISTED_ACTIVE), and a line shared with another list's
+     * PHASE3_OPT_UNLISTED_ACTIVE), and a line shared with another list's
      * lock (or with the read-only fields above, read on every fault)
      * would move between the cores for both. */
     struct p3_list_lock {
@@ -132,7 +137,7 @@ struct stage {
     /* Atomics.  A generation is bumped without a lock; a waiter counts
      * itself in (under events) before it checks the generation, and a
      * bumper takes events to broadcast only when it sees a waiter: the
-     * Dekker pattern of phase3_threads.c, so no wake-up is missed. */
+     * Dekker pattern of sync.c (invariant 4), so no wake-up is missed. */
     _Alignas(64) _Atomic uint64_t frame_gen; /* bumped: frames available */
     _Atomic uint64_t write_gen;    /* bumped when a write batch completes */
     _Atomic unsigned frame_waiters; /* threads waiting on frame_cv */
@@ -150,65 +155,93 @@ struct stage {
 };
 STAGE_CORE_FIRST(struct stage);
 
-/* lock.c-like layer: phase3_lock.c */
+/* ---- the transitions (skeleton names, the same in every stage) -------- */
+
+/* fault.c: dispatch on the PTE format, then one function per transition.
+ * Each returns 0, -EAGAIN (the PTE changed: the dispatch starts again) or
+ * an error; each holds nothing on entry or exit except phase3_map_page. */
+int phase3_fault(struct stage *s, uint64_t va, bool is_write);
+int phase3_map_page(struct stage *s, uint64_t vpn, uint64_t frame,
+                    bool dirty);
+int phase3_fault_zero(struct stage *s, struct p3_thread *t, uint64_t vpn,
+                      pte_t snap, bool is_write);
+int phase3_rescue(struct stage *s, uint64_t vpn, pte_t snap, bool is_write);
+int phase3_page_in(struct stage *s, struct p3_thread *t, uint64_t vpn,
+                   pte_t snap, bool is_write);
+int phase3_upgrade(struct stage *s, uint64_t vpn, pte_t snap);
+
+/* frames.c: per-thread contexts and frame caches, repurposing. */
+bool phase3_repurpose(struct stage *s, struct p3_thread *t, struct pfn *p,
+                      uint64_t vpn);
+int phase3_frame_get(struct stage *s, struct p3_thread *t, uint64_t *frame);
+int phase3_frame_get_nowait(struct stage *s, struct p3_thread *t,
+                            uint64_t *frame);
+void phase3_frame_put(struct stage *s, struct p3_thread *t, uint64_t frame);
+void phase3_frame_take(struct stage *s, struct pfn *p);
+struct p3_thread *phase3_thread(struct stage *s);
+void phase3_thread_release(void *ctx);
+void phase3_drain_caches(struct stage *s);
+
+/* trim.c: the clock, ACTIVE -> MODIFIED / STANDBY. */
+int phase3_trim(struct stage *s, unsigned max_pages);
+unsigned phase3_trim_locked(struct stage *s, unsigned max_pages);
+
+/* write.c: MODIFIED -> STANDBY, and clean pages giving slots back. */
+int phase3_write_modified(struct stage *s, unsigned max_pages);
+unsigned phase3_reclaim_slots(struct stage *s, unsigned want);
+bool phase3_slot_slack(struct stage *s);
+
+/* threads.c: the trimmer and writer threads, waiting for a frame. */
+int phase3_start(struct stage *s);
+void phase3_stop(struct stage *s);
+int phase3_wait_frame(struct stage *s, uint64_t gen);
+void phase3_replenish(struct stage *s);
+
+/* ---- sync.c: the bottom (locks, locked list operations, wait/wake) ----- */
+
+bool phase3_opt(const struct stage *s, enum phase3_option o);
 void phase3_lock_init(struct p3_lock *l, const struct lockorder_class *cls,
                       struct lock *mutex);
 void phase3_lock_destroy(struct p3_lock *l);
 void phase3_lock_acquire(struct p3_lock *l);
 bool phase3_lock_try(struct p3_lock *l);
 void phase3_lock_release(struct p3_lock *l);
-void phase3_pfn_lock(struct pfn *p);
-bool phase3_pfn_trylock(struct pfn *p);
-void phase3_pfn_unlock(struct pfn *p);
-void phase3_cache_lock(struct p3_thread *t);
-void phase3_cache_unlock(struct p3_thread *t);
 extern const struct lockorder_class phase3_region_class;
 extern const struct lockorder_class phase3_list_class;
 extern const struct lockorder_class phase3_events_class;
 extern const struct lockorder_class phase3_trim_class;
 
-/* Regions (phase3.c). */
 struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn);
 void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid);
 void phase3_region_lock(struct stage *s, uint64_t vpn);
 void phase3_region_unlock(struct stage *s, uint64_t vpn);
-bool phase3_opt(const struct stage *s, enum stage_option o);
 
-/* Frames (phase3_frames.c). */
-struct p3_thread *phase3_thread(struct stage *s);
-void phase3_thread_release(void *ctx);
-int phase3_frame_get(struct stage *s, struct p3_thread *t, uint64_t *frame);
-int phase3_frame_spare(struct stage *s, struct p3_thread *t, uint64_t *frame);
-void phase3_frame_put(struct stage *s, struct p3_thread *t, uint64_t frame);
-void phase3_frame_take(struct stage *s, struct pfn *p);
+/* A frame's stage word (struct pfn): its lock bit, the tag of the cache
+ * holding it, its age (sync.c, invariant 3). */
+void phase3_pfn_lock(struct pfn *p);
+bool phase3_pfn_trylock(struct pfn *p);
+void phase3_pfn_unlock(struct pfn *p);
+bool phase3_pfn_locked(struct pfn *p);
+uint8_t phase3_pfn_tag(struct pfn *p);
+void phase3_pfn_set_tag(struct pfn *p, uint8_t tag);
+uint8_t phase3_pfn_age(struct pfn *p);
+void phase3_pfn_set_age(struct pfn *p, uint8_t age);
+
+void phase3_cache_lock(struct p3_thread *t);
+void phase3_cache_unlock(struct p3_thread *t);
+
 void phase3_list_link(struct stage *s, struct pfn *p, enum pfn_state st);
 void phase3_list_unlink(struct stage *s, struct pfn *p);
 uint64_t phase3_list_count(struct stage *s, enum pfn_state st);
 unsigned phase3_list_grab(struct stage *s, enum pfn_state st, uint8_t flag,
                           uint8_t tag, struct pfn **out, unsigned want,
                           uint64_t *left);
-void phase3_drain_caches(struct stage *s);
+
+void phase3_wake_system(struct stage *s, bool trim, bool write);
 void phase3_frames_available(struct stage *s);
-
-/* Trimming (phase3_trim.c) and writing (phase3_write.c). */
-int phase3_trim(struct stage *s, unsigned max_pages);
-unsigned phase3_trim_locked(struct stage *s, unsigned max_pages);
-int phase3_write_modified(struct stage *s, unsigned max_pages);
-bool phase3_slot_slack(struct stage *s);
-unsigned phase3_reclaim_slots(struct stage *s, unsigned want);
-
-/* Fault resolution (phase3_fault.c). */
-int phase3_fault(struct stage *s, uint64_t va, bool is_write);
-
-/* System threads (phase3_threads.c). */
-int phase3_start(struct stage *s);
-void phase3_stop(struct stage *s);
-int phase3_wait_frame(struct stage *s, uint64_t gen);
 uint64_t phase3_frame_gen(struct stage *s);
 uint64_t phase3_write_gen(struct stage *s);
-void phase3_wait_write(struct stage *s, uint64_t gen);
 void phase3_writes_done(struct stage *s);
-void phase3_wake_system(struct stage *s, bool trim, bool write);
-void phase3_replenish(struct stage *s);
+void phase3_wait_write(struct stage *s, uint64_t gen);
 
 #endif

@@ -22,6 +22,15 @@
 #include "stage.h"
 #include "workload.h"
 
+/* Every optimization of a stage that has them (phase3: enum phase3_option,
+ * its header named by STAGE_OPTIONS_HEADER from its build.mk). */
+#ifdef STAGE_OPTIONS_HEADER
+#include STAGE_OPTIONS_HEADER
+#define PERF_OPTIONS PHASE3_OPT_ALL
+#else
+#define PERF_OPTIONS 0u
+#endif
+
 extern const struct stage_ops STAGE_OPS;
 
 /* Parse the command line into the stage and workload configurations.
@@ -46,7 +55,7 @@ static int parse(int argc, char **argv, struct stage_config *cfg,
     }
     cfg->user_threads = *threads;
     cfg->pagefile_slots = cfg->virtual_pages; /* room for every page */
-    cfg->options = STAGE_OPT_ALL;
+    cfg->options = PERF_OPTIONS;
     wl->seed = 20261121;
     return 0;
 }

@@ -98,7 +98,7 @@ START_TEST(test_in_flight_and_cached_frames_pass_off_list)
     char msg[256];
     /* the free frame sits in a thread's cache */
     struct pfn *cached = pfn_pop(&sc.core.pfns, PFN_FREE);
-    cached->flags = PFN_FLAG_CACHED;
+    cached->flags = PFN_FLAG_HELD;
     /* the modified frame is being written, its slot claimed */
     struct pfn *writing = pfn_get(&sc.core.pfns, 1);
     pfn_unlink(&sc.core.pfns, writing);
@@ -110,7 +110,7 @@ START_TEST(test_in_flight_and_cached_frames_pass_off_list)
 END_TEST
 
 /* A stage that keeps active frames on no list (phase3,
- * STAGE_OPT_UNLISTED_ACTIVE): the active frame is on no list, a frame
+ * PHASE3_OPT_UNLISTED_ACTIVE): the active frame is on no list, a frame
  * being written is taken back as active (still flagged), and both pass. */
 START_TEST(test_unlisted_active_frames_pass_off_list)
 {
@@ -147,7 +147,7 @@ static const char *corrupt_lists(struct scene *sc, int i)
     case 1:
         pfn_get(db, 3)->flags = PFN_FLAG_READING;
         return "frame 3 is on the free list but is flagged in flight or "
-               "cached (flags 0x1)";
+               "held (flags 0x1)";
     case 2:
         db->lists[PFN_MODIFIED].count++;
         return "the modified list is broken: its links or its count (2) are "
@@ -165,11 +165,11 @@ static const char *corrupt_lists(struct scene *sc, int i)
         struct pfn *p = pfn_pop(db, PFN_FREE);
         list_push_tail(&elsewhere, &p->link);
         return "the lists hold 3 frames and 0 are off them (in flight, "
-               "cached or unlisted), but there are 4 frames";
+               "held or unlisted), but there are 4 frames";
     }
     case 6: {
         struct pfn *p = pfn_pop(db, PFN_FREE);
-        p->flags = PFN_FLAG_CACHED;
+        p->flags = PFN_FLAG_HELD;
         p->state = 9;
         return "frame 3 has state 9, which is not a state";
     }
@@ -191,14 +191,14 @@ static const char *corrupt_lists(struct scene *sc, int i)
         static struct list elsewhere;
         list_init(&elsewhere);
         struct pfn *p = pfn_pop(db, PFN_FREE);
-        p->flags = PFN_FLAG_CACHED;
+        p->flags = PFN_FLAG_HELD;
         list_push_tail(&elsewhere, &p->link);
         return "frame 3 is linked into a list, but it is free and flagged in "
-               "flight or cached";
+               "flight or held";
     }
     default: {
         struct pfn *p = pfn_pop(db, PFN_FREE);
-        p->flags = PFN_FLAG_CACHED | 0x80;
+        p->flags = PFN_FLAG_HELD | 0x80;
         return "frame 3 has unknown flag bits 0x80";
     }
     }

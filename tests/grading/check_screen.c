@@ -128,7 +128,7 @@ END_TEST
 
 START_TEST(test_comment_in_include_is_refused)
 {
-    HEADER("comment_include", 2, "phase3-optimized/phase3_fault.c");
+    HEADER("comment_include", 2, "phase3-optimized/fault.c");
 }
 END_TEST
 

@@ -131,14 +131,14 @@ START_TEST(test_stress_all_options_keeps_every_stamp)
 {
     static const unsigned threads[] = {1, 2, 4};
     stress(threads[_i / 8], (_i / 4) % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-           (enum workload_pattern)(_i % 4), STAGE_OPT_ALL);
+           (enum workload_pattern)(_i % 4), PHASE3_OPT_ALL);
 }
 END_TEST
 
 /* _i: which option is off (10) x mmu (2); 2 threads, uniform and walk. */
 START_TEST(test_stress_each_option_off_keeps_every_stamp)
 {
-    uint64_t options = STAGE_OPT_ALL & ~(1ull << (_i / 2));
+    uint64_t options = PHASE3_OPT_ALL & ~(1ull << (_i / 2));
     enum machine_mmu mmu = _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW;
     stress(2, mmu, WORKLOAD_UNIFORM, options);
     stress(2, mmu, WORKLOAD_WALK, options);
@@ -154,7 +154,7 @@ START_TEST(test_trim_batch_spans_region_boundary)
     struct p3 x;
     bool batching = _i % 2 == 0;
     p3fx_open(&x, 256, 32, 256, _i / 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-              batching ? STAGE_OPT_BATCH_TRIM : 0, 1);
+              batching ? PHASE3_OPT_BATCH_TRIM : 0, 1);
     put_range(&x, 60, 8, 1);
     struct machine_counters before, after;
     machine_counters(x.m, &before);
@@ -185,7 +185,7 @@ START_TEST(test_write_runs_from_fragmented_bitmap)
     static const uint64_t holes[] = {3, 10, 11, 20, 21, 22, 40, 50};
     struct p3 x;
     p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT,
-              STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1);
+              PHASE3_OPT_BATCH_WRITE | PHASE3_OPT_BATCH_TRIM, 1);
     dirty_and_trim(&x, 8, 2);
     ck_assert_uint_eq(pfn_count(&x.core->pfns, PFN_MODIFIED), 8);
     struct pagefile *pf = x.core->pagefile;
@@ -235,8 +235,8 @@ START_TEST(test_read_ahead_in_sequential_walk)
 {
     struct p3 x;
     p3fx_open(&x, 128, 16, 128, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-              STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
-              STAGE_OPT_BATCH_TRIM, 1);
+              PHASE3_OPT_READ_AHEAD | PHASE3_OPT_BATCH_WRITE |
+              PHASE3_OPT_BATCH_TRIM, 1);
     put_range(&x, 0, 16, 3);
     settle_all(&x);
     for (uint64_t v = 64; v < 80; v++)
@@ -258,8 +258,8 @@ START_TEST(test_read_ahead_stops_at_end_of_range_and_file)
 {
     struct p3 x;
     p3fx_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-              STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
-              STAGE_OPT_BATCH_TRIM, 1);
+              PHASE3_OPT_READ_AHEAD | PHASE3_OPT_BATCH_WRITE |
+              PHASE3_OPT_BATCH_TRIM, 1);
     uint64_t slot;
     for (int i = 0; i < 56; i++)
         ck_assert_int_eq(pagefile_alloc(x.core->pagefile, &slot), 0);
@@ -286,8 +286,8 @@ START_TEST(test_read_ahead_error_loses_nothing)
 {
     struct p3 x;
     p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT,
-              STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE |
-              STAGE_OPT_BATCH_TRIM | STAGE_OPT_LOCKFREE_FAST, 1);
+              PHASE3_OPT_READ_AHEAD | PHASE3_OPT_BATCH_WRITE |
+              PHASE3_OPT_BATCH_TRIM | PHASE3_OPT_LOCKFREE_FAST, 1);
     to_disk(&x, 8, 8, 32);
     ck_assert_uint_eq(p3fx_get(&x, 8), stamp(8, 3));
     pagefile_inject_error(x.core->pagefile, PAGEFILE_OP_READ, 1, -EIO);
@@ -318,7 +318,7 @@ static uint64_t cached_page(struct p3 *x)
 {
     for (uint64_t f = 0; f < x->core->pfns.nframes; f++) {
         struct pfn *p = pfn_get(&x->core->pfns, f);
-        if ((p->flags & PFN_FLAG_CACHED) && p->vpn != PFN_NO_VPN)
+        if ((p->flags & PFN_FLAG_HELD) && p->vpn != PFN_NO_VPN)
             return p->vpn;
     }
     ck_abort_msg("no standby frame in a cache");
@@ -331,7 +331,7 @@ START_TEST(test_rescue_from_private_cache)
 {
     struct p3 x;
     p3fx_open(&x, 64, 8, 64, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-              STAGE_OPT_FRAME_CACHE, 1);
+              PHASE3_OPT_FRAME_CACHE, 1);
     all_standby(&x);
     ck_assert_uint_eq(phase3_cache_fill(x.s), 2);
     uint64_t vpn = cached_page(&x);
@@ -417,7 +417,7 @@ START_TEST(test_read_takes_frame_back_from_writer)
     struct p3 x;
     bool unlisted = _i / 2 == 1;
     p3fx_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-              unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
+              unlisted ? PHASE3_OPT_UNLISTED_ACTIVE : 0, 1);
     struct pagefile *pf = x.core->pagefile;
     struct take_back *t = calloc(1, sizeof *t); /* outlives a stuck call */
     ck_assert_ptr_nonnull(t);
@@ -501,7 +501,7 @@ static void fill_then_fault(void *arg)
 START_TEST(test_rescue_from_other_threads_cache)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, PHASE3_OPT_FRAME_CACHE, 1);
     all_standby(&x);
     struct filler f = {.x = &x, .result = 1};
     ck_assert_int_eq(bounded_thread_start(&f.thread, fill_then_fault, &f), 0);
@@ -518,7 +518,7 @@ START_TEST(test_rescue_from_other_threads_cache)
     ck_assert_uint_eq(f.result, 0);
     uint64_t cached = 0;
     for (uint64_t fr = 0; fr < 8; fr++)
-        cached += (pfn_get(&x.core->pfns, fr)->flags & PFN_FLAG_CACHED) != 0;
+        cached += (pfn_get(&x.core->pfns, fr)->flags & PFN_FLAG_HELD) != 0;
     ck_assert_uint_eq(cached, phase3_cached_frames(x.s));
     p3fx_close(&x);
 }
@@ -537,7 +537,7 @@ static void touch_and_exit(void *arg)
 START_TEST(test_thread_exit_returns_cached_frames)
 {
     struct p3 x;
-    p3fx_open(&x, 256, 64, 256, MACHINE_MMU_SOFT, STAGE_OPT_FRAME_CACHE, 1);
+    p3fx_open(&x, 256, 64, 256, MACHINE_MMU_SOFT, PHASE3_OPT_FRAME_CACHE, 1);
     struct bounded_thread t;
     ck_assert_int_eq(bounded_thread_start(&t, touch_and_exit, &x), 0);
     ck_assert_msg(bounded_thread_join(&t), "a thread's first fault and its "
@@ -556,7 +556,7 @@ END_TEST
 START_TEST(test_aging_trims_idle_pages_first)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
+    p3fx_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, PHASE3_OPT_AGING, 1);
     put_range(&x, 0, 16, 5);
     ck_assert_uint_eq(phase3_age_threshold(x.s), 2);
     ck_assert_int_eq(phase3_ops.trim(x.s, 1), 1); /* a lap to sample */
@@ -577,7 +577,7 @@ END_TEST
 START_TEST(test_aging_threshold_falls_when_pages_are_scarce)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, STAGE_OPT_AGING, 1);
+    p3fx_open(&x, 64, 32, 64, MACHINE_MMU_SOFT, PHASE3_OPT_AGING, 1);
     p3fx_put(&x, 1, stamp(1, 1));
     ck_assert_int_eq(phase3_ops.trim(x.s, 8), 1);
     ck_assert_uint_eq(phase3_age_threshold(x.s), 1);
@@ -596,7 +596,7 @@ END_TEST
 
 /* ---- active frames on no list ------------------------------------------ */
 
-/* _i: mmu (2) x the active list kept (0) or not (STAGE_OPT_UNLISTED_ACTIVE,
+/* _i: mmu (2) x the active list kept (0) or not (PHASE3_OPT_UNLISTED_ACTIVE,
  * 1).  One page's frame through fault, trim, write-back and a rescue from
  * standby: states, counts and audit are the same either way; only with
  * the list kept is an active frame linked on it. */
@@ -605,7 +605,7 @@ START_TEST(test_active_frames_are_on_a_list_only_without_the_option)
     struct p3 x;
     bool unlisted = _i / 2 == 1;
     p3fx_open(&x, 64, 8, 64, _i % 2 ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-              unlisted ? STAGE_OPT_UNLISTED_ACTIVE : 0, 1);
+              unlisted ? PHASE3_OPT_UNLISTED_ACTIVE : 0, 1);
     struct pfn_db *db = &x.core->pfns;
     ck_assert(pfn_listed(db, PFN_ACTIVE) == !unlisted);
     p3fx_put(&x, 3, stamp(3, 1));
@@ -681,7 +681,7 @@ START_TEST(test_fault_path_allocates_nothing)
 #if P3_COUNT_MALLOC
     struct p3 x;
     p3fx_open(&x, 512, 32, 512, _i ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-              STAGE_OPT_ALL, 1);
+              PHASE3_OPT_ALL, 1);
     put_range(&x, 0, 512, 1);
     uint64_t bad = 0, word;
     atomic_store(&allocations, 0);
@@ -711,7 +711,7 @@ END_TEST
 START_TEST(test_multi_writer_runs_two_writers)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_MULTI_WRITER : 0,
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, _i ? PHASE3_OPT_MULTI_WRITER : 0,
               1);
     ck_assert_uint_eq(phase3_writer_threads(x.s), 0);
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
@@ -733,9 +733,9 @@ END_TEST
 START_TEST(test_direct_reclaim_wakes_no_system_thread)
 {
     struct p3 x;
-    uint64_t options = STAGE_OPT_ALL;
+    uint64_t options = PHASE3_OPT_ALL;
     if (!_i)
-        options &= ~(uint64_t)STAGE_OPT_DIRECT_RECLAIM;
+        options &= ~(uint64_t)PHASE3_OPT_DIRECT_RECLAIM;
     p3fx_open(&x, 256, 16, 256, MACHINE_MMU_SOFT, options, 1);
     ck_assert_int_eq(phase3_ops.start(x.s), 0);
     put_range(&x, 0, 256, 4);
@@ -757,7 +757,7 @@ END_TEST
 START_TEST(test_fault_outside_range_is_efault)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, PHASE3_OPT_ALL, 1);
     ck_assert_int_eq(phase3_ops.fault(x.s, p3fx_va(&x, 64), false), -EFAULT);
     ck_assert_int_eq(phase3_ops.fault(x.s, 0, true), -EFAULT);
     ck_assert_int_eq(phase3_ops.trim(x.s, 0), 0);
@@ -777,6 +777,13 @@ START_TEST(test_bad_config_is_refused_with_a_sentence)
     ck_assert_int_eq(phase3_ops.create(&cfg, &s, err, sizeof err), -EINVAL);
     ck_assert_ptr_null(s);
     ck_assert_uint_gt(strlen(err), 0);
+    /* cfg.options is stage-specific: phase3 refuses bits it does not
+     * define (common/ checks none) */
+    stage_config_defaults(&cfg);
+    cfg.options = (uint64_t)PHASE3_OPT_ALL + 1;
+    ck_assert_int_eq(phase3_ops.create(&cfg, &s, err, sizeof err), -EINVAL);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(err, "phase3: unknown option bits 0x400");
 }
 END_TEST
 
@@ -785,7 +792,7 @@ END_TEST
 START_TEST(test_full_pagefile_keeps_pages_modified)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
+    p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? PHASE3_OPT_ALL : 0, 1);
     dirty_and_trim(&x, 8, 7);
     uint64_t n = fill_pagefile(&x);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -ENOSPC);
@@ -801,7 +808,7 @@ END_TEST
 START_TEST(test_write_error_keeps_pages_modified)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? STAGE_OPT_ALL : 0, 1);
+    p3fx_open(&x, 64, 16, 64, MACHINE_MMU_SOFT, _i ? PHASE3_OPT_ALL : 0, 1);
     dirty_and_trim(&x, 8, 8);
     pagefile_inject_error(x.core->pagefile, PAGEFILE_OP_WRITE, 1, -EIO);
     ck_assert_int_eq(phase3_ops.write_modified(x.s, 8), -EIO);
@@ -819,7 +826,7 @@ END_TEST
 START_TEST(test_fault_with_no_reclaimable_frame_is_enospc)
 {
     struct p3 x;
-    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, STAGE_OPT_ALL, 1);
+    p3fx_open(&x, 64, 8, 64, MACHINE_MMU_SOFT, PHASE3_OPT_ALL, 1);
     put_range(&x, 0, 8, 9);
     uint64_t n = fill_pagefile(&x), v;
     ck_assert_int_eq(machine_read64(x.m, p3fx_va(&x, 20), &v), -ENOSPC);

@@ -39,11 +39,11 @@ static uint64_t stamp(uint64_t vpn, unsigned v)
 START_TEST(test_stress_option_combinations_three_threads)
 {
     static const uint64_t combos[] = {
-        STAGE_OPT_BATCH_TRIM | STAGE_OPT_BATCH_WRITE | STAGE_OPT_READ_AHEAD,
-        STAGE_OPT_FRAME_CACHE | STAGE_OPT_SPIN_LOCKS | STAGE_OPT_AGING,
-        STAGE_OPT_LOCKFREE_FAST | STAGE_OPT_MULTI_WRITER
-            | STAGE_OPT_DIRECT_RECLAIM | STAGE_OPT_UNLISTED_ACTIVE,
-        STAGE_OPT_ALL & ~(STAGE_OPT_FRAME_CACHE | STAGE_OPT_BATCH_TRIM),
+        PHASE3_OPT_BATCH_TRIM | PHASE3_OPT_BATCH_WRITE | PHASE3_OPT_READ_AHEAD,
+        PHASE3_OPT_FRAME_CACHE | PHASE3_OPT_SPIN_LOCKS | PHASE3_OPT_AGING,
+        PHASE3_OPT_LOCKFREE_FAST | PHASE3_OPT_MULTI_WRITER
+            | PHASE3_OPT_DIRECT_RECLAIM | PHASE3_OPT_UNLISTED_ACTIVE,
+        PHASE3_OPT_ALL & ~(PHASE3_OPT_FRAME_CACHE | PHASE3_OPT_BATCH_TRIM),
     };
     enum { THREADS = 3, ACCESSES = 2500 };
     uint64_t options = combos[_i / 2];
@@ -91,7 +91,7 @@ START_TEST(test_trim_batch_of_six_spans_other_boundary)
     struct p3 x;
     bool batching = _i % 2 == 0;
     p3fx_open_batch(&x, 300, 40, 300, mmu_of(_i / 2),
-                    batching ? STAGE_OPT_BATCH_TRIM : 0, 1, 6);
+                    batching ? PHASE3_OPT_BATCH_TRIM : 0, 1, 6);
     for (uint64_t v = 125; v < 131; v++)
         p3fx_put(&x, v, stamp(v, 1));
     struct machine_counters before, after;
@@ -122,7 +122,7 @@ START_TEST(test_write_runs_from_other_holes)
     enum { N = 6 };
     struct p3 x;
     p3fx_open_batch(&x, 64, 16, 64, mmu_of(_i),
-                    STAGE_OPT_BATCH_WRITE | STAGE_OPT_BATCH_TRIM, 1, 8);
+                    PHASE3_OPT_BATCH_WRITE | PHASE3_OPT_BATCH_TRIM, 1, 8);
     for (uint64_t v = 0; v < N; v++)
         p3fx_put(&x, 20 + v, stamp(20 + v, 2));
     while (phase3_ops.trim(x.s, 8) > 0)
@@ -165,8 +165,8 @@ START_TEST(test_read_ahead_stops_at_end_of_smaller_range)
     enum { PAGES = 48, FRAMES = 6 };
     struct p3 x;
     p3fx_open_batch(&x, PAGES, FRAMES, PAGES, mmu_of(_i),
-                    STAGE_OPT_READ_AHEAD | STAGE_OPT_BATCH_WRITE
-                    | STAGE_OPT_BATCH_TRIM, 1, 8);
+                    PHASE3_OPT_READ_AHEAD | PHASE3_OPT_BATCH_WRITE
+                    | PHASE3_OPT_BATCH_TRIM, 1, 8);
     uint64_t slot;
     for (int i = 0; i < PAGES - FRAMES; i++)
         ck_assert_int_eq(pagefile_alloc(x.core->pagefile, &slot), 0);
@@ -205,8 +205,8 @@ START_TEST(test_minimum_pagefile_full_with_options_is_enospc)
     enum { PAGES = 29, FRAMES = 5 };
     struct p3 x;
     p3fx_open_batch(&x, PAGES, FRAMES, PAGES - FRAMES, mmu_of(_i),
-                    STAGE_OPT_BATCH_TRIM | STAGE_OPT_BATCH_WRITE | STAGE_OPT_READ_AHEAD
-                    | STAGE_OPT_AGING, 1, 3);
+                    PHASE3_OPT_BATCH_TRIM | PHASE3_OPT_BATCH_WRITE | PHASE3_OPT_READ_AHEAD
+                    | PHASE3_OPT_AGING, 1, 3);
     for (uint64_t v = PAGES; v-- > 0;)
         p3fx_put(&x, v, stamp(v, 4));
     ck_assert_uint_eq(pagefile_in_use(x.core->pagefile), PAGES - FRAMES);

@@ -20,6 +20,17 @@
 /* The phase under test; every phase header declares the same. */
 extern const struct stage_ops STAGE_OPS;
 
+/* cfg.options is stage-specific: only phase3 has option bits (enum
+ * phase3_option, its header named by STAGE_OPTIONS_HEADER, which its
+ * build.mk sets for its suites).  FX_OPT(NAME) is phase3's PHASE3_OPT_NAME,
+ * 0 for a stage without options (phase1/2 would ignore them anyway). */
+#ifdef STAGE_OPTIONS_HEADER
+#include STAGE_OPTIONS_HEADER
+#define FX_OPT(name) PHASE3_OPT_##name
+#else
+#define FX_OPT(name) 0u
+#endif
+
 #define ANY (-1)
 
 /* The small machine most tests use: transitions are forced quickly. */

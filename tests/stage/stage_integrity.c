@@ -63,7 +63,7 @@ START_TEST(test_workload_with_every_option_keeps_every_stamp)
 {
     run_pattern((enum workload_pattern)(_i % WORKLOAD_PATTERN_COUNT),
                 _i / WORKLOAD_PATTERN_COUNT ? MACHINE_MMU_SOFT : MACHINE_MMU_HW,
-                STAGE_OPT_ALL, false);
+                FX_OPT(ALL), false);
 }
 END_TEST
 

@@ -64,6 +64,8 @@ static const struct stage_ops *const vmsim_stages[] = {
     NULL,
 };
 
+/* The names of phase3's option bits (enum phase3_option), bit 0 first;
+ * cfg.options is stage-specific and the other stages ignore it. */
 static const char *const vmsim_option_names[] = {
     "batch_trim", "batch_write", "frame_cache", "spin_locks",
     "lockfree_fast", "aging", "read_ahead", "multi_writer",
@@ -71,6 +73,7 @@ static const char *const vmsim_option_names[] = {
 };
 #define VMSIM_OPTION_COUNT \
     (sizeof(vmsim_option_names) / sizeof(vmsim_option_names[0]))
+#define VMSIM_OPTIONS_ALL ((1ull << VMSIM_OPTION_COUNT) - 1)
 
 #define VMSIM_DEFAULT_ACCESSES 500000ull
 #define VMSIM_EXIT_BAD_RUN 1
@@ -199,7 +202,7 @@ static void vmsim_parse_phys(struct vmsim_args *a, const char *text)
 static uint64_t vmsim_parse_options(const char *text)
 {
     if (strcmp(text, "all") == 0)
-        return STAGE_OPT_ALL;
+        return VMSIM_OPTIONS_ALL;
     if (strcmp(text, "none") == 0)
         return 0;
     uint64_t bits = 0;
@@ -220,7 +223,7 @@ static uint64_t vmsim_parse_options(const char *text)
 /* "none", "all" or the names of the bits, comma separated, into buf. */
 static const char *vmsim_options_text(uint64_t bits, char *buf, size_t len)
 {
-    if (bits == 0 || bits == STAGE_OPT_ALL)
+    if (bits == 0 || bits == VMSIM_OPTIONS_ALL)
         return bits == 0 ? "none" : "all";
     buf[0] = '\0';
     for (size_t i = 0; i < VMSIM_OPTION_COUNT; i++) {

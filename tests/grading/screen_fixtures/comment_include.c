@@ -1,2 +1,2 @@
 /* A comment between # and include. */
-#/**/include "../../phase3-optimized/phase3_fault.c"
+#/**/include "../../phase3-optimized/fault.c"

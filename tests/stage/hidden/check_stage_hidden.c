@@ -285,11 +285,11 @@ END_TEST
 START_TEST(test_workload_with_option_subsets_keeps_every_stamp)
 {
     static const uint64_t opts[] = {
-        STAGE_OPT_BATCH_TRIM | STAGE_OPT_READ_AHEAD,
-        STAGE_OPT_BATCH_WRITE | STAGE_OPT_AGING | STAGE_OPT_FRAME_CACHE,
-        STAGE_OPT_LOCKFREE_FAST | STAGE_OPT_UNLISTED_ACTIVE
-            | STAGE_OPT_DIRECT_RECLAIM,
-        STAGE_OPT_ALL & ~STAGE_OPT_BATCH_WRITE,
+        FX_OPT(BATCH_TRIM) | FX_OPT(READ_AHEAD),
+        FX_OPT(BATCH_WRITE) | FX_OPT(AGING) | FX_OPT(FRAME_CACHE),
+        FX_OPT(LOCKFREE_FAST) | FX_OPT(UNLISTED_ACTIVE)
+            | FX_OPT(DIRECT_RECLAIM),
+        FX_OPT(ALL) & ~FX_OPT(BATCH_WRITE),
     };
     run_hidden(61, 5, (enum workload_pattern)((_i + 1) % WORKLOAD_PATTERN_COUNT),
                mmu_of(_i), opts[_i], false, 0xabcdefu + (uint64_t)_i);

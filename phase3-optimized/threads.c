@@ -1,7 +1,7 @@
 /*
- * phase3_threads.c - the system threads (a trimmer, one or two modified
- * page writers) and the condition variables that connect them with the
- * user threads.
+ * threads.c - the system threads (a trimmer, one or two modified page
+ * writers), how user threads wait for a frame, and direct reclaim.  The
+ * generations and wake-up primitives they use are sync.c's.
  *
  * Who wakes whom:
  *   - a user thread whose refill leaves fewer than low_water free+standby
@@ -26,15 +26,9 @@
  * writes itself.
  *
  * Invariants:
- *   1. No wake-up is missed, though frame_gen and write_gen are bumped
- *      without a lock (a lock round trip per trim and write batch, from
- *      both cores, was measurable).  A waiter increments its waiter count
- *      (under events) and only then reads the generation; a bumper
- *      increments the generation and only then reads the waiter count;
- *      both sequentially consistent.  So either the bumper sees the
- *      waiter, and broadcasts under events (the waiter holds events until
- *      it sleeps, so the broadcast finds it asleep), or the waiter sees
- *      the new generation and does not sleep.
+ *   1. No wake-up is missed (sync.c, invariant 4: the waiter counts
+ *      itself in before it reads the generation; the bumper bumps before
+ *      it reads the waiter count).
  *   2. running is true exactly between a successful start and stop; the
  *      threads exit only when stopping is set.
  *
@@ -49,28 +43,10 @@
 
 #define WATCHDOG_MS 50
 
-/* Wake the trimmer and/or the writer if the system threads run.  Holds:
- * nothing (events is taken). */
-void phase3_wake_system(struct stage *s, bool trim, bool write)
-{
-    lock_acquire(&s->events);
-    if (s->running && trim && !s->trim_wanted) {
-        s->trim_wanted = true;
-        pthread_cond_signal(&s->trim_cv);
-        atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
-    }
-    if (s->running && write && !s->write_wanted) {
-        s->write_wanted = true;
-        pthread_cond_broadcast(&s->write_cv);
-        atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
-    }
-    lock_release(&s->events);
-}
-
 /* One trim batch in the caller's thread, unless another thread holds the
  * trim lock (its batch is on the way: never queue behind it).  Returns the
  * pages trimmed.  Holds nothing on entry or exit. */
-static unsigned trim_unless_busy(struct stage *s)
+static unsigned threads_trim_unless_busy(struct stage *s)
 {
     if (!lock_try(&s->trim_lock))
         return 0;
@@ -80,7 +56,7 @@ static unsigned trim_unless_busy(struct stage *s)
 }
 
 /* The pool of free + standby frames fell below low_water (a refill saw
- * it).  Without STAGE_OPT_DIRECT_RECLAIM, wake the trimmer (it trims up
+ * it).  Without PHASE3_OPT_DIRECT_RECLAIM, wake the trimmer (it trims up
  * to high_water and wakes the writer).  With it, the calling thread does
  * one trim batch itself (unless another thread is trimming: then frames
  * are on their way) and writes one batch when a batch of modified pages
@@ -91,66 +67,20 @@ static unsigned trim_unless_busy(struct stage *s)
  * Holds nothing on entry or exit. */
 void phase3_replenish(struct stage *s)
 {
-    if (!phase3_opt(s, STAGE_OPT_DIRECT_RECLAIM)) {
+    if (!phase3_opt(s, PHASE3_OPT_DIRECT_RECLAIM)) {
         phase3_wake_system(s, true, false);
         return;
     }
-    trim_unless_busy(s);
+    threads_trim_unless_busy(s);
     if (phase3_list_count(s, PFN_MODIFIED) >= s->core.config.write_batch)
         phase3_write_modified(s, s->core.config.write_batch);
-}
-
-/* Bump generation gen; if waiters (the count of threads waiting on cv)
- * may be asleep, broadcast cv under events (invariant 1). */
-static void bump_and_wake(struct stage *s, _Atomic uint64_t *gen,
-                          _Atomic unsigned *waiters, pthread_cond_t *cv)
-{
-    atomic_fetch_add(gen, 1);
-    if (atomic_load(waiters) == 0)
-        return;
-    lock_acquire(&s->events);
-    pthread_cond_broadcast(cv);
-    lock_release(&s->events);
-}
-
-/* Frames were put where refill finds them: wake frame waiters. */
-void phase3_frames_available(struct stage *s)
-{
-    bump_and_wake(s, &s->frame_gen, &s->frame_waiters, &s->frame_cv);
-}
-
-uint64_t phase3_frame_gen(struct stage *s)
-{
-    return atomic_load(&s->frame_gen);
-}
-
-uint64_t phase3_write_gen(struct stage *s)
-{
-    return atomic_load(&s->write_gen);
-}
-
-/* A write batch finished: wake rescues waiting for it. */
-void phase3_writes_done(struct stage *s)
-{
-    bump_and_wake(s, &s->write_gen, &s->write_waiters, &s->written_cv);
-}
-
-/* Wait until a write batch completes after gen was read.  Holds nothing. */
-void phase3_wait_write(struct stage *s, uint64_t gen)
-{
-    lock_acquire(&s->events);
-    atomic_fetch_add(&s->write_waiters, 1);
-    while (atomic_load(&s->write_gen) == gen)
-        lock_wait(&s->events, &s->written_cv);
-    atomic_fetch_sub(&s->write_waiters, 1);
-    lock_release(&s->events);
 }
 
 /* One round of the system's work in the caller's thread: a trim batch
  * and a write batch.  Returns 1 when that (or anyone) may have made
  * frames available, the write-back error when nothing can be freed (no
  * page to trim, the write failed, no other write in flight), else 0. */
-static int reclaim_round(struct stage *s, uint64_t gen)
+static int threads_reclaim_round(struct stage *s, uint64_t gen)
 {
     int t = phase3_trim(s, s->core.config.trim_batch);
     int w = phase3_write_modified(s, s->core.config.write_batch);
@@ -164,10 +94,10 @@ static int reclaim_round(struct stage *s, uint64_t gen)
 /* No system threads: reclaim in the caller's thread; when every frame is
  * in another thread's hands, wait (a watchdog period at most) for one to
  * come back.  Returns 0 to retry or the write-back error. */
-static int reclaim_inline(struct stage *s, uint64_t gen)
+static int threads_reclaim_inline(struct stage *s, uint64_t gen)
 {
     stats_inc(s->core.stats, STAT_WAIT_FRAME);
-    int r = reclaim_round(s, gen);
+    int r = threads_reclaim_round(s, gen);
     if (r != 0)
         return r < 0 ? r : 0;
     struct timespec deadline = lock_deadline_in_ms(WATCHDOG_MS);
@@ -184,11 +114,12 @@ static int reclaim_inline(struct stage *s, uint64_t gen)
  * frames first does one batch of their work itself (a write, or a trim if
  * no other thread is trimming), so it does not sleep while the scheduler
  * gets round to them.  True when that made frames available. */
-static bool reclaim_direct(struct stage *s)
+static bool threads_reclaim_direct(struct stage *s)
 {
     if (phase3_write_modified(s, s->core.config.write_batch) > 0)
         return true;
-    return trim_unless_busy(s) > 0 && phase3_list_count(s, PFN_STANDBY) > 0;
+    return threads_trim_unless_busy(s) > 0 &&
+           phase3_list_count(s, PFN_STANDBY) > 0;
 }
 
 /* Wait for frames after a refill found none (frame_gen was gen before the
@@ -203,8 +134,8 @@ int phase3_wait_frame(struct stage *s, uint64_t gen)
     bool running = s->running;
     lock_release(&s->events);
     if (!running)
-        return reclaim_inline(s, gen);
-    if (reclaim_direct(s))
+        return threads_reclaim_inline(s, gen);
+    if (threads_reclaim_direct(s))
         return 0;
     stats_inc(s->core.stats, STAT_WAIT_FRAME);
     lock_acquire(&s->events);
@@ -219,7 +150,7 @@ int phase3_wait_frame(struct stage *s, uint64_t gen)
         if (lock_wait_until(&s->events, &s->frame_cv, &deadline))
             continue;
         lock_release(&s->events); /* a quiet period: look for ourselves */
-        r = reclaim_round(s, gen);
+        r = threads_reclaim_round(s, gen);
         lock_acquire(&s->events);
     }
     atomic_fetch_sub(&s->frame_waiters, 1);
@@ -229,7 +160,7 @@ int phase3_wait_frame(struct stage *s, uint64_t gen)
 
 /* Sleep until 'flag' is set or the stage stops; clear it.  Returns false
  * when stopping.  Holds: events on entry and exit. */
-static bool await_work(struct stage *s, bool *flag, pthread_cond_t *cv)
+static bool threads_await_work(struct stage *s, bool *flag, pthread_cond_t *cv)
 {
     while (!*flag && !s->stopping)
         lock_wait(&s->events, cv);
@@ -240,7 +171,7 @@ static bool await_work(struct stage *s, bool *flag, pthread_cond_t *cv)
 /* Whether a system thread should keep going.  The trimmer counts modified
  * pages as on their way (the writer turns them into standby); the writer
  * goes on while there are modified pages and waiters or a shortage. */
-static bool keep_going(struct stage *s, bool writer)
+static bool threads_keep_going(struct stage *s, bool writer)
 {
     lock_acquire(&s->events);
     bool stop = s->stopping, waiters = atomic_load(&s->frame_waiters) > 0;
@@ -256,13 +187,13 @@ static bool keep_going(struct stage *s, bool writer)
 }
 
 /* The trimmer thread: trim batches while frames are short. */
-static void *trimmer_main(void *arg)
+static void *threads_trimmer_main(void *arg)
 {
     struct stage *s = arg;
     lock_acquire(&s->events);
-    while (await_work(s, &s->trim_wanted, &s->trim_cv)) {
+    while (threads_await_work(s, &s->trim_wanted, &s->trim_cv)) {
         lock_release(&s->events);
-        while (keep_going(s, false) &&
+        while (threads_keep_going(s, false) &&
                phase3_trim(s, s->core.config.trim_batch) > 0)
             ;
         lock_acquire(&s->events);
@@ -273,16 +204,16 @@ static void *trimmer_main(void *arg)
 
 /* A writer thread: write batches while modified pages wait and frames
  * are short. */
-static void *writer_main(void *arg)
+static void *threads_writer_main(void *arg)
 {
     struct stage *s = arg;
     lock_acquire(&s->events);
-    while (await_work(s, &s->write_wanted, &s->write_cv)) {
+    while (threads_await_work(s, &s->write_wanted, &s->write_cv)) {
         lock_release(&s->events);
         int r;
         do {
             r = phase3_write_modified(s, s->core.config.write_batch);
-        } while (r > 0 && keep_going(s, true));
+        } while (r > 0 && threads_keep_going(s, true));
         lock_acquire(&s->events);
     }
     lock_release(&s->events);
@@ -299,13 +230,13 @@ int phase3_start(struct stage *s)
     lock_release(&s->events);
     if (running)
         return 0;
-    unsigned nw = phase3_opt(s, STAGE_OPT_MULTI_WRITER) ? P3_MAX_WRITERS : 1;
-    int r = pthread_create(&s->trimmer, NULL, trimmer_main, s);
+    unsigned nw = phase3_opt(s, PHASE3_OPT_MULTI_WRITER) ? P3_MAX_WRITERS : 1;
+    int r = pthread_create(&s->trimmer, NULL, threads_trimmer_main, s);
     if (r != 0)
         return -r;
     s->nwriters = 0;
     for (unsigned i = 0; i < nw && r == 0; i++) {
-        r = pthread_create(&s->writers[i], NULL, writer_main, s);
+        r = pthread_create(&s->writers[i], NULL, threads_writer_main, s);
         if (r == 0)
             s->nwriters++;
     }

@@ -1,10 +1,11 @@
 /*
- * phase3_write.c - modified-page write-back: MODIFIED -> (WRITING) ->
- * STANDBY.
+ * write.c - modified-page write-back: MODIFIED -> (WRITING) -> STANDBY
+ * (phase3_write_modified), and clean pages in memory giving their slots
+ * back when the page file is full (phase3_reclaim_slots).
  *
  * A pass takes up to PAGEFILE_MAX_BATCH frames off the modified list under
  * one lock round trip and flags them WRITING (on no list).  With
- * STAGE_OPT_BATCH_WRITE it claims contiguous slot runs from the page-file
+ * PHASE3_OPT_BATCH_WRITE it claims contiguous slot runs from the page-file
  * bitmap (pagefile_alloc_run) and writes each run with one vectored call
  * straight from the kernel window; without it, one slot and one write per
  * page.  Written frames take their slot and join the standby list (one
@@ -13,7 +14,7 @@
  * go back to the modified list unchanged: nothing is lost.
  *
  * A read fault may take a frame back while it is being written
- * (phase3_fault.c, take_from_writer): the frame turns ACTIVE, its page is
+ * (fault.c, fault_take_from_writer): the frame turns ACTIVE, its page is
  * mapped read-only, and it stays WRITING.  When the write ends such a
  * frame gets the slot its bytes went to (they are still the page's bytes)
  * and goes on the active list instead of standby.
@@ -36,7 +37,7 @@
 
 /* Take up to want frames off the modified list, flagged WRITING.  Frames
  * whose lock is busy are skipped.  Returns the number taken. */
-static unsigned grab(struct stage *s, struct pfn **ps, unsigned want)
+static unsigned write_grab(struct stage *s, struct pfn **ps, unsigned want)
 {
     uint64_t left;
     return phase3_list_grab(s, PFN_MODIFIED, PFN_FLAG_WRITING, 0, ps, want,
@@ -46,19 +47,19 @@ static unsigned grab(struct stage *s, struct pfn **ps, unsigned want)
 /* The list written frame p (locked) goes to: active when a read took it
  * back meanwhile, else standby with a slot, or back to modified when
  * slot is PAGEFILE_NO_SLOT (the write failed or found no slot). */
-static enum pfn_state written_state(const struct pfn *p, uint64_t slot)
+static enum pfn_state write_state_after(const struct pfn *p, uint64_t slot)
 {
     if (p->state == PFN_ACTIVE)
         return PFN_ACTIVE;
     return slot == PAGEFILE_NO_SLOT ? PFN_MODIFIED : PFN_STANDBY;
 }
 
-/* Clear WRITING on p (locked), give it slot and list it (written_state).
+/* Clear WRITING on p (locked), give it slot and list it (write_state_after).
  * Holds: p's lock and, when 'locked', the target list's lock. */
-static void release_frame(struct stage *s, struct pfn *p, uint64_t slot,
-                          bool locked)
+static void write_release_frame(struct stage *s, struct pfn *p, uint64_t slot,
+                                bool locked)
 {
-    enum pfn_state st = written_state(p, slot);
+    enum pfn_state st = write_state_after(p, slot);
     p->flags &= (uint8_t)~PFN_FLAG_WRITING;
     p->slot = slot;
     if (locked)
@@ -67,14 +68,14 @@ static void release_frame(struct stage *s, struct pfn *p, uint64_t slot,
         phase3_list_link(s, p, st);
 }
 
-/* File n grabbed frames where their write left them (written_state);
+/* File n grabbed frames where their write left them (write_state_after);
  * slots[i] is frame i's slot, PAGEFILE_NO_SLOT when it was not written.
  * The frames bound for the list of the first (standby when it was
  * written, else modified) go under one list lock round trip; frames whose
  * lock is busy, or bound elsewhere (a read took them back: active), are
  * done afterwards one by one. */
-static void settle(struct stage *s, struct pfn **ps, const uint64_t *slots,
-                   unsigned n)
+static void write_settle(struct stage *s, struct pfn **ps,
+                         const uint64_t *slots, unsigned n)
 {
     if (n == 0)
         return;
@@ -85,11 +86,11 @@ static void settle(struct stage *s, struct pfn **ps, const uint64_t *slots,
     for (unsigned i = 0; i < n; i++) {
         if (!phase3_pfn_trylock(ps[i]))
             continue;
-        if (written_state(ps[i], slots[i]) != st) {
+        if (write_state_after(ps[i], slots[i]) != st) {
             phase3_pfn_unlock(ps[i]);
             continue;
         }
-        release_frame(s, ps[i], slots[i], true);
+        write_release_frame(s, ps[i], slots[i], true);
         phase3_pfn_unlock(ps[i]);
         done[i] = true;
     }
@@ -98,7 +99,7 @@ static void settle(struct stage *s, struct pfn **ps, const uint64_t *slots,
         if (done[i])
             continue;
         phase3_pfn_lock(ps[i]);
-        release_frame(s, ps[i], slots[i], false);
+        write_release_frame(s, ps[i], slots[i], false);
         phase3_pfn_unlock(ps[i]);
     }
 }
@@ -113,7 +114,7 @@ static int write_run(struct stage *s, struct pfn **ps, uint64_t *slots,
     struct pagefile *pf = s->core.pagefile;
     uint64_t first;
     size_t got = 1;
-    int r = phase3_opt(s, STAGE_OPT_BATCH_WRITE)
+    int r = phase3_opt(s, PHASE3_OPT_BATCH_WRITE)
                 ? pagefile_alloc_run(pf, n, &first, &got)
                 : pagefile_alloc(pf, &first);
     if (r < 0)
@@ -146,7 +147,7 @@ bool phase3_slot_slack(struct stage *s)
 }
 
 /* Recompute keep_slots after write-back moved slots. */
-static void update_slack(struct stage *s)
+static void write_update_slack(struct stage *s)
 {
     struct pagefile *pf = s->core.pagefile;
     bool slack = pagefile_capacity(pf) - pagefile_in_use(pf) > s->slot_reserve;
@@ -159,7 +160,7 @@ static void update_slack(struct stage *s)
  * writer that finds nobody writing may always take a whole batch.
  * Returns the frames reserved (0 when the budget is spent); the caller
  * gives them back from 'writing' when done. */
-static unsigned reserve(struct stage *s, unsigned max_pages)
+static unsigned write_reserve(struct stage *s, unsigned max_pages)
 {
     unsigned want = max_pages < PAGEFILE_MAX_BATCH ? max_pages
                                                    : PAGEFILE_MAX_BATCH;
@@ -175,9 +176,49 @@ static unsigned reserve(struct stage *s, unsigned max_pages)
     return take;
 }
 
+/* stage_ops.write_modified: write up to max_pages modified pages to the
+ * page file and move them to standby.  The pass files its frames once,
+ * after its last write: with a fragmented bitmap a batch takes many short
+ * runs, and one list lock round trip per run was measurable.  Returns
+ * pages written, 0 when none were modified, or -ENOSPC / -EIO when none
+ * could be written (the pages stay modified).  Holds nothing on entry or
+ * exit. */
+int phase3_write_modified(struct stage *s, unsigned max_pages)
+{
+    struct pfn *ps[PAGEFILE_MAX_BATCH];
+    uint64_t slots[PAGEFILE_MAX_BATCH];
+    unsigned want = write_reserve(s, max_pages);
+    unsigned n = write_grab(s, ps, want), done = 0, calls = 0;
+    int err = 0;
+    while (done < n) {
+        int r = write_run(s, ps + done, slots + done, n - done);
+        if (r == -ENOSPC && phase3_reclaim_slots(s, n - done) > 0)
+            r = write_run(s, ps + done, slots + done, n - done);
+        if (r < 0) {
+            err = r;
+            break;
+        }
+        done += (unsigned)r;
+        calls++;
+    }
+    write_settle(s, ps, slots, done);
+    for (unsigned i = done; i < n; i++)
+        slots[i] = PAGEFILE_NO_SLOT;
+    write_settle(s, ps + done, slots + done, n - done);
+    atomic_fetch_sub(&s->writing, want);
+    write_update_slack(s);
+    stats_add(s->core.stats, STAT_PAGE_WRITE, done);
+    stats_add(s->core.stats, STAT_WRITE_CALLS, calls);
+    if (n > 0)
+        phase3_writes_done(s);
+    if (done > 0)
+        phase3_frames_available(s);
+    return done > 0 ? (int)done : err;
+}
+
 /* Give up the slot of clean read-only page vpn if it has one.  Returns 1
  * when a slot was freed.  Holds: vpn's region lock. */
-static unsigned drop_slot(struct stage *s, uint64_t vpn)
+static unsigned write_drop_slot(struct stage *s, uint64_t vpn)
 {
     pte_t pte = pte_load(&s->core.ptes[vpn]);
     if (pte_format(pte) != PTE_VALID || pte_dirty(pte))
@@ -209,52 +250,12 @@ unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
             end = pages;
         phase3_region_lock(s, vpn);
         for (; vpn < end && freed < want; vpn++, seen++)
-            freed += drop_slot(s, vpn);
+            freed += write_drop_slot(s, vpn);
         phase3_region_unlock(s, vpn - 1);
         s->reclaim_hand = vpn == pages ? 0 : vpn;
     }
     lock_release(&s->trim_lock);
     return freed;
-}
-
-/* stage_ops.write_modified: write up to max_pages modified pages to the
- * page file and move them to standby.  The pass files its frames once,
- * after its last write: with a fragmented bitmap a batch takes many short
- * runs, and one list lock round trip per run was measurable.  Returns
- * pages written, 0 when none were modified, or -ENOSPC / -EIO when none
- * could be written (the pages stay modified).  Holds nothing on entry or
- * exit. */
-int phase3_write_modified(struct stage *s, unsigned max_pages)
-{
-    struct pfn *ps[PAGEFILE_MAX_BATCH];
-    uint64_t slots[PAGEFILE_MAX_BATCH];
-    unsigned want = reserve(s, max_pages);
-    unsigned n = grab(s, ps, want), done = 0, calls = 0;
-    int err = 0;
-    while (done < n) {
-        int r = write_run(s, ps + done, slots + done, n - done);
-        if (r == -ENOSPC && phase3_reclaim_slots(s, n - done) > 0)
-            r = write_run(s, ps + done, slots + done, n - done);
-        if (r < 0) {
-            err = r;
-            break;
-        }
-        done += (unsigned)r;
-        calls++;
-    }
-    settle(s, ps, slots, done);
-    for (unsigned i = done; i < n; i++)
-        slots[i] = PAGEFILE_NO_SLOT;
-    settle(s, ps + done, slots + done, n - done);
-    atomic_fetch_sub(&s->writing, want);
-    update_slack(s);
-    stats_add(s->core.stats, STAT_PAGE_WRITE, done);
-    stats_add(s->core.stats, STAT_WRITE_CALLS, calls);
-    if (n > 0)
-        phase3_writes_done(s);
-    if (done > 0)
-        phase3_frames_available(s);
-    return done > 0 ? (int)done : err;
 }
 
 #else /* !SOLUTION: the starter students begin from */
@@ -266,20 +267,20 @@ bool phase3_slot_slack(struct stage *s)
     return false; /* TODO */
 }
 
-/* Starter: free slots of clean pages in memory; returns slots freed. */
-unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
-{
-    (void)s;
-    (void)want;
-    return 0; /* TODO */
-}
-
 /* Starter: stage_ops.write_modified. */
 int phase3_write_modified(struct stage *s, unsigned max_pages)
 {
     (void)s;
     (void)max_pages;
     return -ENOSYS; /* TODO */
+}
+
+/* Starter: free slots of clean pages in memory; returns slots freed. */
+unsigned phase3_reclaim_slots(struct stage *s, unsigned want)
+{
+    (void)s;
+    (void)want;
+    return 0; /* TODO */
 }
 
 #endif /* SOLUTION */
