@@ -26,7 +26,7 @@ file_of() {
   case $1 in
     M1) echo phase1-single/fault.c ;;
     M2) echo phase2-locks/fault.c ;;
-    M3) echo phase3-optimized/phase3_fault.c ;;
+    M3) echo phase3-optimized/fault.c ;;
     M4) echo pager-cow/pager.c ;;
   esac
 }
@@ -128,7 +128,7 @@ sample include-devzero-m1 M1 \
   "#include \"/dev/zero\" (an endless header): preprocessing must be bounded and refused" \
   '#include "/dev/zero"' '' "$(refusal M1 '(#include of /dev/zero|preprocessing ran out)')"
 sample include-line-m1 M1 \
-  "KNOWN-HOLE: #line 1 \"<built-in>\" makes the header screen take the next #include for the compiler's own, so #include \"../tests/check_util.h\" (outside the kit's public headers) compiles unrefused; must be refused" \
+  "FIXED (was a hole): #line 1 \"<built-in>\" makes the header screen take the next #include for the compiler's own, so #include \"../tests/check_util.h\" (outside the kit's public headers) compiles unrefused; must be refused" \
   $'#line 1 "<built-in>"\n#include "../tests/check_util.h"\n#line 31 "phase1-single/fault.c"' '' \
   "$(refusal M1 '#include of tests/check_util.h')"
 
