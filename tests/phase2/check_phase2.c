@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bounded_wait.h"
@@ -797,6 +798,42 @@ START_TEST(test_create_refuses_bad_config)
 }
 END_TEST
 
+/* The audit names phase2's own violations: a frame in flight while
+ * quiescent (_i == 0), a list whose mirrored count is stale (_i == 1).
+ * Each state is made by hand on the core (so audit_core still passes),
+ * checked, and put back before the fixture's closing audit. */
+START_TEST(test_audit_names_phase2_violations)
+{
+    struct p2fx fx;
+    p2fx_open(&fx, PAGES, FRAMES, MACHINE_MMU_SOFT);
+    p2fx_write(&fx, 0, 7);
+    struct pfn_db *db = &fx.core->pfns;
+    char msg[256] = "", want[256];
+    if (_i == 0) {
+        struct pfn *f = pfn_pop(db, PFN_FREE);
+        f->flags = PFN_FLAG_READING;
+        snprintf(want, sizeof want, "frame %llu is claimed or in flight "
+                 "while quiescent", (unsigned long long)pfn_number(db, f));
+        ck_assert_int_eq(phase2_ops.audit(fx.s, msg, sizeof msg), -1);
+        f->flags = 0;
+        pfn_link(db, f, PFN_FREE);
+    } else {
+        pte_t valid = p2fx_pte(&fx, 0);
+        struct pfn *f = p2fx_pfn_of(&fx, 0);
+        pte_store(&fx.core->ptes[0], pte_make_transition(pte_frame(valid)));
+        pfn_move(db, f, PFN_MODIFIED);
+        snprintf(want, sizeof want, "the active list counts 0 frames but "
+                 "its mirror says 1");
+        ck_assert_int_eq(phase2_ops.audit(fx.s, msg, sizeof msg), -1);
+        pfn_move(db, f, PFN_ACTIVE);
+        pte_store(&fx.core->ptes[0], valid);
+    }
+    ck_assert_str_eq(msg, want);
+    ck_assert_uint_eq(p2fx_read(&fx, 0), 7);
+    p2fx_close(&fx);
+}
+END_TEST
+
 /* Misuse of the test-only API aborts. */
 START_TEST(test_hook_at_bad_point_aborts)
 {
@@ -839,6 +876,7 @@ static Suite *make_phase2_suite(void)
     tcase_add_loop_test(limits, test_full_page_file_writer_reclaims_clean_slots, 0, 2);
     tcase_add_loop_test(limits, test_minimum_page_file_with_workers_never_fails, 0, 4);
     tcase_add_test(limits, test_create_refuses_bad_config);
+    tcase_add_loop_test(limits, test_audit_names_phase2_violations, 0, 2);
     tcase_add_test_raise_signal(limits, test_hook_at_bad_point_aborts, SIGABRT);
     tcase_add_test_raise_signal(limits, test_quiesce_twice_aborts, SIGABRT);
     return s;
