@@ -9,7 +9,9 @@
 #   make RELEASE=1 BUILD=build/release build/release/vmsim    (in each tree)
 #   tests/vmsim/ab.sh OLD/build/release/vmsim build/release/vmsim
 #
-# ROUNDS (default 7) runs of each; ACCESSES (default 200000) per run.
+# ROUNDS (default 7) runs of each; ACCESSES (default 200000) per run;
+# ONLY, an extended regular expression, keeps the configurations whose
+# label ("phase3 soft 2t") it matches.
 # Output of a run is captured whole before it is parsed, so no parser
 # competes with the run for a core.
 set -u
@@ -28,6 +30,7 @@ for stage in phase1 phase2 phase3; do
   for mmu in hw soft; do
     for t in 1 2; do
       [ $stage = phase1 ] && [ $t = 2 ] && continue
+      [ -n "${ONLY:-}" ] && ! grep -Eq "$ONLY" <<<"$stage $mmu ${t}t" && continue
       opts=""; [ $stage = phase3 ] && opts="--options all"
       configs+=("$stage $mmu ${t}t|--stage $stage --mmu $mmu --threads $t --pattern uniform $opts")
     done
