@@ -284,6 +284,20 @@ START_TEST(test_path_in_missing_directory_is_refused)
 }
 END_TEST
 
+/* A page file whose slot bitmap cannot be allocated (2^62 slots of one
+ * byte) is refused with -ENOMEM and a sentence. */
+START_TEST(test_bitmap_too_big_for_memory_is_enomem)
+{
+    struct pagefile_config cfg = {.slots = 1ull << 62, .page_size = 1};
+    char err[256] = "";
+    struct pagefile *pf = NULL;
+    ck_assert_int_eq(pagefile_create(&cfg, &pf, err, sizeof err), -ENOMEM);
+    ck_assert_ptr_null(pf);
+    ck_assert_msg(strncmp(err, "pagefile: out of memory for a bitmap of ",
+                          40) == 0, "err: %s", err);
+}
+END_TEST
+
 START_TEST(test_path_that_is_not_a_regular_file_is_refused)
 {
     const char *paths[] = {"/tmp", "/dev/null"};
@@ -683,6 +697,7 @@ static Suite *make_pagefile_suite(void)
     tcase_add_test(limits, test_injected_write_error_changes_no_data);
     tcase_add_test(limits, test_truncated_file_read_is_eio);
     tcase_add_test(limits, test_path_in_missing_directory_is_refused);
+    tcase_add_test(limits, test_bitmap_too_big_for_memory_is_enomem);
     tcase_add_loop_test(limits, test_path_that_is_not_a_regular_file_is_refused,
                         0, 2);
     tcase_add_test(limits, test_missing_tmpdir_is_refused);

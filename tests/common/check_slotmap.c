@@ -380,6 +380,16 @@ static void (*const misuses[])(void *) = {
 };
 #define NMISUSES ((int)(sizeof misuses / sizeof misuses[0]))
 
+/* A map whose bitmap cannot be allocated (2^62 slots: 2^59 bytes) is
+ * refused with -ENOMEM, and *out is left alone. */
+START_TEST(test_map_too_big_for_memory_is_enomem)
+{
+    struct slotmap *m = (struct slotmap *)&m;
+    ck_assert_int_eq(slotmap_create(1ull << 62, &m), -ENOMEM);
+    ck_assert_ptr_eq(m, (struct slotmap *)&m);
+}
+END_TEST
+
 START_TEST(test_misuse_aborts)
 {
     struct slotmap *m = make_map(4);
@@ -411,6 +421,7 @@ static Suite *make_slotmap_suite(void)
     tcase_add_test(limits, test_full_map_gives_enospc);
     tcase_add_test(limits, test_one_slot_and_one_word_maps);
     tcase_add_test(limits, test_bad_sizes_are_refused);
+    tcase_add_test(limits, test_map_too_big_for_memory_is_enomem);
     tcase_add_loop_test(limits, test_misuse_aborts, 0, NMISUSES);
     return s;
 }
