@@ -36,6 +36,17 @@
  *      set at once: a sum reads a few lines, not STATS_MAX_THREADS (the
  *      page file's in-use count is read on every write-back).
  *
+ *   6. A thread's cache entry for a set (stats_cache) names the set by its
+ *      id, which no other set ever gets, so an entry of a destroyed set is
+ *      never matched again; the key's destructor empties the exiting
+ *      thread's cache before its block is handed on.
+ *
+ * Why a cache in front of the key: the machine, the page file and the slot
+ * map each count a few times per fault, and pthread_getspecific plus the
+ * call cost more than the count itself.  A thread-local entry per set
+ * (indexed by the set's id modulo STATS_CACHE_ENTRIES) is one load and one
+ * compare; the key remains the record that survives a collision.
+ *
  * Locking: none.  Claiming is a compare-exchange on the block's 'claimed'
  * flag.  stats_destroy must not race with threads still counting (they
  * must have finished, as with any object's destruction).
@@ -52,6 +63,7 @@
 #include <string.h>
 
 #define STATS_LINE 64
+#define STATS_CACHE_ENTRIES 8 /* sets a thread finds without its key */
 
 /* One thread's block; the set's blocks are 'stride' bytes apart. */
 struct stats_block {
@@ -64,6 +76,7 @@ struct stats_block {
 struct stats {
     /* Set by stats_create_set, read-only afterwards. */
     pthread_key_t key;    /* this thread's block in this set, or NULL */
+    uint64_t id;          /* unique to this set, never reused (inv. 6) */
     unsigned ncounters;
     size_t stride;        /* bytes from a block to the next: whole lines */
     unsigned char *blocks; /* STATS_MAX_THREADS blocks after the header */
@@ -76,6 +89,19 @@ struct stats {
 _Static_assert(sizeof(struct stats) <= STATS_LINE,
                "the header fits the set's first line");
 
+/* A thread's remembered (set, block) pairs, indexed by set id modulo
+ * STATS_CACHE_ENTRIES (invariant 6).  Id 0 is never a set's: empty. */
+struct stats_cache_entry {
+    uint64_t set_id;
+    struct stats_block *block;
+};
+
+static _Thread_local struct stats_cache_entry
+    stats_cache[STATS_CACHE_ENTRIES];
+
+/* Ids handed to sets: 1, 2, 3, ... (never 0, never twice). */
+static _Atomic uint64_t stats_last_id;
+
 /* Block i of s. */
 static struct stats_block *stats_block(const struct stats *s, unsigned i)
 {
@@ -86,6 +112,7 @@ static struct stats_block *stats_block(const struct stats *s, unsigned i)
 static void stats_release_block(void *value)
 {
     struct stats_block *b = value;
+    memset(stats_cache, 0, sizeof stats_cache); /* invariant 6 */
     atomic_store_explicit(&b->claimed, false, memory_order_release);
 }
 
@@ -103,6 +130,8 @@ struct stats *stats_create_set(unsigned n)
         return NULL;
     memset(s, 0, size);
     s->ncounters = n;
+    s->id = atomic_fetch_add_explicit(&stats_last_id, 1,
+                                      memory_order_relaxed) + 1;
     s->stride = stride;
     s->blocks = (unsigned char *)s + STATS_LINE;
     atomic_init(&s->used, 0);
@@ -174,12 +203,27 @@ static struct stats_block *stats_claim(struct stats *s, const char *func)
     panic(func, "more than STATS_MAX_THREADS threads are counting");
 }
 
+/* The calling thread's block in s from its key, claimed (as func) on
+ * first use; remembered in the thread's cache.  Out of line: the cache
+ * usually answers. */
+__attribute__((noinline))
+static struct stats_block *stats_lookup(struct stats *s, const char *func)
+{
+    struct stats_block *b = pthread_getspecific(s->key);
+    if (b == NULL)
+        b = stats_claim(s, func);
+    stats_cache[s->id % STATS_CACHE_ENTRIES] =
+        (struct stats_cache_entry){.set_id = s->id, .block = b};
+    return b;
+}
+
 /* The calling thread's block in s, claimed (as func) on first use. */
 static inline struct stats_block *stats_mine(struct stats *s,
                                              const char *func)
 {
-    struct stats_block *b = pthread_getspecific(s->key);
-    return b != NULL ? b : stats_claim(s, func);
+    const struct stats_cache_entry *e =
+        &stats_cache[s->id % STATS_CACHE_ENTRIES];
+    return e->set_id == s->id ? e->block : stats_lookup(s, func);
 }
 
 /* Abort (as func) unless id names a counter of s. */

@@ -2,7 +2,8 @@
  * check_stats.c - per-thread counters, the one way pagelab counts: the
  * stage's set and sets of any size, sums across threads, subtraction by
  * wrapping adds, several sets in one thread, block reuse after threads
- * exit, each live thread's own index, names, limits.
+ * exit, each live thread's own index, more sets than a thread's cache
+ * holds, a set made where a destroyed one was, names, limits.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -230,6 +231,51 @@ START_TEST(test_live_threads_have_distinct_indexes)
 }
 END_TEST
 
+/* SETS sets (more than a thread's cache holds) counted into in turn by
+ * two threads, each set a different number of times. */
+#define SETS 21
+
+static void *count_into_every_set(void *p)
+{
+    struct stats **sets = p;
+    for (int round = 0; round < 50; round++)
+        for (int k = 0; k < SETS; k++)
+            stats_add(sets[k], 0, (uint64_t)k + 1);
+    return NULL;
+}
+
+START_TEST(test_many_sets_in_turn_count_exactly)
+{
+    struct stats *sets[SETS];
+    for (int k = 0; k < SETS; k++)
+        ck_assert_ptr_nonnull(sets[k] = stats_create_set(1));
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, count_into_every_set, sets), 0);
+    count_into_every_set(sets);
+    pthread_join(t, NULL);
+    for (int k = 0; k < SETS; k++) {
+        ck_assert_uint_eq(stats_get(sets[k], 0), 2 * 50 * ((uint64_t)k + 1));
+        stats_destroy(sets[k]);
+    }
+}
+END_TEST
+
+START_TEST(test_a_set_made_after_one_is_destroyed_starts_at_zero)
+{
+    /* the new set may well sit where the old one was: the thread must not
+     * count into the old set's block through what it remembers */
+    for (int i = 0; i < 20; i++) {
+        struct stats *s = stats_create_set(2);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_uint_eq(stats_get(s, 1), 0);
+        stats_add(s, 1, 7);
+        ck_assert_uint_eq(stats_get(s, 1), 7);
+        ck_assert_uint_eq(stats_get(s, 0), 0);
+        stats_destroy(s);
+    }
+}
+END_TEST
+
 START_TEST(test_names_are_snake_case)
 {
     ck_assert_str_eq(stats_name(STAT_ACCESSES), "accesses");
@@ -437,6 +483,8 @@ static Suite *make_stats_suite(void)
     tcase_add_test(core, test_sets_of_any_size_count_per_id);
     tcase_add_test(core, test_adding_uint64_max_subtracts_across_threads);
     tcase_add_test(core, test_live_threads_have_distinct_indexes);
+    tcase_add_test(core, test_many_sets_in_turn_count_exactly);
+    tcase_add_test(core, test_a_set_made_after_one_is_destroyed_starts_at_zero);
     tcase_add_test(core, test_names_are_snake_case);
     tcase_add_test(core, test_sums_only_grow_while_every_block_counts);
     TCase *limits = check_util_tcase(s, "limits", "public", 60);
