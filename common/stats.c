@@ -204,9 +204,7 @@ static struct stats_block *stats_claim(struct stats *s, const char *func)
 }
 
 /* The calling thread's block in s from its key, claimed (as func) on
- * first use; remembered in the thread's cache.  Out of line: the cache
- * usually answers. */
-__attribute__((noinline))
+ * first use; remembered in the thread's cache. */
 static struct stats_block *stats_lookup(struct stats *s, const char *func)
 {
     struct stats_block *b = pthread_getspecific(s->key);
@@ -217,12 +215,19 @@ static struct stats_block *stats_lookup(struct stats *s, const char *func)
     return b;
 }
 
+/* The calling thread's cache entry where s would be remembered; it holds
+ * s's block when its set_id is s->id. */
+static inline const struct stats_cache_entry *
+stats_entry(const struct stats *s)
+{
+    return &stats_cache[s->id % STATS_CACHE_ENTRIES];
+}
+
 /* The calling thread's block in s, claimed (as func) on first use. */
 static inline struct stats_block *stats_mine(struct stats *s,
                                              const char *func)
 {
-    const struct stats_cache_entry *e =
-        &stats_cache[s->id % STATS_CACHE_ENTRIES];
+    const struct stats_cache_entry *e = stats_entry(s);
     return e->set_id == s->id ? e->block : stats_lookup(s, func);
 }
 
@@ -234,16 +239,34 @@ static inline void stats_require_id(const struct stats *s, const char *func,
         panic(func, "counter id out of range");
 }
 
-/* Add n to counter id in the calling thread's block (claimed on first
- * use).  Aborts on an id out of range. */
-void stats_add(struct stats *s, unsigned id, uint64_t n)
+/* Add n to counter id of block b.  Single writer (invariant 1): a relaxed
+ * load and store suffice and spare the locked read-modify-write. */
+static inline void stats_bump(struct stats_block *b, unsigned id, uint64_t n)
 {
-    stats_require_id(s, "stats_add", id);
-    struct stats_block *b = stats_mine(s, "stats_add");
-    /* Single writer (invariant 1): a relaxed load and store suffice and
-     * spare the locked read-modify-write. */
     uint64_t v = atomic_load_explicit(&b->counter[id], memory_order_relaxed);
     atomic_store_explicit(&b->counter[id], v + n, memory_order_relaxed);
+}
+
+/* stats_add when the cache does not answer or id is bad: check id, find or
+ * claim the block, count.  Out of line, so that the fast path saves no
+ * registers. */
+__attribute__((noinline))
+static void stats_add_slow(struct stats *s, unsigned id, uint64_t n)
+{
+    stats_require_id(s, "stats_add", id);
+    stats_bump(stats_lookup(s, "stats_add"), id, n);
+}
+
+/* Add n to counter id in the calling thread's block (claimed on first
+ * use).  Aborts on an id out of range.  Runs several times per fault: the
+ * usual case is a cache hit with a good id, a dozen instructions. */
+void stats_add(struct stats *s, unsigned id, uint64_t n)
+{
+    const struct stats_cache_entry *e = stats_entry(s);
+    if (e->set_id == s->id && id < s->ncounters)
+        stats_bump(e->block, id, n);
+    else
+        stats_add_slow(s, id, n);
 }
 
 /* Sum of counter id over the blocks ever claimed.  Aborts on an id out
