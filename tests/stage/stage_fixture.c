@@ -278,6 +278,23 @@ uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value)
     return assert_pte_disk(fx, vpn);
 }
 
+uint64_t fx_slot_word(struct fx *fx, uint64_t slot)
+{
+    static _Alignas(64) unsigned char page[MACHINE_PAGE_SIZE];
+    uint64_t word;
+    ck_assert_int_eq(pagefile_read(fx->pf, slot, page), 0);
+    memcpy(&word, page, sizeof word);
+    return word;
+}
+
+void fx_set_slot_word(struct fx *fx, uint64_t slot, uint64_t value)
+{
+    static _Alignas(64) unsigned char page[MACHINE_PAGE_SIZE];
+    ck_assert_int_eq(pagefile_read(fx->pf, slot, page), 0);
+    memcpy(page, &value, sizeof value);
+    ck_assert_int_eq(pagefile_write(fx->pf, slot, page), 0);
+}
+
 void fx_assert_zero(struct fx *fx, uint64_t vpn, const char *file, int line)
 {
     char d[96];

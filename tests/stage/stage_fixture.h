@@ -117,6 +117,14 @@ uint64_t fx_make_standby(struct fx *fx, uint64_t vpn, uint64_t value);
 /* Make page vpn a DISK page holding stamp value (its frame repurposed by
  * touching other pages); returns its slot. */
 uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value);
+/* The first word of slot's page as the page file holds it, read by the test
+ * itself (one read I/O in the page file's counts): evidence that a write-back
+ * really put the page's bytes in the file. */
+uint64_t fx_slot_word(struct fx *fx, uint64_t slot);
+/* Change the first word of slot's page in the file behind the stage's back
+ * (one read and one write I/O): a fault that then sees value read the page
+ * from the file, not from a copy kept elsewhere. */
+void fx_set_slot_word(struct fx *fx, uint64_t slot, uint64_t value);
 
 #define assert_pte_zero(fx, vpn) fx_assert_zero((fx), (vpn), __FILE__, __LINE__)
 #define assert_pte_valid(fx, vpn, writable, dirty) \
