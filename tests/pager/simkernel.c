@@ -418,6 +418,15 @@ int simk_swap_byte(unsigned block, size_t offset)
                         (off_t)block * VM_PAGESIZE + (off_t)offset);
 }
 
+/* Set the byte at offset of swap block block to value behind the pager's
+ * back (not logged); 0 or -1. */
+int simk_set_swap_byte(unsigned block, size_t offset, unsigned char value)
+{
+    off_t at = (off_t)block * VM_PAGESIZE + (off_t)offset;
+    return simk.swapfd >= 0 && pwrite(simk.swapfd, &value, 1, at) == 1 ? 0
+                                                                       : -1;
+}
+
 /* Delete file name from the world; 0 or -1. */
 int simk_remove_file(const char *name)
 {

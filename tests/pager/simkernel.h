@@ -85,6 +85,10 @@ int simk_make_file(const char *name, size_t size, unsigned char seed);
 int simk_file_byte(const char *name, size_t offset);
 /* Byte at offset of swap block block, or -1. */
 int simk_swap_byte(unsigned block, size_t offset);
+/* Change that byte behind the pager's back (not logged): a page read in
+ * afterwards must show it, evidence that the pager read the swap file and
+ * kept no copy of its own.  0 or -1. */
+int simk_set_swap_byte(unsigned block, size_t offset, unsigned char value);
 /* Remove file name; 0 or -1. */
 int simk_remove_file(const char *name);
 
