@@ -199,7 +199,13 @@ void phase3_replenish(struct stage *s);
 
 /* ---- sync.c: the bottom (locks, locked list operations, wait/wake) ----- */
 
-bool phase3_opt(const struct stage *s, enum phase3_option o);
+/* Is optimization o switched on?  (Read-only after create.)  Inline, as
+ * the other small accessors below: they run several times per fault. */
+static inline bool phase3_opt(const struct stage *s, enum phase3_option o)
+{
+    return (s->options & o) != 0;
+}
+
 void phase3_lock_init(struct p3_lock *l, const struct lockorder_class *cls,
                       struct lock *mutex);
 void phase3_lock_destroy(struct p3_lock *l);
@@ -211,21 +217,74 @@ extern const struct lockorder_class phase3_list_class;
 extern const struct lockorder_class phase3_events_class;
 extern const struct lockorder_class phase3_trim_class;
 
-struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn);
+/* The region holding vpn. */
+static inline struct p3_region *phase3_region_of(struct stage *s,
+                                                 uint64_t vpn)
+{
+    return &s->regions[vpn / P3_REGION_PAGES];
+}
+
 void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid);
 void phase3_region_lock(struct stage *s, uint64_t vpn);
 void phase3_region_unlock(struct stage *s, uint64_t vpn);
 
 /* A frame's stage word (struct pfn): its lock bit, the tag of the cache
- * holding it, its age (sync.c, invariant 3). */
+ * holding it, its age (sync.c, invariant 3).  The lock functions are in
+ * sync.c; the field accessors are here, inline. */
+#define P3_PFN_LOCKED 1u      /* bit 0: the frame's lock */
+#define P3_PFN_TAG_SHIFT 8    /* bits 8-15: the tag of the cache holding it */
+#define P3_PFN_AGE_SHIFT 16   /* bits 16-23: its age */
+
 void phase3_pfn_lock(struct pfn *p);
 bool phase3_pfn_trylock(struct pfn *p);
 void phase3_pfn_unlock(struct pfn *p);
 bool phase3_pfn_locked(struct pfn *p);
-uint8_t phase3_pfn_tag(struct pfn *p);
-void phase3_pfn_set_tag(struct pfn *p, uint8_t tag);
-uint8_t phase3_pfn_age(struct pfn *p);
-void phase3_pfn_set_age(struct pfn *p, uint8_t age);
+
+/* Field shift of p's stage word: its value. */
+static inline uint8_t phase3_pfn_field(struct pfn *p, unsigned shift)
+{
+    return (uint8_t)(atomic_load_explicit(&p->stage_word,
+                                          memory_order_relaxed) >>
+                     shift);
+}
+
+/* Set field shift of p's stage word to value, by a fetch_xor from the
+ * value its single writer knows (invariant 3 of sync.c). */
+static inline void phase3_pfn_set_field(struct pfn *p, unsigned shift,
+                                        uint8_t value)
+{
+    uint32_t old = phase3_pfn_field(p, shift);
+    if (old != value)
+        atomic_fetch_xor_explicit(&p->stage_word, (old ^ value) << shift,
+                                  memory_order_relaxed);
+}
+
+/* The tag of the cache holding p (0: none).  Holds: p's lock, or the
+ * stage is quiescent. */
+static inline uint8_t phase3_pfn_tag(struct pfn *p)
+{
+    return phase3_pfn_field(p, P3_PFN_TAG_SHIFT);
+}
+
+/* Set p's cache tag.  Holds: p's lock. */
+static inline void phase3_pfn_set_tag(struct pfn *p, uint8_t tag)
+{
+    phase3_pfn_set_field(p, P3_PFN_TAG_SHIFT, tag);
+}
+
+/* p's age (aging: visits of the clock since the page was last used).
+ * Holds: the region lock of p's page. */
+static inline uint8_t phase3_pfn_age(struct pfn *p)
+{
+    return phase3_pfn_field(p, P3_PFN_AGE_SHIFT);
+}
+
+/* Set p's age.  Holds: the region lock of p's page (or p in hand, with
+ * the region lock of the page it will map). */
+static inline void phase3_pfn_set_age(struct pfn *p, uint8_t age)
+{
+    phase3_pfn_set_field(p, P3_PFN_AGE_SHIFT, age);
+}
 
 void phase3_cache_lock(struct p3_thread *t);
 void phase3_cache_unlock(struct p3_thread *t);

@@ -7,7 +7,8 @@
  *     with bounded exponential backoff (PHASE3_OPT_SPIN_LOCKS);
  *   - the PTE region locks, the region of a page and its valid mask;
  *   - the per-frame lock: a bit in the frame's stage word, which also
- *     holds the frame's cache tag and age (sync_ accessors below);
+ *     holds the frame's cache tag and age (their accessors are inline in
+ *     phase3_impl.h);
  *   - a thread context's frame-cache lock;
  *   - the list locks: link / unlink / count / grab a batch;
  *   - the generations (frames available, write batches done) and the
@@ -58,12 +59,6 @@ const struct lockorder_class phase3_list_class = {"p3_list", 30, false};
 static const struct lockorder_class sync_cache_class = {"p3_cache", 40,
                                                         false};
 const struct lockorder_class phase3_events_class = {"p3_events", 50, false};
-
-/* Is optimization o switched on?  (Read-only after create.) */
-bool phase3_opt(const struct stage *s, enum phase3_option o)
-{
-    return (s->options & o) != 0;
-}
 
 /* One pause instruction's worth of waiting. */
 static inline void sync_spin_pause(void)
@@ -178,11 +173,6 @@ void phase3_lock_release(struct p3_lock *l)
 
 /* ---- regions ------------------------------------------------------------ */
 
-struct p3_region *phase3_region_of(struct stage *s, uint64_t vpn)
-{
-    return &s->regions[vpn / P3_REGION_PAGES];
-}
-
 /* Record in the region's mask whether vpn's PTE is VALID.  Holds: the
  * region's lock. */
 void phase3_set_valid(struct stage *s, uint64_t vpn, bool valid)
@@ -208,10 +198,6 @@ void phase3_region_unlock(struct stage *s, uint64_t vpn)
 
 /* ---- frames: the lock bit, the cache tag and the age (invariant 3) ------ */
 
-#define SYNC_PFN_LOCKED 1u
-#define SYNC_PFN_TAG_SHIFT 8
-#define SYNC_PFN_AGE_SHIFT 16
-
 /* Lock frame p (the lock bit of its stage word).  Holds: no list or cache
  * lock (rank order). */
 void phase3_pfn_lock(struct pfn *p)
@@ -221,10 +207,10 @@ void phase3_pfn_lock(struct pfn *p)
     unsigned pause = 1;
     for (;;) {
         if (!(atomic_load_explicit(&p->stage_word, memory_order_relaxed) &
-              SYNC_PFN_LOCKED) &&
-            !(atomic_fetch_or_explicit(&p->stage_word, SYNC_PFN_LOCKED,
+              P3_PFN_LOCKED) &&
+            !(atomic_fetch_or_explicit(&p->stage_word, P3_PFN_LOCKED,
                                        memory_order_acquire) &
-              SYNC_PFN_LOCKED))
+              P3_PFN_LOCKED))
             return;
         sync_spin_backoff(&pause);
     }
@@ -234,10 +220,10 @@ void phase3_pfn_lock(struct pfn *p)
 bool phase3_pfn_trylock(struct pfn *p)
 {
     if ((atomic_load_explicit(&p->stage_word, memory_order_relaxed) &
-         SYNC_PFN_LOCKED) ||
-        (atomic_fetch_or_explicit(&p->stage_word, SYNC_PFN_LOCKED,
+         P3_PFN_LOCKED) ||
+        (atomic_fetch_or_explicit(&p->stage_word, P3_PFN_LOCKED,
                                   memory_order_acquire) &
-         SYNC_PFN_LOCKED))
+         P3_PFN_LOCKED))
         return false;
     lockorder_acquired_try(&sync_pfn_class, p);
     return true;
@@ -248,10 +234,10 @@ bool phase3_pfn_trylock(struct pfn *p)
 void phase3_pfn_unlock(struct pfn *p)
 {
     lockorder_release(&sync_pfn_class, p);
-    uint32_t old = atomic_fetch_and_explicit(&p->stage_word, ~SYNC_PFN_LOCKED,
+    uint32_t old = atomic_fetch_and_explicit(&p->stage_word, ~P3_PFN_LOCKED,
                                              memory_order_release);
 #ifdef PAGELAB_DEBUG
-    if (!(old & SYNC_PFN_LOCKED))
+    if (!(old & P3_PFN_LOCKED))
         panic("phase3_pfn_unlock", "released a lock that was not held");
 #else
     (void)old;
@@ -261,46 +247,7 @@ void phase3_pfn_unlock(struct pfn *p)
 /* Is frame p locked?  (Audits, quiescent.) */
 bool phase3_pfn_locked(struct pfn *p)
 {
-    return atomic_load(&p->stage_word) & SYNC_PFN_LOCKED;
-}
-
-/* The tag of the cache holding p (0: none).  Holds: p's lock, or the
- * stage is quiescent. */
-uint8_t phase3_pfn_tag(struct pfn *p)
-{
-    return (uint8_t)(atomic_load_explicit(&p->stage_word,
-                                          memory_order_relaxed) >>
-                     SYNC_PFN_TAG_SHIFT);
-}
-
-/* Set p's cache tag.  Holds: p's lock. */
-void phase3_pfn_set_tag(struct pfn *p, uint8_t tag)
-{
-    uint32_t old = phase3_pfn_tag(p);
-    if (old != tag)
-        atomic_fetch_xor_explicit(&p->stage_word,
-                                  (old ^ tag) << SYNC_PFN_TAG_SHIFT,
-                                  memory_order_relaxed);
-}
-
-/* p's age (aging: visits of the clock since the page was last used).
- * Holds: the region lock of p's page. */
-uint8_t phase3_pfn_age(struct pfn *p)
-{
-    return (uint8_t)(atomic_load_explicit(&p->stage_word,
-                                          memory_order_relaxed) >>
-                     SYNC_PFN_AGE_SHIFT);
-}
-
-/* Set p's age.  Holds: the region lock of p's page (or p in hand, with
- * the region lock of the page it will map). */
-void phase3_pfn_set_age(struct pfn *p, uint8_t age)
-{
-    uint32_t old = phase3_pfn_age(p);
-    if (old != age)
-        atomic_fetch_xor_explicit(&p->stage_word,
-                                  (old ^ age) << SYNC_PFN_AGE_SHIFT,
-                                  memory_order_relaxed);
+    return atomic_load(&p->stage_word) & P3_PFN_LOCKED;
 }
 
 /* Lock a thread context's frame cache (a leaf: take nothing under it). */
