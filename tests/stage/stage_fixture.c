@@ -278,19 +278,25 @@ uint64_t fx_push_to_disk(struct fx *fx, uint64_t vpn, uint64_t value)
     return assert_pte_disk(fx, vpn);
 }
 
-uint64_t fx_slot_word(struct fx *fx, uint64_t slot)
+/* Slot's page as the file holds it (one read I/O), in a buffer the next
+ * call reuses. */
+static unsigned char *fx_slot_page(struct fx *fx, uint64_t slot)
 {
     static _Alignas(64) unsigned char page[MACHINE_PAGE_SIZE];
-    uint64_t word;
     ck_assert_int_eq(pagefile_read(fx->pf, slot, page), 0);
-    memcpy(&word, page, sizeof word);
+    return page;
+}
+
+uint64_t fx_slot_word(struct fx *fx, uint64_t slot)
+{
+    uint64_t word;
+    memcpy(&word, fx_slot_page(fx, slot), sizeof word);
     return word;
 }
 
 void fx_set_slot_word(struct fx *fx, uint64_t slot, uint64_t value)
 {
-    static _Alignas(64) unsigned char page[MACHINE_PAGE_SIZE];
-    ck_assert_int_eq(pagefile_read(fx->pf, slot, page), 0);
+    unsigned char *page = fx_slot_page(fx, slot);
     memcpy(page, &value, sizeof value);
     ck_assert_int_eq(pagefile_write(fx->pf, slot, page), 0);
 }
